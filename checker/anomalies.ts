@@ -1,0 +1,48 @@
+import type { AnomalyKind } from '../core/guarantee.ts';
+
+/** One example of an anomaly, with the indices (`i`) of the events that prove it. */
+export interface Anomaly {
+  kind: AnomalyKind;
+  id: string;
+  group: string;
+  events: number[];
+  /** One sentence a reader can follow without the checker's source. */
+  detail?: string;
+}
+
+/** Counts every anomaly exactly and keeps the first `cap` examples of each kind. */
+export class AnomalyCollector {
+  readonly examples: Anomaly[] = [];
+  private readonly kept = new Map<AnomalyKind, number>();
+  /** counts[group][kind] */
+  readonly counts = new Map<string, Map<string, number>>();
+
+  constructor(private readonly cap: number) {}
+
+  add(kind: AnomalyKind, group: string, id: string, events: () => number[], detail?: () => string): void {
+    this.bump(group, kind, 1);
+    const kept = this.kept.get(kind) ?? 0;
+    if (kept < this.cap) {
+      this.kept.set(kind, kept + 1);
+      const anomaly: Anomaly = {
+        kind,
+        id,
+        group,
+        events: events()
+          .filter((i) => i >= 0)
+          .sort((a, b) => a - b),
+      };
+      if (detail) anomaly.detail = detail();
+      this.examples.push(anomaly);
+    }
+  }
+
+  bump(group: string, name: string, by: number): void {
+    let g = this.counts.get(group);
+    if (!g) {
+      g = new Map();
+      this.counts.set(group, g);
+    }
+    g.set(name, (g.get(name) ?? 0) + by);
+  }
+}

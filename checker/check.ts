@@ -1,0 +1,160 @@
+import type { HistoryEvent } from '../core/events.ts';
+import {
+  ABSENCE_KINDS,
+  ANOMALY_KINDS,
+  type AnomalyKind,
+  type Claim,
+  forbiddenAnomalies,
+  INFORMATIONAL_KINDS,
+} from '../core/guarantee.ts';
+import { type Anomaly, AnomalyCollector } from './anomalies.ts';
+import { checkDeadLetters } from './dead-letter.ts';
+import { checkDuplication } from './duplication.ts';
+import { checkEffects } from './effects.ts';
+import { checkLoss } from './loss.ts';
+import { MessageIndex } from './message-index.ts';
+import { checkOrdering } from './ordering.ts';
+import { checkSends, isAcknowledged, isAttempted, isFailed, isIndeterminate } from './sends.ts';
+
+export type Validity = true | false | 'unknown';
+
+export const COUNT_NAMES = [
+  ...ANOMALY_KINDS,
+  'extraProcessing',
+  'attempted',
+  'acknowledged',
+  'failed',
+  'indeterminate',
+  'delivered',
+  'processed',
+  'deadLettered',
+] as const;
+export type CountName = (typeof COUNT_NAMES)[number];
+export type Counts = Record<CountName, number>;
+
+export interface CheckOptions {
+  claim: Claim;
+  /** Groups named by the meta line (each must receive everything even if it saw nothing). */
+  groups?: readonly string[];
+  /** Examples kept per anomaly kind; counts stay exact. */
+  examplesPerKind?: number;
+  /** Why the history is known to be incomplete (a truncated file), if it is. */
+  incomplete?: string | undefined;
+}
+
+export interface CheckResult {
+  valid: Validity;
+  guarantee: Claim;
+  counts: Counts;
+  groups: Record<string, { counts: Counts }>;
+  anomalies: Anomaly[];
+  /** Anomaly kinds the claim forbids that were found. */
+  violations: AnomalyKind[];
+  /** Why the verdict is "unknown", when it is. */
+  reasons: string[];
+}
+
+export function zeroCounts(): Counts {
+  return Object.fromEntries(COUNT_NAMES.map((n) => [n, 0])) as Counts;
+}
+
+/**
+ * The incremental form of `check`: feed events in file order, then `result()`. Pure: no I/O, no
+ * clocks; the same events and options always give the same result.
+ */
+export class Checker {
+  private readonly index: MessageIndex;
+  private incomplete: string | undefined;
+  constructor(private readonly options: CheckOptions) {
+    this.index = new MessageIndex(options.groups ?? []);
+    this.incomplete = options.incomplete;
+  }
+
+  /** Groups that must each receive everything, learnt after construction (a meta line). */
+  declareGroups(groups: readonly string[]): void {
+    for (const g of groups) this.index.group(g);
+  }
+
+  markIncomplete(reason: string): void {
+    this.incomplete = reason;
+  }
+
+  add(event: HistoryEvent): void {
+    this.index.add(event);
+  }
+
+  addAll(events: Iterable<HistoryEvent>): void {
+    for (const e of events) this.index.add(e);
+  }
+
+  result(): CheckResult {
+    const ix = this.index;
+    const { claim } = this.options;
+    const out = new AnomalyCollector(this.options.examplesPerKind ?? 20);
+    const groups = ix.judgedGroups();
+    for (const g of groups) {
+      checkSends(ix, g, out);
+      checkLoss(ix, g, out);
+      checkDuplication(ix, g, out);
+      checkOrdering(ix, g, claim.ordering, out);
+      checkDeadLetters(ix, g, claim.maxAttempts, out);
+      if (ix.sawEffect) checkEffects(ix, g, out);
+    }
+
+    const messageTotals = { attempted: 0, acknowledged: 0, failed: 0, indeterminate: 0 };
+    for (let m = 0; m < ix.size; m++) {
+      if (isAttempted(ix, m)) messageTotals.attempted++;
+      if (isAcknowledged(ix, m)) messageTotals.acknowledged++;
+      if (isFailed(ix, m)) messageTotals.failed++;
+      if (isIndeterminate(ix, m)) messageTotals.indeterminate++;
+    }
+    const counts = zeroCounts();
+    Object.assign(counts, messageTotals);
+    const perGroup: Record<string, { counts: Counts }> = {};
+    for (const g of groups) {
+      const c = zeroCounts();
+      Object.assign(c, messageTotals);
+      for (let m = 0; m < ix.size; m++) {
+        if (g.deliverCount.data[m]! > 0) c.delivered++;
+        if (g.processCount.data[m]! > 0) c.processed++;
+        if (g.firstDlq.data[m]! >= 0) c.deadLettered++;
+      }
+      for (const [name, n] of out.counts.get(g.name) ?? []) c[name as CountName] = n;
+      perGroup[g.name] = { counts: c };
+      for (const name of COUNT_NAMES) {
+        if (!(name in messageTotals)) counts[name] += c[name];
+      }
+    }
+
+    const violations = forbiddenAnomalies(claim).filter(
+      (kind) => !INFORMATIONAL_KINDS.has(kind) && counts[kind] > 0,
+    );
+    const reasons: string[] = [];
+    if (this.incomplete) reasons.push(this.incomplete);
+    if (ix.phases.length > 0 && !ix.phases.includes('check')) {
+      reasons.push(`the case stopped before its check phase (last phase: ${ix.phases.at(-1)})`);
+    }
+    if (ix.drainCutOff) reasons.push('the drain was cut off by its deadline before consumers went quiet');
+    let valid: Validity;
+    if (violations.some((kind) => !ABSENCE_KINDS.has(kind))) valid = false;
+    else if (reasons.length > 0) valid = 'unknown';
+    else valid = violations.length === 0;
+
+    return {
+      valid,
+      guarantee: { ...claim },
+      counts,
+      groups: perGroup,
+      anomalies: out.examples,
+      violations,
+      reasons,
+    };
+  }
+}
+
+/** Checks a whole history held in memory. */
+export function check(events: Iterable<HistoryEvent>, options: CheckOptions): CheckResult {
+  const checker = new Checker(options);
+  checker.addAll(events);
+  return checker.result();
+}

@@ -1,0 +1,33 @@
+/** An Int32 column that grows as messages are discovered; unset slots read as `fill`. */
+export class Int32Column {
+  data: Int32Array;
+  constructor(
+    private readonly fill: number,
+    capacity = 1024,
+  ) {
+    this.data = new Int32Array(capacity).fill(fill);
+  }
+  ensure(size: number): void {
+    if (size <= this.data.length) return;
+    let capacity = this.data.length * 2;
+    while (capacity < size) capacity *= 2;
+    const next = new Int32Array(capacity).fill(this.fill);
+    next.set(this.data);
+    this.data = next;
+  }
+}
+
+/** Interns strings (destinations, keys, processes) as small integers. */
+export class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+  intern(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.ids.set(value, id);
+      this.values.push(value);
+    }
+    return id;
+  }
+}

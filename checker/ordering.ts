@@ -1,0 +1,63 @@
+import type { OrderingScope } from '../core/guarantee.ts';
+import type { AnomalyCollector } from './anomalies.ts';
+import type { GroupColumns, MessageIndex } from './message-index.ts';
+
+/**
+ * `reordered` in one group. Messages share a scope by (dest, key) for per-key, (dest, partition of
+ * the first delivery in the group) for per-partition, and dest for total. Within a scope, for A ≠ B
+ * sent first by the same process with A's first send ok before B's first send invoke, B is reordered
+ * when its first delivery comes before A's. A sweep over each (scope, producer) bucket, sorted once
+ * by A's ok and once by B's invoke, finds for every B the latest-delivered earlier A in O(n log n).
+ */
+export function checkOrdering(
+  ix: MessageIndex,
+  g: GroupColumns,
+  scope: OrderingScope,
+  out: AnomalyCollector,
+): void {
+  if (scope === 'none') return;
+  const buckets = new Map<string, number[]>();
+  for (let m = 0; m < ix.size; m++) {
+    const invoke = ix.firstInvoke.data[m]!;
+    if (invoke < 0 || g.firstDeliver.data[m]! < 0) continue;
+    let scopeKey: string;
+    const dest = ix.dest.data[m]!;
+    if (scope === 'per-key') scopeKey = `${dest}|${ix.key.data[m]}`;
+    else if (scope === 'per-partition') scopeKey = `${dest}|${g.firstDeliverPartition.data[m]}`;
+    else scopeKey = `${dest}`;
+    const bucketKey = `${scopeKey}|${ix.producer.data[m]}`;
+    let bucket = buckets.get(bucketKey);
+    if (!bucket) {
+      bucket = [];
+      buckets.set(bucketKey, bucket);
+    }
+    bucket.push(m);
+  }
+  const firstOk = ix.firstOk.data;
+  const firstInvoke = ix.firstInvoke.data;
+  const firstDeliver = g.firstDeliver.data;
+  for (const bucket of buckets.values()) {
+    if (bucket.length < 2) continue;
+    const predecessors = bucket.filter((m) => firstOk[m]! >= 0).sort((a, b) => firstOk[a]! - firstOk[b]!);
+    const successors = [...bucket].sort((a, b) => firstInvoke[a]! - firstInvoke[b]!);
+    let p = 0;
+    let latest = -1; // the predecessor delivered last so far
+    for (const b of successors) {
+      while (p < predecessors.length && firstOk[predecessors[p]!]! < firstInvoke[b]!) {
+        const a = predecessors[p++]!;
+        if (latest < 0 || firstDeliver[a]! > firstDeliver[latest]!) latest = a;
+      }
+      if (latest >= 0 && firstDeliver[latest]! > firstDeliver[b]!) {
+        const a = latest;
+        out.add(
+          'reordered',
+          g.name,
+          ix.ids[b]!,
+          () => [firstOk[a]!, firstInvoke[b]!, firstDeliver[b]!, firstDeliver[a]!],
+          () =>
+            `first delivered to group ${g.name} before ${ix.ids[a]}, which was sent (and acknowledged) before it was sent`,
+        );
+      }
+    }
+  }
+}

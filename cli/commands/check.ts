@@ -1,0 +1,143 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { CheckResult } from '../../checker/check.ts';
+import { HistoryFormatError, UsageError } from '../../core/errors.ts';
+import {
+  type Claim,
+  type DeliveryGuarantee,
+  describeClaim,
+  isDeliveryGuarantee,
+  isOrderingScope,
+  type OrderingScope,
+} from '../../core/guarantee.ts';
+import { verdictSymbol, verdictWord } from '../../reports/format.ts';
+import { checkHistoryFile } from '../../runner/check-history-file.ts';
+import { exitCodeFor } from '../../runner/run-result.ts';
+import { type CliIo, printJson } from '../io.ts';
+import { guaranteeValue, orderingValue, positiveInt } from '../parse.ts';
+
+interface CheckFlags {
+  guarantee?: DeliveryGuarantee;
+  ordering?: OrderingScope;
+  maxAttempts?: number;
+  json?: boolean;
+}
+
+/** The `check --json` document of DESIGN.md. */
+export function checkJson(result: CheckResult) {
+  return {
+    valid: result.valid,
+    guarantee: result.guarantee,
+    counts: result.counts,
+    groups: result.groups,
+    anomalies: result.anomalies.map(({ kind, id, group, events, detail }) => ({
+      kind,
+      id,
+      group,
+      events,
+      detail,
+    })),
+    violations: result.violations,
+    reasons: result.reasons,
+  };
+}
+
+/** The claim from flags; a history written by `run` carries its claim in the meta line as a fallback. */
+function claimFrom(flags: CheckFlags, metaGuarantee: unknown): Claim {
+  const meta = (
+    typeof metaGuarantee === 'object' && metaGuarantee !== null ? metaGuarantee : {}
+  ) as Partial<Claim>;
+  const delivery =
+    flags.guarantee ??
+    (typeof meta.delivery === 'string' && isDeliveryGuarantee(meta.delivery) ? meta.delivery : undefined);
+  if (!delivery) {
+    throw new UsageError(
+      'check needs --guarantee (at-most-once, at-least-once, exactly-once or effectively-once)',
+      {
+        hint: 'Say which guarantee the history must honour, e.g. --guarantee at-least-once.',
+      },
+    );
+  }
+  const fromMeta = flags.guarantee === undefined;
+  const ordering =
+    flags.ordering ??
+    (fromMeta && typeof meta.ordering === 'string' && isOrderingScope(meta.ordering)
+      ? meta.ordering
+      : 'none');
+  const maxAttempts =
+    flags.maxAttempts ?? (fromMeta && typeof meta.maxAttempts === 'number' ? meta.maxAttempts : undefined);
+  return { delivery, ordering, ...(maxAttempts !== undefined && { maxAttempts }) };
+}
+
+export function registerCheckCommand(program: Command, io: CliIo): void {
+  program
+    .command('check')
+    .description('check a history file offline against a claimed guarantee')
+    .argument('<history>', 'history file (.ndjson)')
+    .option(
+      '--guarantee <g>',
+      'at-most-once | at-least-once | exactly-once | effectively-once',
+      guaranteeValue,
+    )
+    .option('--ordering <o>', 'none | per-key | per-partition | total (default none)', orderingValue)
+    .option(
+      '--max-attempts <n>',
+      'DLQ policy: poison messages dead-lettered after n deliveries',
+      positiveInt('--max-attempts'),
+    )
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (file: string, flags: CheckFlags) => {
+      const claim = claimFrom(flags, flags.guarantee ? undefined : await metaGuarantee(file));
+      const { result, eventCount, truncated } = await checkHistoryFile(file, { claim });
+      if (flags.json) printJson(io, checkJson(result));
+      else printHuman(io, file, result, eventCount, truncated);
+      io.exit(exitCodeFor(result.valid));
+    });
+}
+
+/** Reads just the meta line's guarantee, if the file starts with one. */
+async function metaGuarantee(file: string): Promise<unknown> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (cause) {
+    throw new HistoryFormatError(`cannot read history file: ${(cause as Error).message}`, { file, cause });
+  }
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const firstLine = buffer.subarray(0, bytesRead).toString('utf8').split('\n', 1)[0] ?? '';
+    const value = JSON.parse(firstLine) as { type?: string; guarantee?: unknown };
+    return value.type === 'meta' ? value.guarantee : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+function printHuman(io: CliIo, file: string, result: CheckResult, events: number, truncated: boolean): void {
+  io.out(
+    `${verdictSymbol(result.valid)} ${file}: ${verdictWord(result.valid)} — claim: ${describeClaim(result.guarantee)}\n`,
+  );
+  const c = result.counts;
+  io.out(
+    `  ${events} events; ${c.attempted} attempted, ${c.acknowledged} acknowledged, ${c.failed} failed, ${c.indeterminate} indeterminate; ` +
+      `${c.delivered} delivered, ${c.processed} processed, ${c.deadLettered} dead-lettered (summed over ${Object.keys(result.groups).length} group(s))\n`,
+  );
+  if (truncated) io.out('  the file ends in a partial line (the writer was killed mid-write)\n');
+  for (const kind of result.violations) io.out(`  ✗ ${kind}: ${c[kind]}\n`);
+  const others = Object.entries(c).filter(
+    ([k, n]) =>
+      n > 0 &&
+      !result.violations.includes(k as never) &&
+      /^(lost|unexpected|phantom|recovered|redelivered|duplicated|duplicatedAfterAck|reordered|dlq|effect)/.test(
+        k,
+      ),
+  );
+  for (const [k, n] of others) io.out(`  · ${k}: ${n} (allowed by the claim)\n`);
+  for (const reason of result.reasons) io.out(`  ? ${reason}\n`);
+  for (const a of result.anomalies.filter((a) => result.violations.includes(a.kind)).slice(0, 10)) {
+    io.out(`    ${a.kind} ${a.id} in ${a.group}: ${a.detail ?? ''} (events ${a.events.join(', ')})\n`);
+  }
+}

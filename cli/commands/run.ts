@@ -1,0 +1,198 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.ts';
+import { FAULT_KINDS, type ResolvedConfig } from '../../config/schema.ts';
+import { UsageError } from '../../core/errors.ts';
+import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
+import { createDriver, type DriverSettings } from '../../drivers/index.ts';
+import { consoleReporter } from '../../reports/console.ts';
+import { fileReporters } from '../../reports/files.ts';
+import { RESULTS_FILE } from '../../reports/json.ts';
+import { run } from '../../runner/run.ts';
+import type { CaseTimeouts } from '../../runner/run-case.ts';
+import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
+import { selectTargets } from '../../runner/targets.ts';
+import { DEFAULT_SUITE } from '../../suites/default.ts';
+import { type CliIo, printJson } from '../io.ts';
+import { guaranteeValue, listValue, orderingValue, positiveInt, seedValue } from '../parse.ts';
+import { onInterrupt } from '../signals.ts';
+import { TOOL_VERSION } from '../version.ts';
+
+export interface RunFlags {
+  config?: string;
+  driver?: string;
+  setup?: string[];
+  scenario?: string[];
+  guarantee?: DeliveryGuarantee;
+  ordering?: OrderingScope;
+  maxAttempts?: number;
+  faults?: string[];
+  runs?: number;
+  seed?: number;
+  messages?: number;
+  out?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** Everything a run needs, resolved from flags over config over the default suite. */
+export interface RunPlan {
+  driver: string;
+  settings: DriverSettings;
+  setups: string[] | undefined;
+  scenarios: string[] | undefined;
+  override: { delivery?: DeliveryGuarantee; ordering?: OrderingScope; maxAttempts?: number };
+  faults: string[];
+  runs: number;
+  seed: number;
+  messages: number | undefined;
+  outDir: string;
+  timeouts: Partial<CaseTimeouts> | undefined;
+}
+
+export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
+  const faults = (flags.faults ?? config.faults ?? DEFAULT_SUITE.faults).filter((f) => f !== 'none');
+  for (const fault of faults) {
+    if (!(FAULT_KINDS as readonly string[]).includes(fault)) {
+      throw new UsageError(`unknown fault "${fault}"`, {
+        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"). Network and broker faults come with Toxiproxy provisioning.`,
+      });
+    }
+  }
+  const maxAttempts = flags.maxAttempts ?? config.maxAttempts;
+  const guarantee = flags.guarantee ?? config.guarantee;
+  const ordering = flags.ordering ?? config.ordering;
+  return {
+    driver: flags.driver ?? config.driver ?? DEFAULT_SUITE.driver,
+    settings: (config.drivers ?? {}) as DriverSettings,
+    setups: flags.setup ?? config.setups,
+    scenarios: flags.scenario ?? config.scenarios,
+    override: {
+      ...(guarantee && { delivery: guarantee }),
+      ...(ordering && { ordering }),
+      ...(maxAttempts !== undefined && { maxAttempts }),
+    },
+    faults,
+    runs: flags.runs ?? config.runs ?? DEFAULT_SUITE.runs,
+    seed: flags.seed ?? config.seed ?? Math.floor(Math.random() * 0x7fffffff),
+    messages: flags.messages ?? config.messages,
+    outDir: resolve(flags.out ?? config.out ?? DEFAULT_SUITE.out),
+    timeouts: config.timeouts,
+  };
+}
+
+/** Removes what an earlier run left in the report directory (only files brokerproof writes). */
+export function clearReportDir(outDir: string): void {
+  for (const name of ['histories', RESULTS_FILE, 'index.html', 'junit.xml', 'summary.md']) {
+    const path = join(outDir, name);
+    if (existsSync(path)) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** The `run --json` document of DESIGN.md. */
+export function runJson(result: RunResult, outDir: string) {
+  return {
+    valid: result.valid,
+    cases: result.cases.map((c) => ({
+      id: c.id,
+      driver: c.driver,
+      setup: c.setup,
+      scenario: c.scenario,
+      guarantee: c.guarantee,
+      seed: c.seed,
+      path: c.path,
+      valid: c.valid,
+      counts: c.counts,
+      history: join(outDir, c.history),
+    })),
+  };
+}
+
+export async function executeRun(
+  plan: RunPlan,
+  io: CliIo,
+  options: { json: boolean; progress: boolean; path?: string | undefined },
+): Promise<RunResult> {
+  const driver = await createDriver(plan.driver, plan.settings);
+  try {
+    const { targets, skipped } = selectTargets(
+      driver,
+      { setups: plan.setups, scenarios: plan.scenarios },
+      plan.override,
+    );
+    if (targets.length === 0) {
+      throw new UsageError(`nothing to run: no selected scenario fits the selected setups of ${plan.driver}`);
+    }
+    clearReportDir(plan.outDir);
+    const controller = new AbortController();
+    const stopListening = onInterrupt(controller, io);
+    try {
+      const reporters = [...(options.progress ? [consoleReporter()] : []), ...fileReporters()];
+      return await run({
+        targets,
+        skipped,
+        runs: plan.runs,
+        seed: plan.seed,
+        path: options.path,
+        messages: plan.messages,
+        faults: plan.faults,
+        outDir: plan.outDir,
+        timeouts: plan.timeouts,
+        reporters,
+        signal: controller.signal,
+        log: (message) => io.err(`${message}\n`),
+        toolVersion: TOOL_VERSION,
+        settings: { drivers: { ...plan.settings }, messages: plan.messages, timeouts: plan.timeouts },
+      });
+    } finally {
+      stopListening();
+    }
+  } finally {
+    await driver.close();
+  }
+}
+
+export function registerRunCommand(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description(
+      'run scenarios against a driver and write brokerproof-report/ (default: every scenario on the memory broker)',
+    )
+    .option('--config <file>', 'config file (default: brokerproof.config.{ts,mjs,json} in this directory)')
+    .option('--driver <name>', 'driver to run against (default: memory)')
+    .option('--setup <names>', 'setups of the driver, comma-separated', listValue)
+    .option('--scenario <names>', 'scenarios, comma-separated', listValue)
+    .option('--guarantee <g>', 'replace the delivery guarantee the setup claims', guaranteeValue)
+    .option(
+      '--ordering <o>',
+      'replace the ordering the setup claims (none, per-key, per-partition, total)',
+      orderingValue,
+    )
+    .option(
+      '--max-attempts <n>',
+      'claim poison messages are dead-lettered after n deliveries',
+      positiveInt('--max-attempts'),
+    )
+    .option(
+      '--faults <kinds>',
+      `faults to inject, comma-separated (${FAULT_KINDS.join(', ')}, or none; default consumer-crash)`,
+      listValue,
+    )
+    .option('--runs <n>', 'cases fast-check draws per scenario (default 3)', positiveInt('--runs'))
+    .option('--seed <n>', 'fast-check seed (default: random, printed)', seedValue)
+    .option('--messages <n>', 'messages per case (default: drawn)', positiveInt('--messages'))
+    .option('--out <dir>', 'report directory (default: brokerproof-report)')
+    .option('--json', 'print one JSON document on stdout (progress still goes to stderr)')
+    .option('--no-progress', 'no progress output on stderr')
+    .action(async (flags: RunFlags) => {
+      const { config } = await loadConfig(flags.config);
+      const plan = resolveRunPlan(flags, config);
+      const result = await executeRun(plan, io, {
+        json: flags.json === true,
+        progress: flags.progress !== false,
+      });
+      if (flags.json) printJson(io, runJson(result, plan.outDir));
+      io.exit(exitCodeFor(result.valid));
+    });
+}

@@ -1,0 +1,53 @@
+import { UsageError } from '../core/errors.ts';
+import {
+  DELIVERY_GUARANTEES,
+  type DeliveryGuarantee,
+  isDeliveryGuarantee,
+  isOrderingScope,
+  ORDERING_SCOPES,
+  type OrderingScope,
+} from '../core/guarantee.ts';
+
+/** Option parsers that fail with a message naming the option, the bad value and what is expected. */
+
+export function positiveInt(option: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`${option} must be a positive integer (got "${value}")`);
+    return n;
+  };
+}
+
+export function seedValue(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw new UsageError(`--seed must be an integer from 0 to 2147483647 (got "${value}")`);
+  }
+  return n;
+}
+
+export function guaranteeValue(value: string): DeliveryGuarantee {
+  if (!isDeliveryGuarantee(value)) {
+    throw new UsageError(`unknown guarantee "${value}"`, {
+      hint: `Guarantees: ${DELIVERY_GUARANTEES.join(', ')}.`,
+    });
+  }
+  return value;
+}
+
+export function orderingValue(value: string): OrderingScope {
+  if (!isOrderingScope(value)) {
+    throw new UsageError(`unknown ordering "${value}"`, {
+      hint: `Orderings: ${ORDERING_SCOPES.join(', ')}.`,
+    });
+  }
+  return value;
+}
+
+export function listValue(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

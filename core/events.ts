@@ -1,0 +1,174 @@
+/**
+ * History format v1 (DESIGN.md "History format v1"): one flat, append-only list of events.
+ * Every event carries `i` (index in file order), `t` (µs since the case started), `p` (process),
+ * `type` and `f`. Fields beyond those listed are allowed and kept.
+ */
+
+export const HISTORY_VERSION = 1;
+
+export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
+export type Operation =
+  | 'send'
+  | 'deliver'
+  | 'process'
+  | 'ack'
+  | 'nack'
+  | 'dlq'
+  | 'effect'
+  | 'crash'
+  | 'fault'
+  | 'phase';
+
+export type Phase = 'setup' | 'load' | 'heal' | 'drain' | 'check' | 'teardown';
+export const PHASES: readonly Phase[] = ['setup', 'load', 'heal', 'drain', 'check', 'teardown'];
+
+export const DEFAULT_GROUP = 'default';
+
+interface EventBase {
+  i: number;
+  t: number;
+  p: string;
+  type: EventType;
+  f: Operation;
+  [extra: string]: unknown;
+}
+
+export interface SendEvent extends EventBase {
+  f: 'send';
+  id: string;
+  dest?: string;
+  key?: string;
+  poison?: boolean;
+  partition?: number;
+  offset?: string | number;
+  error?: string;
+}
+export interface DeliverEvent extends EventBase {
+  f: 'deliver';
+  type: 'ok';
+  id: string;
+  group?: string;
+  dest: string;
+  partition?: number;
+  offset?: string | number;
+  redelivered?: boolean;
+  deliveryCount?: number;
+}
+export interface ProcessEvent extends EventBase {
+  f: 'process';
+  type: 'ok';
+  id: string;
+  group?: string;
+}
+export interface AckEvent extends EventBase {
+  f: 'ack';
+  id: string;
+  group?: string;
+  error?: string;
+}
+export interface NackEvent extends EventBase {
+  f: 'nack';
+  type: 'ok';
+  id: string;
+  group?: string;
+  requeue?: boolean;
+  reason?: string;
+}
+export interface DlqEvent extends EventBase {
+  f: 'dlq';
+  type: 'ok';
+  id: string;
+  group?: string;
+  dest: string;
+  deliveryCount?: number;
+}
+export interface EffectEvent extends EventBase {
+  f: 'effect';
+  type: 'ok';
+  id: string;
+  group?: string;
+  txn?: string;
+  applied: boolean;
+}
+export interface CrashEvent extends EventBase {
+  f: 'crash';
+  type: 'info';
+  target: string;
+}
+export interface FaultEvent extends EventBase {
+  f: 'fault';
+  fault: string;
+  action: 'start' | 'stop';
+  target: string;
+  params?: Record<string, unknown>;
+}
+export interface PhaseEvent extends EventBase {
+  f: 'phase';
+  type: 'ok';
+  phase: Phase;
+  /** Set on the `drain` phase event written when the drain deadline cut the drain short. */
+  cutOff?: boolean;
+}
+
+export type HistoryEvent =
+  | SendEvent
+  | DeliverEvent
+  | ProcessEvent
+  | AckEvent
+  | NackEvent
+  | DlqEvent
+  | EffectEvent
+  | CrashEvent
+  | FaultEvent
+  | PhaseEvent;
+
+/** An event before the history assigns `i` and `t`. */
+export type EventInput = HistoryEvent extends infer E
+  ? E extends HistoryEvent
+    ? Omit<E, 'i' | 't'>
+    : never
+  : never;
+
+/** Optional first line of a history file. Readers skip it for checking. */
+export interface HistoryMeta {
+  type: 'meta';
+  version: number;
+  caseId?: string;
+  scenario?: string;
+  driver?: string;
+  setup?: string;
+  guarantee?: unknown;
+  seed?: number;
+  path?: string;
+  groups?: string[];
+  startedAt?: string;
+  [extra: string]: unknown;
+}
+
+/** Operations that name a message (and so carry `id`), and the ones that name a subscriber group. */
+export const MESSAGE_OPERATIONS: ReadonlySet<Operation> = new Set([
+  'send',
+  'deliver',
+  'process',
+  'ack',
+  'nack',
+  'dlq',
+  'effect',
+]);
+
+export const ALLOWED_TYPES: Readonly<Record<Operation, readonly EventType[]>> = {
+  send: ['invoke', 'ok', 'fail', 'info'],
+  deliver: ['ok'],
+  process: ['ok'],
+  ack: ['invoke', 'ok', 'fail', 'info'],
+  nack: ['ok'],
+  dlq: ['ok'],
+  effect: ['ok'],
+  crash: ['info'],
+  fault: ['invoke', 'ok', 'fail'],
+  phase: ['ok'],
+};
+
+export function groupOf(event: { group?: unknown }): string {
+  return typeof event.group === 'string' ? event.group : DEFAULT_GROUP;
+}

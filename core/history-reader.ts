@@ -1,0 +1,243 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { HistoryFormatError } from './errors.ts';
+import {
+  ALLOWED_TYPES,
+  HISTORY_VERSION,
+  type HistoryEvent,
+  type HistoryMeta,
+  MESSAGE_OPERATIONS,
+  type Operation,
+  PHASES,
+} from './events.ts';
+
+export interface ReadSummary {
+  meta: HistoryMeta | undefined;
+  eventCount: number;
+  /** The file ended in a partial line (the writer was killed mid-line); that line was skipped. */
+  truncated: boolean;
+}
+
+/** Thrown by `validateEvent` with a reason; the reader adds file and line. */
+class LineError extends Error {}
+
+const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
+
+/**
+ * Checks one parsed line against history format v1 and returns it as an event. `id` may be written
+ * as a string or an integer; it is normalised to a string.
+ */
+export function validateEvent(value: unknown, previousIndex: number): HistoryEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LineError('expected a JSON object');
+  }
+  const e = value as Record<string, unknown>;
+  const { i, t, p, type, f } = e;
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0) {
+    throw new LineError('"i" must be a non-negative integer');
+  }
+  if (i <= previousIndex) {
+    throw new LineError(`"i" must increase in file order (got ${i} after ${previousIndex})`);
+  }
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new LineError('"t" must be a number ≥ 0');
+  if (typeof p !== 'string' || p === '') throw new LineError('"p" must be a non-empty string');
+  if (typeof f !== 'string' || !(f in ALLOWED_TYPES)) {
+    throw new LineError(
+      `unknown operation "f": ${JSON.stringify(f)} (expected one of ${Object.keys(ALLOWED_TYPES).join(', ')})`,
+    );
+  }
+  const allowed = ALLOWED_TYPES[f as Operation];
+  if (typeof type !== 'string' || !(allowed as readonly string[]).includes(type)) {
+    throw new LineError(
+      `"type" of a ${f} event must be ${allowed.join(' or ')} (got ${JSON.stringify(type)})`,
+    );
+  }
+  if (MESSAGE_OPERATIONS.has(f as Operation)) {
+    const id = e.id;
+    if (typeof id === 'number' && Number.isInteger(id)) e.id = String(id);
+    else if (typeof id !== 'string' || id === '') throw new LineError(`a ${f} event needs an "id" (string)`);
+    if (e.group !== undefined && typeof e.group !== 'string') throw new LineError('"group" must be a string');
+    const needsDest = f === 'deliver' || f === 'dlq' || (f === 'send' && type === 'invoke');
+    if (needsDest && (typeof e.dest !== 'string' || e.dest === '')) {
+      throw new LineError(`a ${f}${f === 'send' ? ' invoke' : ''} event needs a "dest" (string)`);
+    }
+    if (e.dest !== undefined && typeof e.dest !== 'string') throw new LineError('"dest" must be a string');
+  }
+  switch (f) {
+    case 'send':
+      if (e.key !== undefined && e.key !== null && typeof e.key !== 'string') {
+        if (typeof e.key === 'number') e.key = String(e.key);
+        else throw new LineError('"key" must be a string');
+      }
+      if (e.poison !== undefined && typeof e.poison !== 'boolean')
+        throw new LineError('"poison" must be a boolean');
+      checkPartition(e);
+      break;
+    case 'deliver':
+      checkPartition(e);
+      if (e.redelivered !== undefined && typeof e.redelivered !== 'boolean') {
+        throw new LineError('"redelivered" must be a boolean');
+      }
+      checkCount(e, 'deliveryCount');
+      break;
+    case 'dlq':
+      checkCount(e, 'deliveryCount');
+      break;
+    case 'nack':
+      if (e.requeue !== undefined && typeof e.requeue !== 'boolean')
+        throw new LineError('"requeue" must be a boolean');
+      break;
+    case 'effect':
+      if (typeof e.applied !== 'boolean') throw new LineError('an effect event needs "applied" (boolean)');
+      break;
+    case 'crash':
+      if (typeof e.target !== 'string') throw new LineError('a crash event needs a "target" (string)');
+      break;
+    case 'fault':
+      if (typeof e.fault !== 'string') throw new LineError('a fault event needs a "fault" (string)');
+      if (e.action !== 'start' && e.action !== 'stop')
+        throw new LineError('"action" must be "start" or "stop"');
+      if (typeof e.target !== 'string') throw new LineError('a fault event needs a "target" (string)');
+      break;
+    case 'phase':
+      if (typeof e.phase !== 'string' || !PHASE_SET.has(e.phase)) {
+        throw new LineError(`"phase" must be one of ${PHASES.join(', ')}`);
+      }
+      break;
+  }
+  return e as HistoryEvent;
+}
+
+function checkPartition(e: Record<string, unknown>) {
+  if (e.partition !== undefined && !(typeof e.partition === 'number' && Number.isInteger(e.partition))) {
+    throw new LineError('"partition" must be an integer');
+  }
+}
+function checkCount(e: Record<string, unknown>, field: string) {
+  const v = e[field];
+  if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
+    throw new LineError(`"${field}" must be a non-negative integer`);
+  }
+}
+
+function parseMeta(value: Record<string, unknown>, file: string): HistoryMeta {
+  if (value.version !== undefined && value.version !== HISTORY_VERSION) {
+    throw new HistoryFormatError(
+      `history format version ${JSON.stringify(value.version)} is not supported (this brokerproof reads version ${HISTORY_VERSION})`,
+      { file, line: 1, hint: 'Check the history with the brokerproof version that wrote it.' },
+    );
+  }
+  if (
+    value.groups !== undefined &&
+    !(Array.isArray(value.groups) && value.groups.every((g) => typeof g === 'string'))
+  ) {
+    throw new HistoryFormatError('"groups" in the meta line must be a list of strings', { file, line: 1 });
+  }
+  return value as HistoryMeta;
+}
+
+/**
+ * Streams a history file in batches of validated events (a batch per chunk read keeps per-event
+ * overhead low on histories of millions of events). The summary is returned when the stream ends.
+ * A malformed line throws `HistoryFormatError` with its line number; a partial last line (a writer
+ * killed mid-write) is skipped and reported as `truncated`.
+ */
+export async function* readHistoryBatches(
+  file: string,
+  options: { chunkBytes?: number } = {},
+): AsyncGenerator<HistoryEvent[], ReadSummary> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error('not a regular file');
+  } catch (cause) {
+    throw new HistoryFormatError(`cannot read history file: ${(cause as Error).message}`, {
+      file,
+      cause,
+      hint: 'Pass the path of a history .ndjson file (brokerproof run writes them under brokerproof-report/histories/).',
+    });
+  }
+  const stream = createReadStream(file, { highWaterMark: options.chunkBytes ?? 1 << 20 });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let lineNumber = 0;
+  let previousIndex = -1;
+  let meta: HistoryMeta | undefined;
+  let eventCount = 0;
+
+  const parseLine = (line: string, batch: HistoryEvent[]) => {
+    lineNumber++;
+    if (line.length === 0 || (line.length < 3 && line.trim() === '')) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new HistoryFormatError(`malformed JSON: ${(cause as Error).message}`, {
+        file,
+        line: lineNumber,
+        cause,
+      });
+    }
+    if (
+      lineNumber === 1 &&
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { type?: unknown }).type === 'meta'
+    ) {
+      meta = parseMeta(value as Record<string, unknown>, file);
+      return;
+    }
+    try {
+      const event = validateEvent(value, previousIndex);
+      previousIndex = event.i;
+      batch.push(event);
+    } catch (cause) {
+      if (cause instanceof LineError) throw new HistoryFormatError(cause.message, { file, line: lineNumber });
+      throw cause;
+    }
+  };
+
+  for await (const chunk of stream) {
+    const text = rest + decoder.write(chunk as Buffer);
+    const batch: HistoryEvent[] = [];
+    let start = 0;
+    let nl = text.indexOf('\n', start);
+    while (nl !== -1) {
+      parseLine(
+        nl > start && text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl),
+        batch,
+      );
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    rest = text.slice(start);
+    eventCount += batch.length;
+    if (batch.length > 0) yield batch;
+  }
+  rest += decoder.end();
+  let truncated = false;
+  if (rest.trim().length > 0) {
+    // A last line without a newline: whole if it parses, otherwise a write cut off by a crash.
+    const batch: HistoryEvent[] = [];
+    try {
+      parseLine(rest, batch);
+    } catch (error) {
+      if (!(error instanceof HistoryFormatError) || !/malformed JSON/.test(error.message)) throw error;
+      truncated = true;
+    }
+    eventCount += batch.length;
+    if (batch.length > 0) yield batch;
+  }
+  return { meta, eventCount, truncated };
+}
+
+/** Reads a whole history into memory (small histories: tests, reports). */
+export async function readHistory(file: string): Promise<ReadSummary & { events: HistoryEvent[] }> {
+  const events: HistoryEvent[] = [];
+  const iterator = readHistoryBatches(file);
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { ...next.value, events };
+    for (const e of next.value) events.push(e);
+  }
+}

@@ -1,0 +1,161 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CaseClock } from './clock.ts';
+import type { EventInput, HistoryEvent, HistoryMeta } from './events.ts';
+
+export interface HistoryWriterOptions {
+  /** Flush when this many bytes are buffered. */
+  flushBytes?: number;
+  /** Flush at least this often while events arrive. */
+  flushIntervalMs?: number;
+}
+
+/**
+ * Streams a history to an NDJSON file as the case runs. Lines are buffered and written in batches
+ * (by size and by time), and every open writer is flushed synchronously when the process exits or is
+ * interrupted, so a crash or Ctrl-C leaves a readable file that ends on a whole line.
+ */
+export class HistoryWriter implements Disposable {
+  private readonly fd: number;
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly flushBytes: number;
+  private readonly flushIntervalMs: number;
+
+  constructor(
+    readonly path: string,
+    meta?: HistoryMeta,
+    options: HistoryWriterOptions = {},
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'w');
+    this.flushBytes = options.flushBytes ?? 64 * 1024;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
+    openWriters.add(this);
+    if (meta) this.writeLine(JSON.stringify(meta));
+  }
+
+  append(event: HistoryEvent): void {
+    this.writeLine(JSON.stringify(event));
+  }
+
+  private writeLine(line: string): void {
+    if (this.closed) throw new Error(`history ${this.path} is closed`);
+    this.buffer.push(line, '\n');
+    this.bufferedBytes += line.length + 1;
+    if (this.bufferedBytes >= this.flushBytes) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.buffer.length === 0 || this.closed) return;
+    const chunk = this.buffer.join('');
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    writeSync(this.fd, chunk);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    openWriters.delete(this);
+    closeSync(this.fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Writers still open; flushed when the process exits or is interrupted, so no recorded event is lost
+ * to a Ctrl-C. (A SIGKILL of this process can lose at most the last flush interval.)
+ */
+const openWriters = new Set<HistoryWriter>();
+
+function flushOpenWriters(): void {
+  for (const writer of openWriters) {
+    try {
+      writer.flush();
+    } catch {
+      // the process is ending; nothing better to do
+    }
+  }
+}
+
+/**
+ * On SIGINT/SIGTERM: flush, then, if nobody else handles the signal, end the process as the signal
+ * would have (a listener of our own must not keep a process alive that was asked to stop).
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  flushOpenWriters();
+  if (process.listenerCount(signal) === 1) {
+    process.off(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+process.on('exit', flushOpenWriters);
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+export type EventListener = (event: HistoryEvent) => void;
+
+/**
+ * The one place a case's events are born: assigns `i` (file order) and `t` (µs since the case
+ * started, never decreasing), hands each event to the sink and to listeners (progress, live stats).
+ */
+export class History {
+  private nextIndex = 0;
+  private lastT = 0;
+  private readonly listeners: EventListener[] = [];
+
+  constructor(
+    private readonly sink: { append(event: HistoryEvent): void },
+    readonly clock: CaseClock = new CaseClock(),
+  ) {}
+
+  /** Record an event now. */
+  record<E extends EventInput>(input: E): E & { i: number; t: number } {
+    return this.recordAt(input, this.clock.nowMicros());
+  }
+
+  /** Record an event stamped elsewhere (a worker process); time is clamped so it never goes back. */
+  recordAt<E extends EventInput>(input: E, t: number): E & { i: number; t: number } {
+    this.lastT = Math.max(this.lastT, t);
+    const event = { i: this.nextIndex++, t: this.lastT, ...input } as unknown as E & { i: number; t: number };
+    this.sink.append(event as unknown as HistoryEvent);
+    for (const listener of this.listeners) listener(event as unknown as HistoryEvent);
+    return event;
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  get size(): number {
+    return this.nextIndex;
+  }
+}
+
+/** A sink that keeps events in memory (tests, selftest). */
+export class MemorySink {
+  readonly events: HistoryEvent[] = [];
+  append(event: HistoryEvent): void {
+    this.events.push(event);
+  }
+}

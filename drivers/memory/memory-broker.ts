@@ -1,0 +1,94 @@
+import type { Random } from '../../core/random.ts';
+import { AnomalyInjector, type AnomalyRates } from './anomalies.ts';
+import { type MemoryLog, partitionFor } from './memory-log.ts';
+import type { MemoryQueue } from './memory-queue.ts';
+import { type StoredMessage, TimerSet } from './stored-message.ts';
+
+/** Where a publish goes: a log, or one or more queues (a fan-out exchange binds one per group). */
+export type Route = { kind: 'log'; log: MemoryLog } | { kind: 'queues'; queues: readonly MemoryQueue[] };
+
+export type PublishResult =
+  | { status: 'ok'; partition?: number; offset?: number }
+  | { status: 'fail'; error: string };
+
+const REORDER_HOLD_MS = 25;
+
+/**
+ * The publishing side of the memory broker, where send-path anomalies happen: a message may be
+ * dropped after acknowledgement, stored twice, held back so a later message with the same key
+ * overtakes it, or stored while the producer is told the send failed.
+ */
+export class MemoryBroker {
+  readonly anomalies: AnomalyInjector;
+  private readonly held = new Map<string, { message: StoredMessage; route: Route }>();
+  private readonly timers = new TimerSet();
+
+  constructor(rates: AnomalyRates, random: Random) {
+    this.anomalies = new AnomalyInjector(rates, random);
+  }
+
+  /** Messages held back by the reorder anomaly, not yet stored. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  publish(route: Route, message: StoredMessage): PublishResult {
+    const anomalies = this.anomalies;
+    // Predict where a log record lands, so the producer hears partition/offset even when held or dropped.
+    if (anomalies.roll('drop')) {
+      anomalies.count('drop');
+      return { status: 'ok' };
+    }
+    const phantom = anomalies.roll('phantom');
+    const copies = anomalies.roll('duplicate') ? 2 : 1;
+    if (copies === 2) anomalies.count('duplicate');
+
+    const holdKey = `${route.kind === 'log' ? route.log.name : route.queues[0]?.name}|${message.key ?? ''}`;
+    const previouslyHeld = this.held.get(holdKey);
+    let result: PublishResult = { status: 'ok' };
+    if (!previouslyHeld && message.key !== undefined && anomalies.roll('reorder')) {
+      this.held.set(holdKey, { message, route });
+      this.timers.after(REORDER_HOLD_MS, () => this.release(holdKey));
+      if (route.kind === 'log') {
+        result = { status: 'ok', partition: partitionFor(message.key, route.log.options.partitions, 0) };
+      }
+    } else {
+      for (let c = 0; c < copies; c++) result = this.store(route, message);
+      if (previouslyHeld) {
+        // The held message is stored after the one that overtook it.
+        this.held.delete(holdKey);
+        anomalies.count('reorder');
+        this.store(previouslyHeld.route, previouslyHeld.message);
+      }
+    }
+    if (phantom) {
+      anomalies.count('phantom');
+      return {
+        status: 'fail',
+        error: 'broker rejected the message (injected phantom: it was stored anyway)',
+      };
+    }
+    return result;
+  }
+
+  private release(holdKey: string): void {
+    const held = this.held.get(holdKey);
+    if (!held) return;
+    this.held.delete(holdKey);
+    this.store(held.route, held.message);
+  }
+
+  private store(route: Route, message: StoredMessage): PublishResult {
+    if (route.kind === 'log') {
+      const record = route.log.append({ ...message });
+      return { status: 'ok', partition: record.partition, offset: record.offset };
+    }
+    for (const queue of route.queues) queue.enqueue({ ...message });
+    return { status: 'ok' };
+  }
+
+  dispose(): void {
+    this.timers.clear();
+    this.held.clear();
+  }
+}

@@ -1,0 +1,258 @@
+import { forkRandom } from '../../core/random.ts';
+import type {
+  AckOutcome,
+  CaseTopology,
+  Consumer,
+  Delivery,
+  DeliveryHandler,
+  Driver,
+  DriverContext,
+  OutgoingMessage,
+  Producer,
+  SendOutcome,
+  TopologySpec,
+} from '../driver.ts';
+import type { AnomalyRates } from './anomalies.ts';
+import { MemoryBroker, type Route } from './memory-broker.ts';
+import { type LogMember, MemoryLog } from './memory-log.ts';
+import { MemoryQueue, type QueueSubscription } from './memory-queue.ts';
+import { MEMORY_SETUPS } from './setups.ts';
+
+export interface MemoryDriverOptions {
+  anomalies?: AnomalyRates;
+  /** Un-acked queue deliveries come back after this long. */
+  ackTimeoutMs?: number;
+  /** A crashed log consumer is noticed after this long. */
+  sessionTimeoutMs?: number;
+}
+
+const ok: AckOutcome = { status: 'ok' };
+
+/**
+ * The embedded reference broker. It behaves like the brokers it stands for (queues with acks and a
+ * visibility timeout, partitioned logs with consumer groups and committed offsets, fan-out, delivery
+ * limits with a dead-letter queue), plus switchable anomalies, and needs nothing installed.
+ */
+export class MemoryDriver implements Driver {
+  readonly name = 'memory';
+  readonly description = 'In-process reference broker with switchable anomalies (no installation needed).';
+  readonly capabilities = {
+    orderingScopes: ['per-partition', 'per-key'] as const,
+    deadLetter: 'native' as const,
+    exactlyOnce: 'none' as const,
+    fanOut: true,
+    processIsolation: false,
+  };
+  readonly setups = MEMORY_SETUPS;
+  private readonly topologies = new Set<MemoryTopology>();
+
+  constructor(readonly options: MemoryDriverOptions = {}) {}
+
+  async createTopology(spec: TopologySpec, _context: DriverContext): Promise<CaseTopology> {
+    const broker = new MemoryBroker(this.options.anomalies ?? {}, forkRandom(spec.seed, 'anomalies'));
+    const topology = new MemoryTopology(spec, broker, this.options, () => this.topologies.delete(topology));
+    this.topologies.add(topology);
+    return topology;
+  }
+
+  async close(): Promise<void> {
+    for (const t of [...this.topologies]) await t.dispose();
+  }
+}
+
+class MemoryTopology implements CaseTopology {
+  readonly dest: string;
+  readonly descriptor: Record<string, unknown>;
+  private readonly log: MemoryLog | undefined;
+  private readonly queues = new Map<string, MemoryQueue>();
+  private readonly deadLetters = new Map<string, MemoryQueue>();
+  private readonly route: Route;
+  private disposed = false;
+
+  constructor(
+    private readonly spec: TopologySpec,
+    readonly broker: MemoryBroker,
+    options: MemoryDriverOptions,
+    private readonly onDispose: () => void,
+  ) {
+    const kind = spec.setup.options.kind;
+    this.dest = `${spec.caseId}.orders`;
+    this.descriptor = { dest: this.dest, kind };
+    if (kind === 'log') {
+      this.log = new MemoryLog(
+        { name: this.dest, partitions: spec.partitions, sessionTimeoutMs: options.sessionTimeoutMs ?? 100 },
+        broker.anomalies,
+      );
+      this.route = { kind: 'log', log: this.log };
+    } else {
+      const maxDeliveries =
+        spec.setup.claim.maxAttempts !== undefined
+          ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts)
+          : undefined;
+      for (const group of spec.groups) {
+        const deadLetter =
+          maxDeliveries !== undefined
+            ? new MemoryQueue(
+                { name: `${this.dest}.${group}.dlq`, ackTimeoutMs: options.ackTimeoutMs ?? 500 },
+                broker.anomalies,
+              )
+            : undefined;
+        if (deadLetter) this.deadLetters.set(group, deadLetter);
+        this.queues.set(
+          group,
+          new MemoryQueue(
+            {
+              name: `${this.dest}.${group}`,
+              ackTimeoutMs: options.ackTimeoutMs ?? 500,
+              maxDeliveries,
+              deadLetter,
+            },
+            broker.anomalies,
+          ),
+        );
+      }
+      this.route = { kind: 'queues', queues: [...this.queues.values()] };
+    }
+  }
+
+  async producer(_name: string): Promise<Producer> {
+    return {
+      send: async (message: OutgoingMessage): Promise<SendOutcome> => {
+        // A round trip to a broker takes a turn of the event loop; consumers run meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.disposed) return { status: 'fail', error: 'topology disposed' };
+        return this.broker.publish(this.route, {
+          id: message.id,
+          key: message.key,
+          poison: message.poison,
+          payload: message.payload,
+          deliveryCount: 0,
+        });
+      },
+      close: async () => {},
+    };
+  }
+
+  async consumer(_name: string, group: string): Promise<Consumer> {
+    if (this.log) return this.logConsumer(this.log, group);
+    const queue = this.queues.get(group);
+    if (!queue) throw new Error(`no queue for group ${group}`);
+    return this.queueConsumer(queue, this.dest, this.spec.setup.ackMode === 'on-delivery');
+  }
+
+  async deadLetterConsumer(_name: string, group: string): Promise<Consumer> {
+    const queue = this.deadLetters.get(group);
+    if (!queue) throw new Error(`group ${group} has no dead-letter queue in setup ${this.spec.setup.name}`);
+    return this.queueConsumer(queue, queue.name, false);
+  }
+
+  private queueConsumer(queue: MemoryQueue, dest: string, autoAck: boolean): Consumer {
+    let subscription: QueueSubscription | undefined;
+    const prefetch = Number(this.spec.setup.options.prefetch ?? 4);
+    return {
+      start: async (handler: DeliveryHandler) => {
+        subscription = queue.subscribe(prefetch, ({ message, tag, redelivered }) => {
+          const s = subscription!;
+          if (autoAck) queue.ack(s, tag);
+          const delivery: Delivery = {
+            id: message.id,
+            dest,
+            key: message.key,
+            poison: message.poison,
+            redelivered,
+            deliveryCount: message.deliveryCount,
+            payload: message.payload,
+            deadLetter:
+              message.deadLetteredAfter === undefined
+                ? undefined
+                : { deliveryCount: message.deadLetteredAfter },
+            ack: async () => (autoAck ? ok : toOutcome(queue.ack(s, tag))),
+            nack: async ({ requeue, delayMs }) =>
+              autoAck ? ok : toOutcome(queue.nack(s, tag, requeue, delayMs)),
+          };
+          void handler(delivery);
+        });
+      },
+      crash: async () => {
+        if (subscription) queue.crashed(subscription);
+      },
+      close: async () => {
+        if (subscription) queue.closed(subscription);
+      },
+    };
+  }
+
+  private logConsumer(log: MemoryLog, groupName: string): Consumer {
+    let member: LogMember | undefined;
+    const group = log.group(groupName);
+    const dest = this.dest;
+    return {
+      start: async (handler: DeliveryHandler) => {
+        member = group.join(({ record, redelivered, deliveryCount }) => {
+          const m = member!;
+          if (m.state !== 'live') return;
+          const { message } = record;
+          const delivery: Delivery = {
+            id: message.id,
+            dest,
+            key: message.key,
+            poison: message.poison,
+            partition: record.partition,
+            offset: record.offset,
+            redelivered,
+            deliveryCount,
+            payload: message.payload,
+            ack: async () => {
+              const result = group.commit(m, record);
+              group.done(m, record.partition);
+              return toOutcome(result);
+            },
+            nack: async ({ requeue, delayMs }) => {
+              if (requeue) return toOutcome(group.seek(m, record, delayMs ?? 0));
+              const result = group.commit(m, record); // a log cannot reject: skip past it
+              group.done(m, record.partition);
+              return toOutcome(result);
+            },
+          };
+          void handler(delivery);
+        });
+      },
+      crash: async () => {
+        if (member) group.leave(member, true);
+      },
+      close: async () => {
+        if (member) group.leave(member, false);
+      },
+    };
+  }
+
+  async backlog(): Promise<number> {
+    let n = this.broker.heldCount;
+    if (this.log) n += this.log.lag(this.spec.groups);
+    for (const q of this.queues.values()) n += q.depth;
+    for (const q of this.deadLetters.values()) n += q.depth;
+    return n;
+  }
+
+  diagnostics(): Record<string, unknown> {
+    return { injected: { ...this.broker.anomalies.injected } };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.log?.delete();
+    for (const q of this.queues.values()) q.delete();
+    for (const q of this.deadLetters.values()) q.delete();
+    this.broker.dispose();
+    this.onDispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function toOutcome(result: { ok: true } | { ok: false; error: string }): AckOutcome {
+  return result.ok ? ok : { status: 'fail', error: result.error };
+}

@@ -1,0 +1,54 @@
+import type { Anomaly } from '../checker/anomalies.ts';
+import type { Counts, Validity } from '../checker/check.ts';
+import type { RetryIntervalStats } from '../checker/retry-intervals.ts';
+import type { HistoryEvent } from '../core/events.ts';
+import type { AnomalyKind, Claim } from '../core/guarantee.ts';
+import type { Setup } from '../drivers/driver.ts';
+import type { Scenario, Workload } from '../scenarios/scenario.ts';
+
+/** One case to run: a scenario on a driver's setup, with a drawn workload and what to check. */
+export interface CasePlan {
+  id: string;
+  driver: string;
+  setup: Setup;
+  scenario: Scenario;
+  claim: Claim;
+  workload: Workload;
+  faults: readonly string[];
+  /** fast-check seed and path: together they redraw this exact workload. */
+  seed: number;
+  path: string;
+}
+
+/** What a finished (or aborted) case left behind; `results.json` holds a list of these. */
+export interface CaseResult {
+  id: string;
+  driver: string;
+  setup: string;
+  scenario: string;
+  guarantee: Claim;
+  seed: number;
+  path: string;
+  valid: Validity;
+  counts: Counts;
+  groups: Record<string, { counts: Counts }>;
+  violations: AnomalyKind[];
+  /** Why the verdict is "unknown", when it is. */
+  reasons: string[];
+  anomalies: Anomaly[];
+  /** The events anomaly examples point at, by index. */
+  evidence: Record<number, HistoryEvent>;
+  /** History file, relative to the report directory. */
+  history: string;
+  workload: Workload;
+  faults: readonly string[];
+  /** Phase changes (µs since the case started); `cutOff` marks a drain ended by its deadline. */
+  phases: { phase: string; t: number; cutOff?: boolean }[];
+  crashes: { target: string; t: number }[];
+  retryIntervals: RetryIntervalStats[];
+  diagnostics: Record<string, unknown>;
+  events: number;
+  durationMs: number;
+  /** An error that stopped the case (broker unreachable, driver failure). */
+  error?: string;
+}

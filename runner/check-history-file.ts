@@ -1,0 +1,44 @@
+import { Checker, type CheckOptions, type CheckResult } from '../checker/check.ts';
+import type { HistoryEvent, HistoryMeta } from '../core/events.ts';
+import { readHistoryBatches } from '../core/history-reader.ts';
+
+export interface FileCheck {
+  result: CheckResult;
+  meta: HistoryMeta | undefined;
+  eventCount: number;
+  truncated: boolean;
+}
+
+/**
+ * Streams a history file through the checker (memory grows with messages, not events). Groups named
+ * by the meta line are judged too; a file ending in a partial line makes the history incomplete.
+ */
+export async function checkHistoryFile(file: string, options: CheckOptions): Promise<FileCheck> {
+  const checker = new Checker(options);
+  const batches = readHistoryBatches(file);
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) {
+      const { meta, eventCount, truncated } = next.value;
+      if (meta?.groups) checker.declareGroups(meta.groups);
+      if (truncated) checker.markIncomplete('the history is incomplete: the file ends in a partial line');
+      return { result: checker.result(), meta, eventCount, truncated };
+    }
+    for (const e of next.value) checker.add(e);
+  }
+}
+
+/** Collects the events with the given indices (the evidence behind anomaly examples). */
+export async function eventsAt(
+  file: string,
+  indices: ReadonlySet<number>,
+): Promise<Record<number, HistoryEvent>> {
+  const found: Record<number, HistoryEvent> = {};
+  if (indices.size === 0) return found;
+  const batches = readHistoryBatches(file);
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) return found;
+    for (const e of next.value) if (indices.has(e.i)) found[e.i] = e;
+  }
+}

@@ -1,0 +1,267 @@
+import { join, relative } from 'node:path';
+import { zeroCounts } from '../checker/check.ts';
+import { RetryIntervals } from '../checker/retry-intervals.ts';
+import { CaseClock, sleep } from '../core/clock.ts';
+import { describeError } from '../core/errors.ts';
+import { DEFAULT_GROUP, HISTORY_VERSION, type Phase } from '../core/events.ts';
+import { History, HistoryWriter } from '../core/history-writer.ts';
+import { forkRandom } from '../core/random.ts';
+import type { CaseTopology, Driver } from '../drivers/driver.ts';
+import type { CasePlan, CaseResult } from './case.ts';
+import { checkHistoryFile, eventsAt } from './check-history-file.ts';
+import { ConsumerClient } from './consumer-client.ts';
+import { DeadLetterReader } from './dead-letter-reader.ts';
+import { EffectStore } from './effect-store.ts';
+import { planMessages } from './messages.ts';
+import { runProducer } from './producer-client.ts';
+import type { Recorder } from './recorder.ts';
+
+export interface CaseTimeouts {
+  /** Producers stop sending after this long. */
+  loadMs: number;
+  /** The drain gives up after this long (the verdict is then "unknown" unless something is definitely wrong). */
+  drainMs: number;
+  /** Consumers count as quiet after this long without a delivery, when the broker cannot report its backlog. */
+  quietMs: number;
+  /** A crashed consumer is started again after this long. */
+  restartDelayMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: CaseTimeouts = {
+  loadMs: 60_000,
+  drainMs: 20_000,
+  quietMs: 2_000,
+  restartDelayMs: 30,
+};
+
+export interface RunCaseOptions {
+  outDir: string;
+  timeouts?: Partial<CaseTimeouts>;
+  /** Aborted on Ctrl-C: the case stops loading, skips the drain, and still tears down. */
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+}
+
+export function groupNames(groups: number): string[] {
+  return groups <= 1 ? [DEFAULT_GROUP] : Array.from({ length: groups }, (_, g) => `group-${g}`);
+}
+
+/**
+ * Runs one case through its phases — setup, load, heal, drain, check, teardown — recording every
+ * event to the case's history file as it happens. Teardown always runs; the history is on disk
+ * whatever happens, and the verdict is read back from that file.
+ */
+export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOptions): Promise<CaseResult> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const signal = options.signal ?? new AbortController().signal;
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const { workload, scenario, setup } = plan;
+  const groups = groupNames(workload.groups);
+  const historyPath = join(options.outDir, 'histories', `${plan.id}.ndjson`);
+  const writer = new HistoryWriter(historyPath, {
+    type: 'meta',
+    version: HISTORY_VERSION,
+    caseId: plan.id,
+    driver: plan.driver,
+    setup: setup.name,
+    scenario: scenario.name,
+    guarantee: plan.claim,
+    seed: plan.seed,
+    path: plan.path,
+    groups,
+    faults: [...plan.faults],
+    workload,
+    startedAt: new Date(started).toISOString(),
+  });
+  const history = new History(writer, new CaseClock());
+  const recorder: Recorder = { record: (event) => history.record(event) };
+  const retries = new RetryIntervals();
+  const phases: CaseResult['phases'] = [];
+  const crashes: CaseResult['crashes'] = [];
+  history.onEvent((e) => {
+    retries.add(e);
+    if (e.f === 'phase') phases.push({ phase: e.phase, t: e.t, ...(e.cutOff === true && { cutOff: true }) });
+    if (e.f === 'crash') crashes.push({ target: e.target, t: e.t });
+  });
+  const phase = (name: Phase, extra: Record<string, unknown> = {}) =>
+    history.record({ p: 'harness', type: 'ok', f: 'phase', phase: name, ...extra });
+
+  let topology: CaseTopology | undefined;
+  const consumers: ConsumerClient[] = [];
+  const readers: DeadLetterReader[] = [];
+  let error: string | undefined;
+  let diagnostics: Record<string, unknown> = {};
+
+  try {
+    phase('setup');
+    topology = await driver.createTopology(
+      {
+        caseId: plan.id,
+        setup,
+        groups,
+        partitions: workload.partitions,
+        maxAttempts: plan.claim.maxAttempts,
+        seed: workload.seed,
+      },
+      { signal, log },
+    );
+    const effects = new EffectStore();
+    for (const [g, group] of groups.entries()) {
+      for (let c = 0; c < workload.consumersPerGroup; c++) {
+        const name = groups.length > 1 ? `consumer-${g}-${c}` : `consumer-${c}`;
+        const client = new ConsumerClient({
+          name,
+          group,
+          topology,
+          recorder,
+          behaviour: scenario.behaviour,
+          workload,
+          crashes: workload.crashes.filter((k) => k.group === g && k.consumer === c),
+          effects,
+          random: forkRandom(workload.seed, name),
+          ackOnDelivery: setup.ackMode === 'on-delivery',
+          restartDelayMs: timeouts.restartDelayMs,
+        });
+        consumers.push(client);
+        await client.start();
+      }
+      if (plan.claim.maxAttempts !== undefined && topology.deadLetterConsumer) {
+        const name = groups.length > 1 ? `dlq-reader-${g}` : 'dlq-reader';
+        const reader = new DeadLetterReader(
+          await topology.deadLetterConsumer(name, group),
+          name,
+          group,
+          recorder,
+        );
+        readers.push(reader);
+        await reader.start();
+      }
+    }
+
+    phase('load');
+    const messages = planMessages(workload);
+    const load = AbortSignal.any([signal, AbortSignal.timeout(timeouts.loadMs)]);
+    await Promise.all(
+      Array.from({ length: workload.producers }, async (_, p) => {
+        const name = `producer-${p}`;
+        const producer = await topology!.producer(name);
+        try {
+          await runProducer(
+            messages.filter((m) => m.producer === p),
+            {
+              name,
+              dest: topology!.dest,
+              producer,
+              recorder,
+              window: scenario.behaviour.producerWindow,
+              signal: load,
+            },
+          );
+        } finally {
+          await producer.close();
+        }
+      }),
+    );
+
+    if (!signal.aborted) {
+      phase('heal');
+      await Promise.all(consumers.map((c) => c.heal()));
+    }
+    if (!signal.aborted) {
+      phase('drain');
+      const cutOff = await drain(topology, consumers, readers, timeouts, signal);
+      if (cutOff && !signal.aborted) phase('drain', { cutOff: true });
+    }
+    if (!signal.aborted) phase('check');
+  } catch (e) {
+    error = describeError(e);
+    log(`case ${plan.id} failed: ${error}`);
+  } finally {
+    writer.flush();
+  }
+
+  // The verdict comes from the file on disk: what was checked is what anyone can re-check.
+  let checked: Awaited<ReturnType<typeof checkHistoryFile>> | undefined;
+  try {
+    checked = await checkHistoryFile(historyPath, { claim: plan.claim, groups });
+  } catch (e) {
+    error ??= `checker failed: ${describeError(e)}`;
+  }
+
+  try {
+    phase('teardown');
+    await Promise.allSettled(consumers.map((c) => c.stop()));
+    await Promise.allSettled(readers.map((r) => r.stop()));
+    diagnostics = topology?.diagnostics?.() ?? {};
+    await topology?.dispose();
+  } catch (e) {
+    error ??= `teardown failed: ${describeError(e)}`;
+  } finally {
+    writer.close();
+  }
+
+  const result = checked?.result;
+  const needed = new Set(result?.anomalies.flatMap((a) => a.events) ?? []);
+  const evidence = await eventsAt(historyPath, needed).catch(() => ({}));
+  const reasons = [...(result?.reasons ?? [])];
+  if (error) reasons.push(error);
+  if (signal.aborted) reasons.push('the run was interrupted');
+  return {
+    id: plan.id,
+    driver: plan.driver,
+    setup: setup.name,
+    scenario: scenario.name,
+    guarantee: plan.claim,
+    seed: plan.seed,
+    path: plan.path,
+    // A definite violation stands even if the case broke off; otherwise an error means "could not decide".
+    valid: result?.valid === false ? false : error || !result ? 'unknown' : result.valid,
+    counts: result?.counts ?? zeroCounts(),
+    groups: result?.groups ?? {},
+    violations: result?.violations ?? [],
+    reasons,
+    anomalies: result?.anomalies ?? [],
+    evidence,
+    history: relative(options.outDir, historyPath),
+    workload,
+    faults: plan.faults,
+    phases,
+    crashes,
+    retryIntervals: retries.result(),
+    diagnostics,
+    events: history.size,
+    durationMs: Date.now() - started,
+    ...(error !== undefined && { error }),
+  };
+}
+
+/**
+ * Consumers read until the broker reports nothing outstanding and every handler is idle (or, when
+ * the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
+ */
+async function drain(
+  topology: CaseTopology,
+  consumers: readonly ConsumerClient[],
+  readers: readonly DeadLetterReader[],
+  timeouts: CaseTimeouts,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const deadline = Date.now() + timeouts.drainMs;
+  const settleMs = 20;
+  while (!signal.aborted) {
+    const idle = consumers.every((c) => c.idle) && readers.every((r) => r.idle);
+    const lastActivity = Math.max(
+      0,
+      ...consumers.map((c) => c.lastActivity),
+      ...readers.map((r) => r.lastActivity),
+    );
+    const quietFor = Date.now() - lastActivity;
+    const backlog = topology.backlog ? await topology.backlog() : undefined;
+    if (idle && backlog === 0 && quietFor >= settleMs) return false;
+    if (idle && backlog === undefined && quietFor >= timeouts.quietMs) return false;
+    if (Date.now() > deadline) return true;
+    await sleep(10, signal);
+  }
+  return false;
+}

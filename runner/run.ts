@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import type { Reporter } from '../reports/reporter.ts';
+import type { CaseResult } from './case.ts';
+import { type ExploreOptions, explore } from './explore.ts';
+import { type CaseTimeouts, runCase } from './run-case.ts';
+import {
+  overallValidity,
+  RESULTS_VERSION,
+  type RunResult,
+  type RunSettings,
+  redactSecrets,
+} from './run-result.ts';
+import type { Skipped, Target } from './targets.ts';
+
+export interface RunOptions {
+  targets: readonly Target[];
+  skipped?: readonly Skipped[];
+  runs: number;
+  seed: number;
+  /** Replay only the case at this fast-check path. */
+  path?: string | undefined;
+  messages?: number | undefined;
+  faults: readonly string[];
+  /** Extra workload constraints (selftest probes). */
+  workload?: ExploreOptions['workload'];
+  outDir: string;
+  timeouts?: Partial<CaseTimeouts> | undefined;
+  reporters?: readonly Reporter[];
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+  toolVersion: string;
+  settings?: RunSettings;
+}
+
+/** Explores every target, case after case, telling reporters as it goes. */
+export async function run(options: RunOptions): Promise<RunResult> {
+  const reporters = options.reporters ?? [];
+  const signal = options.signal ?? new AbortController().signal;
+  const started = new Date();
+  mkdirSync(options.outDir, { recursive: true });
+  const perTarget = options.path === undefined ? options.runs : 1;
+  for (const r of reporters) {
+    await r.onRunStart?.({
+      totalCases: options.targets.length * perTarget,
+      outDir: options.outDir,
+      seed: options.seed,
+    });
+  }
+  const cases: CaseResult[] = [];
+  for (const target of options.targets) {
+    if (signal.aborted) break;
+    await explore(
+      target,
+      {
+        runs: options.runs,
+        seed: options.seed,
+        path: options.path,
+        messages: options.messages,
+        faults: options.faults,
+        workload: options.workload,
+        signal,
+      },
+      async (plan) => {
+        for (const r of reporters) await r.onCaseStart?.(plan);
+        const result = await runCase(plan, target.driver, {
+          outDir: options.outDir,
+          timeouts: options.timeouts,
+          signal,
+          log: options.log,
+        });
+        cases.push(result);
+        for (const r of reporters) await r.onCaseEnd?.(result);
+        return result;
+      },
+    );
+  }
+  const finished = new Date();
+  const result: RunResult = {
+    version: RESULTS_VERSION,
+    tool: { name: 'brokerproof', version: options.toolVersion },
+    valid: overallValidity(cases, signal.aborted),
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    seed: options.seed,
+    runs: options.runs,
+    faults: options.faults,
+    interrupted: signal.aborted,
+    settings: redactSecrets(options.settings ?? { drivers: {} }),
+    cases,
+    skipped: [...(options.skipped ?? [])],
+  };
+  for (const r of reporters) await r.onRunEnd?.(result, options.outDir);
+  return result;
+}

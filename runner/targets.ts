@@ -1,0 +1,101 @@
+import { UsageError } from '../core/errors.ts';
+import type { Claim, DeliveryGuarantee, OrderingScope } from '../core/guarantee.ts';
+import type { Driver, Setup } from '../drivers/driver.ts';
+import { findScenario, SCENARIOS } from '../scenarios/catalogue.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+
+/** A scenario on one setup of one driver, with the claim it is checked against. */
+export interface Target {
+  driver: Driver;
+  setup: Setup;
+  scenario: Scenario;
+  claim: Claim;
+}
+
+export interface Skipped {
+  driver: string;
+  setup: string;
+  scenario: string;
+  reason: string;
+}
+
+/** Replacements for the claim, from `--guarantee`, `--ordering`, `--max-attempts`. */
+export interface ClaimOverride {
+  delivery?: DeliveryGuarantee | undefined;
+  ordering?: OrderingScope | undefined;
+  maxAttempts?: number | undefined;
+}
+
+export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
+  return {
+    delivery: override.delivery ?? claim.delivery,
+    ordering: override.ordering ?? claim.ordering,
+    maxAttempts: override.maxAttempts ?? claim.maxAttempts,
+  };
+}
+
+/**
+ * Which scenarios run on which setups. Named setups and scenarios must fit each other (an explicit
+ * request that cannot run is an error); otherwise each scenario runs on the first setup of the
+ * driver it fits, or — with `--setup` — every fitting scenario runs on the named setups.
+ */
+export function selectTargets(
+  driver: Driver,
+  request: { setups?: readonly string[] | undefined; scenarios?: readonly string[] | undefined },
+  override: ClaimOverride,
+): { targets: Target[]; skipped: Skipped[] } {
+  const setups = (request.setups ?? []).map((name) => {
+    const setup = driver.setups.find((s) => s.name === name);
+    if (!setup) {
+      throw new UsageError(`driver ${driver.name} has no setup "${name}"`, {
+        hint: `Setups of ${driver.name}: ${driver.setups.map((s) => s.name).join(', ')}.`,
+      });
+    }
+    return setup;
+  });
+  const scenarios = (request.scenarios ?? []).map((name) => {
+    const scenario = findScenario(name);
+    if (!scenario) {
+      throw new UsageError(`unknown scenario "${name}"`, {
+        hint: `Scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}.`,
+      });
+    }
+    return scenario;
+  });
+  const targets: Target[] = [];
+  const skipped: Skipped[] = [];
+  const add = (setup: Setup, scenario: Scenario) =>
+    targets.push({ driver, setup, scenario, claim: applyOverride(scenario.claim(setup), override) });
+
+  if (setups.length > 0) {
+    for (const setup of setups) {
+      for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
+        const reason = scenario.unfit(setup, driver.capabilities);
+        if (!reason) add(setup, scenario);
+        else if (scenarios.length) {
+          throw new UsageError(
+            `scenario ${scenario.name} cannot run on ${driver.name}/${setup.name}: ${reason}`,
+            {
+              hint: `Setups it fits: ${fittingSetups(driver, scenario).join(', ') || 'none'}.`,
+            },
+          );
+        } else skipped.push({ driver: driver.name, setup: setup.name, scenario: scenario.name, reason });
+      }
+    }
+  } else {
+    for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
+      const setup = driver.setups.find((s) => !scenario.unfit(s, driver.capabilities));
+      if (setup) add(setup, scenario);
+      else if (scenarios.length) {
+        throw new UsageError(`scenario ${scenario.name} fits no setup of driver ${driver.name}`);
+      } else {
+        skipped.push({ driver: driver.name, setup: '*', scenario: scenario.name, reason: 'fits no setup' });
+      }
+    }
+  }
+  return { targets, skipped };
+}
+
+function fittingSetups(driver: Driver, scenario: Scenario): string[] {
+  return driver.setups.filter((s) => !scenario.unfit(s, driver.capabilities)).map((s) => s.name);
+}

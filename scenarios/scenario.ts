@@ -1,0 +1,77 @@
+import type * as fc from 'fast-check';
+import type { Claim } from '../core/guarantee.ts';
+import type { DriverCapabilities, Setup } from '../drivers/driver.ts';
+
+/** A consumer crash planned by the workload: at its n-th delivery the consumer dies. */
+export interface CrashPlan {
+  /** Index of the consumer within its group. */
+  consumer: number;
+  group: number;
+  /** Dies while handling its n-th delivery (counted over restarts). */
+  atDelivery: number;
+  /** Before the handler processes the message, or after processing but before the ack. */
+  point: 'before-process' | 'after-process';
+}
+
+/** Everything fast-check draws for one case. */
+export interface Workload {
+  messages: number;
+  producers: number;
+  consumersPerGroup: number;
+  groups: number;
+  /** Distinct message keys (0: unkeyed). */
+  keys: number;
+  partitions: number;
+  /** Indices of poison messages (the handler always fails them). */
+  poison: number[];
+  payloadBytes: number;
+  /** Handlers take 0..maxProcessingMs per message. */
+  maxProcessingMs: number;
+  /** Chance that a healthy message fails transiently on its first delivery (then succeeds). */
+  transientFailureRate: number;
+  crashes: CrashPlan[];
+  /** Seeds every random choice made inside the case. */
+  seed: number;
+}
+
+/** How the application under test behaves around the broker: the pattern a team builds. */
+export interface Behaviour {
+  /** When the consumer acknowledges. */
+  ack: 'before-process' | 'after-process';
+  /** Side effects go through an idempotency store keyed by transaction id. */
+  idempotent: boolean;
+  /** Failed handling is retried: nack with requeue after an exponential backoff. */
+  backoff?: { baseMs: number; factor: number; maxMs: number } | undefined;
+  /** Sends each producer keeps in flight (1 keeps per-producer order). */
+  producerWindow: number;
+}
+
+export interface WorkloadOptions {
+  /** Exact message count (the workload draws it otherwise). */
+  messages?: number | undefined;
+  /** Fault kinds enabled for the run (consumer-crash, …). */
+  faults: ReadonlySet<string>;
+  /** Max deliveries before dead-lettering, for scenarios that use a DLQ. */
+  maxAttempts?: number | undefined;
+  /** At least this many consumer crashes per case (when consumer-crash faults are on). */
+  minCrashes?: number | undefined;
+  /** Where crashes may strike (both by default). */
+  crashPoints?: readonly CrashPlan['point'][] | undefined;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly behaviour: Behaviour;
+  /** Why this scenario cannot run on the setup, or undefined when it can. */
+  unfit(setup: Setup, capabilities: DriverCapabilities): string | undefined;
+  /** The claim to check: the setup's claim, refined by what this pattern promises. */
+  claim(setup: Setup): Claim;
+  workload(options: WorkloadOptions): fc.Arbitrary<Workload>;
+}
+
+export function backoffDelay(behaviour: Behaviour, attempt: number): number {
+  const b = behaviour.backoff;
+  if (!b) return 0;
+  return Math.min(b.maxMs, Math.round(b.baseMs * b.factor ** Math.max(0, attempt - 1)));
+}

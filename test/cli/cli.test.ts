@@ -1,0 +1,220 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cliProcess } from '../helpers/cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'bp-cli-'));
+
+describe('brokerproof run', () => {
+  it('with no arguments runs the default suite on the memory broker, writes the report, exits 0', async () => {
+    const cwd = tmp();
+    const r = await cliProcess(['run', '--runs', '1', '--seed', '3'], { cwd });
+    expect(r.stderr).toMatch(/holds: 6 held, 0 violated, 0 unknown/);
+    expect(r.code).toBe(0);
+    const out = join(cwd, 'brokerproof-report');
+    for (const file of ['index.html', 'results.json', 'junit.xml', 'summary.md'])
+      expect(existsSync(join(out, file))).toBe(true);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.cases.map((c: { scenario: string }) => c.scenario)).toEqual([
+      'work-queue',
+      'fan-out',
+      'ordered',
+      'retry-dlq',
+      'idempotent-consumer',
+      'at-most-once',
+    ]);
+    for (const c of results.cases) expect(existsSync(join(out, c.history))).toBe(true);
+  }, 120_000);
+
+  it('--json prints one document on stdout with the cases, and catches auto-ack claimed as at-least-once (exit 1)', async () => {
+    const out = join(tmp(), 'report');
+    const r = await cli(
+      'run',
+      '--setup',
+      'auto-ack',
+      '--scenario',
+      'work-queue',
+      '--guarantee',
+      'at-least-once',
+      '--faults',
+      'consumer-crash',
+      '--runs',
+      '2',
+      '--seed',
+      '9',
+      '--messages',
+      '60',
+      '--out',
+      out,
+      '--json',
+      '--no-progress',
+    );
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.valid).toBe(false);
+    expect(doc.cases).toHaveLength(2);
+    const lossy = doc.cases.filter((c: { counts: { lost: number } }) => c.counts.lost > 0);
+    expect(lossy.length).toBeGreaterThan(0);
+    expect(Object.keys(doc.cases[0]).sort()).toEqual(
+      ['counts', 'driver', 'guarantee', 'history', 'id', 'path', 'scenario', 'seed', 'setup', 'valid'].sort(),
+    );
+    expect(doc.cases[0].guarantee).toMatchObject({ delivery: 'at-least-once' });
+    expect(existsSync(doc.cases[0].history)).toBe(true);
+  });
+
+  it('takes its settings from a JSON config file, and memory anomalies make it exit 1', async () => {
+    const cwd = tmp();
+    writeFileSync(
+      join(cwd, 'brokerproof.config.json'),
+      JSON.stringify({
+        drivers: { memory: { anomalies: { drop: 0.05 } } },
+        scenarios: ['work-queue'],
+        runs: 3,
+        seed: 42,
+      }),
+    );
+    const r = await cliProcess(['run', '--messages', '100', '--json', '--no-progress'], { cwd });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.cases).toHaveLength(3);
+    expect(
+      doc.cases.every(
+        (c: { scenario: string; seed: number }) => c.scenario === 'work-queue' && c.seed === 42,
+      ),
+    ).toBe(true);
+    expect(doc.valid).toBe(false);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
+  it.each([
+    [['run', '--driver', 'nope'], /unknown driver "nope"/],
+    [['run', '--runs', '0'], /--runs must be a positive integer/],
+    [['run', '--guarantee', 'twice'], /unknown guarantee "twice"/],
+    [['run', '--faults', 'meteor'], /unknown fault "meteor"/],
+    [
+      ['run', '--setup', 'log', '--scenario', 'retry-dlq'],
+      /cannot run on memory\/log: setup log has no dead-letter policy/,
+    ],
+    [['run', '--scenario', 'nap'], /unknown scenario "nap"/],
+    [['run', '--config', '/no/such/config.json'], /does not exist/],
+    [['run', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['check', '/no/such/history.ndjson', '--guarantee', 'at-least-once'], /cannot read history file/],
+    [['report', '/no/such/dir'], /cannot read/],
+    [['replay', '/no/such/results.json'], /cannot read/],
+  ])('%j exits 2 with a clear message and no stack trace', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+  });
+});
+
+describe('brokerproof check', () => {
+  const write = (lines: object[] | string[]) => {
+    const file = join(tmp(), 'h.ndjson');
+    writeFileSync(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n'));
+    return file;
+  };
+  const lost = [
+    { i: 0, t: 0, p: 'producer-0', type: 'invoke', f: 'send', id: 'a', dest: 'q' },
+    { i: 1, t: 1, p: 'producer-0', type: 'ok', f: 'send', id: 'a' },
+  ];
+
+  it('--json prints the DESIGN document and exits 1 on a violation, 0 when the claim holds', async () => {
+    const file = write(lost);
+    const violated = await cli('check', file, '--guarantee', 'at-least-once', '--json');
+    expect(violated.code).toBe(1);
+    const doc = JSON.parse(violated.stdout);
+    expect(doc).toMatchObject({ valid: false, guarantee: { delivery: 'at-least-once', ordering: 'none' } });
+    expect(doc.counts.lost).toBe(1);
+    expect(doc.groups.default.counts.lost).toBe(1);
+    expect(doc.anomalies[0]).toMatchObject({ kind: 'lost', id: 'a', group: 'default', events: [0, 1] });
+    const holds = await cli('check', file, '--guarantee', 'at-most-once', '--json');
+    expect(holds.code).toBe(0);
+    expect(JSON.parse(holds.stdout).valid).toBe(true);
+  });
+
+  it('exits 2 on a malformed line, naming the line', async () => {
+    const file = write([JSON.stringify(lost[0]), '{"i":1,"t":1,"p":"x","type":"ok","f":"send"}']);
+    const r = await cli('check', file, '--guarantee', 'at-least-once');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/h\.ndjson:2: a send event needs an "id"/);
+  });
+
+  it('exits 2 without a guarantee (and none in the meta line), or with an unknown one', async () => {
+    expect((await cli('check', write(lost))).code).toBe(2);
+    const r = await cli('check', write(lost), '--guarantee', 'mostly');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown guarantee "mostly"/);
+  });
+
+  it('takes the claim from the meta line when no --guarantee is given', async () => {
+    const file = write([
+      { type: 'meta', version: 1, guarantee: { delivery: 'at-most-once', ordering: 'none' } },
+      ...lost,
+    ]);
+    const r = await cli('check', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).guarantee.delivery).toBe('at-most-once');
+  });
+
+  it('exits 2 ("unknown") on a history cut off before its check phase', async () => {
+    const file = write([
+      { i: 0, t: 0, p: 'harness', type: 'ok', f: 'phase', phase: 'load' },
+      ...lost.map((e) => ({ ...e, i: e.i + 1 })),
+    ]);
+    const r = await cli('check', file, '--guarantee', 'at-least-once', '--json');
+    expect(JSON.parse(r.stdout).valid).toBe('unknown');
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('report and replay', () => {
+  it('re-renders reports from results.json, and replays a case to the same verdict and workload', async () => {
+    const out = join(tmp(), 'report');
+    const first = await cli(
+      'run',
+      '--setup',
+      'auto-ack',
+      '--scenario',
+      'work-queue',
+      '--guarantee',
+      'at-least-once',
+      '--runs',
+      '2',
+      '--seed',
+      '21',
+      '--messages',
+      '50',
+      '--out',
+      out,
+      '--no-progress',
+      '--json',
+    );
+    const original = JSON.parse(first.stdout).cases.find((c: { valid: boolean }) => c.valid === false);
+    expect(original).toBeDefined();
+
+    writeFileSync(join(out, 'index.html'), 'stale');
+    const report = await cli('report', out);
+    expect(report.code).toBe(0);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/<!doctype html>/i);
+
+    const replayOut = join(tmp(), 'replay');
+    const replay = await cli(
+      'replay',
+      join(out, 'results.json'),
+      '--case',
+      original.id,
+      '--out',
+      replayOut,
+      '--json',
+      '--no-progress',
+    );
+    expect(replay.code).toBe(1);
+    const again = JSON.parse(replay.stdout).cases[0];
+    expect(again).toMatchObject({ id: original.id, seed: original.seed, path: original.path, valid: false });
+    expect(again.counts.attempted).toBe(original.counts.attempted);
+    const meta = (f: string) => JSON.parse(readFileSync(f, 'utf8').split('\n')[0]!).workload;
+    expect(meta(again.history)).toEqual(meta(original.history));
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { CaseClock } from '../../core/clock.ts';
+import { History, MemorySink } from '../../core/history-writer.ts';
+import { collectWorkerEvents, spawnWorker } from '../../runner/worker-pipe.ts';
+
+describe('worker processes', () => {
+  it('keeps every event a worker recorded before it was SIGKILLed, merged into one history', async () => {
+    const sink = new MemorySink();
+    const clock = new CaseClock();
+    const history = new History(sink, clock);
+    history.record({ p: 'harness', type: 'ok', f: 'phase', phase: 'load' });
+    const worker = (name: string, count: number) => {
+      const child = spawnWorker(new URL('../fixtures/recording-worker.ts', import.meta.url), [
+        String(clock.epochMs),
+        String(count),
+        name,
+      ]);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      return Promise.all([collectWorkerEvents(child, history), exited]);
+    };
+    const [[, signalA], [, signalB]] = await Promise.all([
+      worker('consumer-0', 3000),
+      worker('consumer-1', 2000),
+    ]);
+
+    expect(signalA).toBe('SIGKILL');
+    expect(signalB).toBe('SIGKILL');
+    const fromA = sink.events.filter((e) => e.p === 'consumer-0').map((e) => (e as { id: string }).id);
+    const fromB = sink.events.filter((e) => e.p === 'consumer-1').map((e) => (e as { id: string }).id);
+    expect(fromA).toEqual(Array.from({ length: 3000 }, (_, n) => `m${n}`));
+    expect(fromB).toEqual(Array.from({ length: 2000 }, (_, n) => `m${n}`));
+    // One history: indices in file order, time never going back.
+    expect(sink.events.map((e) => e.i)).toEqual(sink.events.map((_, n) => n));
+    for (let n = 1; n < sink.events.length; n++)
+      expect(sink.events[n]!.t).toBeGreaterThanOrEqual(sink.events[n - 1]!.t);
+  }, 30_000);
+});
