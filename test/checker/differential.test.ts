@@ -3,6 +3,8 @@
  * reference implementation of DESIGN.md "Checker semantics v1" (`reference-checker.ts`), on random
  * but well-formed histories and random claims. A companion test proves the generator is not
  * vacuous: every anomaly kind shows up with a non-zero count in a good fraction of histories.
+ *
+ * DIFF_RUNS=20000 npx vitest run test/checker/differential.test.ts  runs a longer search.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -42,8 +44,9 @@ interface Attempt {
 }
 
 /**
- * Draws one history. All draws go through `int`, whose shrink target (the minimum) is always the
- * "boring" choice, so fast-check shrinks towards short, anomaly-free, sequential histories.
+ * Draws one history. All draws go through `int`, whose shrink target (the minimum) is the simpler
+ * choice wherever that was easy to arrange (fewer rounds, no retry, ok outcomes, first step first),
+ * so fast-check shrinks towards short, sequential histories.
  */
 function buildCase(gen: fc.GeneratorValue): GeneratedCase {
   const int = (min: number, max: number) => gen(fc.integer, { min, max });
