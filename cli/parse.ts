@@ -51,3 +51,10 @@ export function listValue(value: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+export function isolationValue(value: string): 'inline' | 'process' {
+  if (value !== 'inline' && value !== 'process') {
+    throw new UsageError(`--isolation must be inline or process (got "${value}")`);
+  }
+  return value;
+}

@@ -14,6 +14,16 @@ const memoryDriver = z.strictObject({
   sessionTimeoutMs: positiveInt.optional(),
 });
 
+const rabbitmqDriver = z.strictObject({
+  url: z
+    .string()
+    .regex(/^amqps?:\/\//, 'an amqp:// or amqps:// URL')
+    .optional(),
+  confirmTimeoutMs: positiveInt.optional(),
+  connectTimeoutMs: positiveInt.optional(),
+  queueExpiresMs: positiveInt.optional(),
+});
+
 const listOrComma = z.union([
   z.array(z.string().min(1)),
   z
@@ -42,7 +52,11 @@ export const configSchema = z.strictObject({
       restartDelayMs: z.number().int().min(0).optional(),
     })
     .optional(),
-  drivers: z.strictObject({ memory: memoryDriver.optional() }).optional(),
+  drivers: z
+    .strictObject({ memory: memoryDriver.optional(), rabbitmq: rabbitmqDriver.optional() })
+    .optional(),
+  /** Consumers in the runner's process, or each in its own (a crash is then a SIGKILL). */
+  isolation: z.enum(['inline', 'process']).optional(),
 });
 
 export type BrokerproofConfig = z.input<typeof configSchema>;

@@ -22,7 +22,8 @@ export class CaseClock {
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    // No timer for "no wait": a zero-delay timer still costs a turn of the timer queue.
+    if (signal?.aborted || ms <= 0) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       signal?.removeEventListener('abort', done);

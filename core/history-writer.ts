@@ -41,6 +41,11 @@ export class HistoryWriter implements Disposable {
     this.writeLine(JSON.stringify(event));
   }
 
+  /** An event already serialised (the history puts `i` and `t` first without copying the event). */
+  appendLine(line: string): void {
+    this.writeLine(line);
+  }
+
   private writeLine(line: string): void {
     if (this.closed) throw new Error(`history ${this.path} is closed`);
     this.buffer.push(line, '\n');
@@ -121,7 +126,7 @@ export class History {
   private readonly listeners: EventListener[] = [];
 
   constructor(
-    private readonly sink: { append(event: HistoryEvent): void },
+    private readonly sink: { append(event: HistoryEvent): void; appendLine?(line: string): void },
     readonly clock: CaseClock = new CaseClock(),
   ) {}
 
@@ -132,9 +137,18 @@ export class History {
 
   /** Record an event stamped elsewhere (a worker process); time is clamped so it never goes back. */
   recordAt<E extends EventInput>(input: E, t: number): E & { i: number; t: number } {
-    this.lastT = Math.max(this.lastT, t);
-    const event = { i: this.nextIndex++, t: this.lastT, ...input } as unknown as E & { i: number; t: number };
-    this.sink.append(event as unknown as HistoryEvent);
+    if (t > this.lastT) this.lastT = t;
+    const i = this.nextIndex++;
+    // Hot path (every send, delivery and ack): serialise once with i and t first, then stamp the
+    // caller's fresh object in place instead of copying it.
+    const body = JSON.stringify(input);
+    const line =
+      body.length > 2 ? `{"i":${i},"t":${this.lastT},${body.slice(1)}` : `{"i":${i},"t":${this.lastT}}`;
+    const event = input as unknown as E & { i: number; t: number };
+    event.i = i;
+    event.t = this.lastT;
+    if (this.sink.appendLine) this.sink.appendLine(line);
+    else this.sink.append(event as unknown as HistoryEvent);
     for (const listener of this.listeners) listener(event as unknown as HistoryEvent);
     return event;
   }

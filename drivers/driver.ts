@@ -24,6 +24,11 @@ export interface DriverCapabilities {
   fanOut: boolean;
   /** Producers and consumers can run in their own OS processes (so a crash can be a real SIGKILL). */
   processIsolation: boolean;
+  /**
+   * How long consumers must stay quiet after `backlog()` reaches 0 before the drain ends (longer
+   * when the backlog cannot count messages in flight).
+   */
+  drainSettleMs: number;
 }
 
 /** When a delivery counts as acknowledged. */
@@ -119,16 +124,25 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
-/** A case's topology, created and owned by the driver until `dispose`. */
-export interface CaseTopology extends AsyncDisposable {
+/** Producers and consumers of one case's topology. */
+export interface TopologyClients {
   /** The destination producers send to, as recorded in `dest`. */
   readonly dest: string;
-  /** Serialisable description other processes can `attach` to (when the driver allows it). */
-  readonly descriptor: Readonly<Record<string, unknown>>;
   producer(name: string): Promise<Producer>;
   consumer(name: string, group: string): Promise<Consumer>;
   /** A consumer of the group's dead-letter destination; its deliveries are recorded as `dlq`. */
   deadLetterConsumer?(name: string, group: string): Promise<Consumer>;
+}
+
+/** Clients attached to a topology another process created; `close` releases their connections. */
+export interface AttachedTopology extends TopologyClients {
+  close(): Promise<void>;
+}
+
+/** A case's topology, created and owned by the driver until `dispose`. */
+export interface CaseTopology extends TopologyClients, AsyncDisposable {
+  /** Serialisable description other processes can `attach` to (when the driver allows it). */
+  readonly descriptor: Readonly<Record<string, unknown>>;
   /**
    * Messages the broker still holds for the case (ready, in flight, delayed, dead-lettered and
    * unread), when it can tell; the drain stops early once this is 0 and consumers are idle.
@@ -153,6 +167,11 @@ export interface Driver {
   /** In order of preference: the first setup a scenario fits is the one it runs on by default. */
   readonly setups: readonly Setup[];
   createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology>;
+  /**
+   * Clients for a topology created by another process, from its `descriptor` (drivers with
+   * `processIsolation`: consumers then run in worker processes a crash can SIGKILL).
+   */
+  attach?(descriptor: Readonly<Record<string, unknown>>, context: DriverContext): Promise<AttachedTopology>;
   /** Releases connections and anything else held beyond single cases. */
   close(): Promise<void>;
 }

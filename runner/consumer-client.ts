@@ -1,6 +1,7 @@
 import { sleep } from '../core/clock.ts';
+import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
-import type { CaseTopology, Consumer, Delivery } from '../drivers/driver.ts';
+import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import { type Behaviour, backoffDelay, type CrashPlan, type Workload } from '../scenarios/scenario.ts';
 import type { EffectStore } from './effect-store.ts';
 import type { Recorder } from './recorder.ts';
@@ -8,7 +9,7 @@ import type { Recorder } from './recorder.ts';
 export interface ConsumerClientOptions {
   name: string;
   group: string;
-  topology: CaseTopology;
+  topology: TopologyClients;
   recorder: Recorder;
   behaviour: Behaviour;
   workload: Workload;
@@ -20,6 +21,13 @@ export interface ConsumerClientOptions {
   ackOnDelivery: boolean;
   /** Delay before a crashed consumer is started again. */
   restartDelayMs: number;
+  /** Deliveries this consumer had before (a restarted worker process continues the count). */
+  deliveriesSoFar?: number;
+  /**
+   * How a crash happens. Without it the consumer's connection is torn down in this process and a
+   * new incarnation starts after `restartDelayMs`; a worker process passes a SIGKILL of itself.
+   */
+  die?: () => void;
 }
 
 /**
@@ -37,7 +45,9 @@ export class ConsumerClient {
   private stopped = false;
   lastActivity = 0;
 
-  constructor(private readonly options: ConsumerClientOptions) {}
+  constructor(private readonly options: ConsumerClientOptions) {
+    this.deliveries = options.deliveriesSoFar ?? 0;
+  }
 
   /** No handler running and no restart pending. */
   get idle(): boolean {
@@ -61,18 +71,20 @@ export class ConsumerClient {
     this.running++;
     this.lastActivity = Date.now();
     try {
-      recorder.record({
+      // Built field by field: this runs for every delivery.
+      const deliver: EventInput & Record<string, unknown> = {
         p: name,
         type: 'ok',
         f: 'deliver',
         id: d.id,
         group,
         dest: d.dest,
-        ...(d.partition !== undefined && { partition: d.partition }),
-        ...(d.offset !== undefined && { offset: d.offset }),
-        ...(d.redelivered !== undefined && { redelivered: d.redelivered }),
-        ...(d.deliveryCount !== undefined && { deliveryCount: d.deliveryCount }),
-      });
+      };
+      if (d.partition !== undefined) deliver.partition = d.partition;
+      if (d.offset !== undefined) deliver.offset = d.offset;
+      if (d.redelivered !== undefined) deliver.redelivered = d.redelivered;
+      if (d.deliveryCount !== undefined) deliver.deliveryCount = d.deliveryCount;
+      recorder.record(deliver);
       const n = ++this.deliveries;
       const crash = this.options.crashes.find((c) => c.atDelivery === n);
 
@@ -84,8 +96,11 @@ export class ConsumerClient {
       }
       if (crash?.point === 'before-process') return await this.crash(incarnation);
 
-      await sleep(randomInt(random, 0, workload.maxProcessingMs));
-      if (!this.alive(incarnation)) return;
+      const processingMs = workload.maxProcessingMs > 0 ? randomInt(random, 0, workload.maxProcessingMs) : 0;
+      if (processingMs > 0) {
+        await sleep(processingMs);
+        if (!this.alive(incarnation)) return;
+      }
 
       const failure = d.poison ? 'poison' : failsTransiently(d, workload) ? 'transient' : undefined;
       if (failure) {
@@ -142,6 +157,7 @@ export class ConsumerClient {
     const { recorder, name, restartDelayMs } = this.options;
     this.incarnation++; // everything the old incarnation still does goes unrecorded
     recorder.record({ p: 'nemesis', type: 'info', f: 'crash', target: name });
+    if (this.options.die) return this.options.die();
     const consumer = this.consumer;
     this.consumer = undefined;
     this.restarting = (async () => {

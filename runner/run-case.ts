@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { zeroCounts } from '../checker/check.ts';
 import { RetryIntervals } from '../checker/retry-intervals.ts';
@@ -7,12 +9,14 @@ import { DEFAULT_GROUP, HISTORY_VERSION, type Phase } from '../core/events.ts';
 import { History, HistoryWriter } from '../core/history-writer.ts';
 import { forkRandom } from '../core/random.ts';
 import type { CaseTopology, Driver } from '../drivers/driver.ts';
+import type { DriverSettings } from '../drivers/index.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { ConsumerClient } from './consumer-client.ts';
 import { DeadLetterReader } from './dead-letter-reader.ts';
-import { EffectStore } from './effect-store.ts';
+import { MemoryEffectStore } from './effect-store.ts';
 import { planMessages } from './messages.ts';
+import { ProcessConsumer } from './process-consumer.ts';
 import { runProducer } from './producer-client.ts';
 import type { Recorder } from './recorder.ts';
 
@@ -34,8 +38,15 @@ export const DEFAULT_TIMEOUTS: CaseTimeouts = {
   restartDelayMs: 30,
 };
 
+/** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
+export type Isolation = 'inline' | 'process';
+
 export interface RunCaseOptions {
   outDir: string;
+  /** Default: `process` when the driver can attach from another process, else `inline`. */
+  isolation?: Isolation | undefined;
+  /** The driver's settings, for worker processes that create their own driver. */
+  driverSettings?: DriverSettings | undefined;
   timeouts?: Partial<CaseTimeouts>;
   /** Aborted on Ctrl-C: the case stops loading, skips the drain, and still tears down. */
   signal?: AbortSignal;
@@ -88,7 +99,12 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     history.record({ p: 'harness', type: 'ok', f: 'phase', phase: name, ...extra });
 
   let topology: CaseTopology | undefined;
-  const consumers: ConsumerClient[] = [];
+  const consumers: ConsumerHandle[] = [];
+  // Worker processes need a driver that can attach to a topology from elsewhere.
+  const wanted = options.isolation ?? (driver.capabilities.processIsolation ? 'process' : 'inline');
+  const isolation: Isolation = wanted === 'process' && driver.attach ? 'process' : 'inline';
+  const effectsDir =
+    isolation === 'process' ? mkdtempSync(join(tmpdir(), 'brokerproof-effects-')) : undefined;
   const readers: DeadLetterReader[] = [];
   let error: string | undefined;
   let diagnostics: Record<string, unknown> = {};
@@ -106,23 +122,41 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       },
       { signal, log },
     );
-    const effects = new EffectStore();
+    const effects = new MemoryEffectStore();
     for (const [g, group] of groups.entries()) {
       for (let c = 0; c < workload.consumersPerGroup; c++) {
         const name = groups.length > 1 ? `consumer-${g}-${c}` : `consumer-${c}`;
-        const client = new ConsumerClient({
+        const common = {
           name,
           group,
-          topology,
-          recorder,
           behaviour: scenario.behaviour,
           workload,
           crashes: workload.crashes.filter((k) => k.group === g && k.consumer === c),
-          effects,
-          random: forkRandom(workload.seed, name),
           ackOnDelivery: setup.ackMode === 'on-delivery',
-          restartDelayMs: timeouts.restartDelayMs,
-        });
+        };
+        const client: ConsumerHandle =
+          isolation === 'process'
+            ? new ProcessConsumer(
+                {
+                  ...common,
+                  driver: driver.name,
+                  settings: options.driverSettings ?? {},
+                  descriptor: topology.descriptor,
+                  effectsDir: effectsDir!,
+                  epochMs: history.clock.epochMs,
+                },
+                history,
+                timeouts.restartDelayMs,
+                log,
+              )
+            : new ConsumerClient({
+                ...common,
+                topology,
+                recorder,
+                effects,
+                random: forkRandom(workload.seed, name),
+                restartDelayMs: timeouts.restartDelayMs,
+              });
         consumers.push(client);
         await client.start();
       }
@@ -155,6 +189,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
               producer,
               recorder,
               window: scenario.behaviour.producerWindow,
+              retries: scenario.behaviour.sendRetries ?? 0,
               signal: load,
             },
           );
@@ -170,7 +205,13 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     }
     if (!signal.aborted) {
       phase('drain');
-      const cutOff = await drain(topology, consumers, readers, timeouts, signal);
+      const cutOff = await drain(
+        topology,
+        consumers,
+        readers,
+        { ...timeouts, settleMs: driver.capabilities.drainSettleMs },
+        signal,
+      );
       if (cutOff && !signal.aborted) phase('drain', { cutOff: true });
     }
     if (!signal.aborted) phase('check');
@@ -199,6 +240,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     error ??= `teardown failed: ${describeError(e)}`;
   } finally {
     writer.close();
+    if (effectsDir) rmSync(effectsDir, { recursive: true, force: true });
   }
 
   const result = checked?.result;
@@ -240,15 +282,24 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
  * Consumers read until the broker reports nothing outstanding and every handler is idle (or, when
  * the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
  */
+/** A consumer as the runner sees it, wherever it runs. */
+interface ConsumerHandle {
+  start(): Promise<void>;
+  heal(): Promise<void>;
+  stop(): Promise<void>;
+  readonly idle: boolean;
+  readonly lastActivity: number;
+}
+
 async function drain(
   topology: CaseTopology,
-  consumers: readonly ConsumerClient[],
+  consumers: readonly ConsumerHandle[],
   readers: readonly DeadLetterReader[],
-  timeouts: CaseTimeouts,
+  timeouts: CaseTimeouts & { settleMs: number },
   signal: AbortSignal,
 ): Promise<boolean> {
   const deadline = Date.now() + timeouts.drainMs;
-  const settleMs = 20;
+  const { settleMs } = timeouts;
   while (!signal.aborted) {
     const idle = consumers.every((c) => c.idle) && readers.every((r) => r.idle);
     const lastActivity = Math.max(

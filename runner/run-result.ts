@@ -8,6 +8,7 @@ export interface RunSettings {
   drivers: Record<string, unknown>;
   messages?: number | undefined;
   timeouts?: Record<string, number | undefined> | undefined;
+  isolation?: 'inline' | 'process' | undefined;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|private.?key|access.?key|auth|sasl/i;

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import type { DriverSettings } from '../drivers/index.ts';
 import type { Reporter } from '../reports/reporter.ts';
 import type { CaseResult } from './case.ts';
 import { type ExploreOptions, explore } from './explore.ts';
-import { type CaseTimeouts, runCase } from './run-case.ts';
+import { type CaseTimeouts, type Isolation, runCase } from './run-case.ts';
 import {
   overallValidity,
   RESULTS_VERSION,
@@ -30,6 +31,7 @@ export interface RunOptions {
   log?: (message: string) => void;
   toolVersion: string;
   settings?: RunSettings;
+  isolation?: Isolation | undefined;
 }
 
 /** Explores every target, case after case, telling reporters as it goes. */
@@ -65,6 +67,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
         const result = await runCase(plan, target.driver, {
           outDir: options.outDir,
           timeouts: options.timeouts,
+          isolation: options.isolation,
+          driverSettings: options.settings?.drivers as DriverSettings | undefined,
           signal,
           log: options.log,
         });

@@ -70,7 +70,13 @@ export function selectTargets(
   if (setups.length > 0) {
     for (const setup of setups) {
       for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-        const reason = scenario.unfit(setup, driver.capabilities);
+        const unfit = scenario.unfit(setup, driver.capabilities);
+        // Not named, a scenario skips setups that do not claim what it checks.
+        const reason =
+          unfit ??
+          (!scenarios.length && scenario.prefers && !scenario.prefers(setup)
+            ? `setup ${setup.name} does not claim what it checks (name the scenario to run it anyway)`
+            : undefined);
         if (!reason) add(setup, scenario);
         else if (scenarios.length) {
           throw new UsageError(
@@ -84,12 +90,18 @@ export function selectTargets(
     }
   } else {
     for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-      const setup = driver.setups.find((s) => !scenario.unfit(s, driver.capabilities));
+      const fitting = driver.setups.filter((s) => !scenario.unfit(s, driver.capabilities));
+      const preferred = scenario.prefers ? fitting.filter((s) => scenario.prefers!(s)) : fitting;
+      // Asked for by name, a scenario runs on the first setup it fits even if none is preferred.
+      const setup = preferred[0] ?? (scenarios.length ? fitting[0] : undefined);
       if (setup) add(setup, scenario);
       else if (scenarios.length) {
         throw new UsageError(`scenario ${scenario.name} fits no setup of driver ${driver.name}`);
       } else {
-        skipped.push({ driver: driver.name, setup: '*', scenario: scenario.name, reason: 'fits no setup' });
+        const reason = fitting.length
+          ? 'no setup claims what it checks (name a setup to run it anyway)'
+          : 'fits no setup';
+        skipped.push({ driver: driver.name, setup: '*', scenario: scenario.name, reason });
       }
     }
   }

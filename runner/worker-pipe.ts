@@ -24,6 +24,11 @@ export class PipeRecorder implements Recorder {
   record(event: EventInput): void {
     writeFully(this.fd, Buffer.from(`${JSON.stringify([this.clock.nowMicros(), event])}\n`));
   }
+
+  /** A message for the runner that is not an event (e.g. "ready"). */
+  control(message: string): void {
+    writeFully(this.fd, Buffer.from(`${JSON.stringify({ control: message })}\n`));
+  }
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -48,8 +53,9 @@ function writeFully(fd: number, data: Buffer): void {
 export function collectWorkerEvents(
   child: ChildProcess,
   history: History,
-  onBadLine?: (line: string) => void,
+  options: { onControl?: (message: string) => void; onBadLine?: (line: string) => void } = {},
 ): Promise<void> {
+  const { onControl, onBadLine } = options;
   if (!child.stdout) throw new Error('worker was spawned without a stdout pipe');
   const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on('line', (line) => {
@@ -59,6 +65,10 @@ export function collectWorkerEvents(
       parsed = JSON.parse(line);
     } catch {
       onBadLine?.(line);
+      return;
+    }
+    if (parsed && typeof (parsed as { control?: unknown }).control === 'string') {
+      onControl?.((parsed as { control: string }).control);
       return;
     }
     if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'object') {
@@ -77,12 +87,13 @@ export function collectWorkerEvents(
 export function spawnWorker(
   moduleUrl: URL,
   args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
+  options: { env?: NodeJS.ProcessEnv; stderr?: 'inherit' | 'pipe' } = {},
 ): ChildProcess {
   const file = fileURLToPath(moduleUrl);
-  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // Resolved from here, not from the working directory (a user's project need not have tsx).
+  const loader = file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   return spawn(process.execPath, [...loader, file, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+    env: { ...process.env, ...options.env },
   });
 }

@@ -1,4 +1,5 @@
 import { atMostOnce } from './at-most-once.ts';
+import { exactlyOnce } from './exactly-once.ts';
 import { fanOut } from './fan-out.ts';
 import { idempotentConsumer } from './idempotent-consumer.ts';
 import { ordered } from './ordered.ts';
@@ -14,6 +15,7 @@ export const SCENARIOS: readonly Scenario[] = [
   retryDlq,
   idempotentConsumer,
   atMostOnce,
+  exactlyOnce,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -44,6 +44,8 @@ export interface Behaviour {
   backoff?: { baseMs: number; factor: number; maxMs: number } | undefined;
   /** Sends each producer keeps in flight (1 keeps per-producer order). */
   producerWindow: number;
+  /** A send that failed or whose outcome is unknown is sent again with the same id, up to this often. */
+  sendRetries?: number | undefined;
 }
 
 export interface WorkloadOptions {
@@ -67,6 +69,11 @@ export interface Scenario {
   unfit(setup: Setup, capabilities: DriverCapabilities): string | undefined;
   /** The claim to check: the setup's claim, refined by what this pattern promises. */
   claim(setup: Setup): Claim;
+  /**
+   * Among setups it fits, the ones it runs on by default (e.g. exactly-once prefers setups that
+   * claim it). Without it, any fitting setup will do.
+   */
+  prefers?(setup: Setup): boolean;
   workload(options: WorkloadOptions): fc.Arbitrary<Workload>;
 }
 

@@ -60,6 +60,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           messages: results.settings?.messages,
           outDir: resolve(flags.out ?? 'brokerproof-replay'),
           timeouts: results.settings?.timeouts as never,
+          isolation: results.settings?.isolation,
         },
         io,
         { json: flags.json === true, progress: flags.progress !== false, path: chosen.path },

@@ -10,12 +10,19 @@ import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
 import { run } from '../../runner/run.ts';
-import type { CaseTimeouts } from '../../runner/run-case.ts';
+import type { CaseTimeouts, Isolation } from '../../runner/run-case.ts';
 import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
 import { selectTargets } from '../../runner/targets.ts';
 import { DEFAULT_SUITE } from '../../suites/default.ts';
 import { type CliIo, printJson } from '../io.ts';
-import { guaranteeValue, listValue, orderingValue, positiveInt, seedValue } from '../parse.ts';
+import {
+  guaranteeValue,
+  isolationValue,
+  listValue,
+  orderingValue,
+  positiveInt,
+  seedValue,
+} from '../parse.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -34,6 +41,7 @@ export interface RunFlags {
   out?: string;
   json?: boolean;
   progress?: boolean;
+  isolation?: Isolation;
 }
 
 /** Everything a run needs, resolved from flags over config over the default suite. */
@@ -49,6 +57,7 @@ export interface RunPlan {
   messages: number | undefined;
   outDir: string;
   timeouts: Partial<CaseTimeouts> | undefined;
+  isolation: Isolation | undefined;
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
@@ -79,6 +88,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
     messages: flags.messages ?? config.messages,
     outDir: resolve(flags.out ?? config.out ?? DEFAULT_SUITE.out),
     timeouts: config.timeouts,
+    isolation: flags.isolation ?? config.isolation,
   };
 }
 
@@ -143,7 +153,13 @@ export async function executeRun(
         signal: controller.signal,
         log: (message) => io.err(`${message}\n`),
         toolVersion: TOOL_VERSION,
-        settings: { drivers: { ...plan.settings }, messages: plan.messages, timeouts: plan.timeouts },
+        settings: {
+          drivers: { ...plan.settings },
+          messages: plan.messages,
+          timeouts: plan.timeouts,
+          isolation: plan.isolation,
+        },
+        isolation: plan.isolation,
       });
     } finally {
       stopListening();
@@ -183,6 +199,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--seed <n>', 'fast-check seed (default: random, printed)', seedValue)
     .option('--messages <n>', 'messages per case (default: drawn)', positiveInt('--messages'))
     .option('--out <dir>', 'report directory (default: brokerproof-report)')
+    .option(
+      '--isolation <mode>',
+      'consumers inline (in this process) or process (each its own; crashes are SIGKILLs)',
+      isolationValue,
+    )
     .option('--json', 'print one JSON document on stdout (progress still goes to stderr)')
     .option('--no-progress', 'no progress output on stderr')
     .action(async (flags: RunFlags) => {

@@ -42,6 +42,7 @@ export class MemoryDriver implements Driver {
     exactlyOnce: 'none' as const,
     fanOut: true,
     processIsolation: false,
+    drainSettleMs: 20,
   };
   readonly setups = MEMORY_SETUPS;
   private readonly topologies = new Set<MemoryTopology>();

@@ -25,6 +25,8 @@ describe('brokerproof run', () => {
       'at-most-once',
     ]);
     for (const c of results.cases) expect(existsSync(join(out, c.history))).toBe(true);
+    // No memory setup claims exactly-once, so the default suite leaves it out and says why.
+    expect(results.skipped).toContainEqual(expect.objectContaining({ scenario: 'exactly-once' }));
   }, 120_000);
 
   it('--json prints one document on stdout with the cases, and catches auto-ack claimed as at-least-once (exit 1)', async () => {
@@ -109,6 +111,33 @@ describe('brokerproof run', () => {
   });
 });
 
+describe('exactly-once on a setup that does not claim it', () => {
+  it('runs when named, and consumer crashes make it fail with duplicates (exit 1)', async () => {
+    const r = await cli(
+      ...[
+        'run',
+        '--setup',
+        'queue',
+        '--scenario',
+        'exactly-once',
+        '--runs',
+        '3',
+        '--seed',
+        '8',
+        '--messages',
+        '80',
+      ],
+      ...['--out', join(tmp(), 'eo'), '--json', '--no-progress'],
+    );
+    const doc = JSON.parse(r.stdout);
+    expect(
+      doc.cases.every((c: { guarantee: { delivery: string } }) => c.guarantee.delivery === 'exactly-once'),
+    ).toBe(true);
+    expect(doc.cases.some((c: { counts: { duplicated: number } }) => c.counts.duplicated > 0)).toBe(true);
+    expect(r.code).toBe(1);
+  });
+});
+
 describe('brokerproof check', () => {
   const write = (lines: object[] | string[]) => {
     const file = join(tmp(), 'h.ndjson');
@@ -181,11 +210,11 @@ describe('report and replay', () => {
       '--guarantee',
       'at-least-once',
       '--runs',
-      '2',
+      '4',
       '--seed',
       '21',
       '--messages',
-      '50',
+      '200',
       '--out',
       out,
       '--no-progress',

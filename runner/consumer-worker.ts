@@ -1,0 +1,56 @@
+// A consumer in a process of its own, so a crash is a real SIGKILL. Started by ProcessConsumer with
+// a JSON spec as its only argument; records through the pipe; SIGTERM stops it cleanly.
+import { CaseClock } from '../core/clock.ts';
+import { describeError } from '../core/errors.ts';
+import { forkRandom } from '../core/random.ts';
+import { createDriver } from '../drivers/index.ts';
+import { ConsumerClient } from './consumer-client.ts';
+import { FileEffectStore } from './effect-store.ts';
+import type { ConsumerWorkerSpec } from './process-consumer.ts';
+import { PipeRecorder } from './worker-pipe.ts';
+
+// stdout carries the event protocol: anything a library prints goes to stderr instead.
+console.log = console.error;
+console.info = console.error;
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as ConsumerWorkerSpec;
+const recorder = new PipeRecorder(new CaseClock(spec.epochMs));
+const controller = new AbortController();
+
+try {
+  const driver = await createDriver(spec.driver, spec.settings);
+  if (!driver.attach) throw new Error(`driver ${spec.driver} cannot attach from another process`);
+  const topology = await driver.attach(spec.descriptor, {
+    signal: controller.signal,
+    log: (m) => console.error(m),
+  });
+  const client = new ConsumerClient({
+    name: spec.name,
+    group: spec.group,
+    topology,
+    recorder,
+    behaviour: spec.behaviour,
+    workload: spec.workload,
+    crashes: spec.crashes,
+    effects: new FileEffectStore(spec.effectsDir),
+    random: forkRandom(spec.workload.seed, `${spec.name}#${spec.deliveriesSoFar}`),
+    ackOnDelivery: spec.ackOnDelivery,
+    restartDelayMs: 0,
+    deliveriesSoFar: spec.deliveriesSoFar,
+    die: () => process.kill(process.pid, 'SIGKILL'),
+  });
+  await client.start();
+  recorder.control('ready');
+  const stop = async () => {
+    controller.abort();
+    await client.stop().catch(() => {});
+    await topology.close().catch(() => {});
+    await driver.close().catch(() => {});
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => {}); // the runner decides when consumers stop
+} catch (error) {
+  console.error(`consumer worker ${spec.name}: ${describeError(error)}`);
+  process.exit(3);
+}

@@ -1,0 +1,129 @@
+import type { ChildProcess } from 'node:child_process';
+import { sleep } from '../core/clock.ts';
+import type { History } from '../core/history-writer.ts';
+import type { DriverSettings } from '../drivers/index.ts';
+import type { Behaviour, CrashPlan, Workload } from '../scenarios/scenario.ts';
+import { collectWorkerEvents, spawnWorker } from './worker-pipe.ts';
+
+/** What a consumer worker process needs; JSON, passed as its argument. */
+export interface ConsumerWorkerSpec {
+  driver: string;
+  settings: DriverSettings;
+  descriptor: Readonly<Record<string, unknown>>;
+  name: string;
+  group: string;
+  behaviour: Behaviour;
+  workload: Workload;
+  crashes: readonly CrashPlan[];
+  ackOnDelivery: boolean;
+  effectsDir: string;
+  epochMs: number;
+  deliveriesSoFar: number;
+}
+
+const WORKER = new URL('./consumer-worker.ts', import.meta.url);
+const STOP_GRACE_MS = 10_000;
+const MAX_UNPLANNED_RESTARTS = 3;
+
+/**
+ * A consumer that lives in a child process. When it dies by SIGKILL (a planned crash, or a
+ * nemesis) it is started again after `restartDelayMs`, continuing its delivery count so later
+ * planned crashes still land. Its events reach the case history through the pipe.
+ */
+export class ProcessConsumer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> | undefined;
+  private stopped = false;
+  private deliveries = 0;
+  private unplannedExits = 0;
+  lastActivity = 0;
+
+  constructor(
+    private readonly spec: Omit<ConsumerWorkerSpec, 'deliveriesSoFar'>,
+    private readonly history: History,
+    private readonly restartDelayMs: number,
+    private readonly log: (message: string) => void,
+  ) {
+    history.onEvent((e) => {
+      if (e.p !== spec.name) return;
+      this.lastActivity = Date.now();
+      if (e.f === 'deliver') this.deliveries++;
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get idle(): boolean {
+    return this.restarting === undefined;
+  }
+
+  /** Starts the worker and resolves once its consumer is subscribed. */
+  async start(): Promise<void> {
+    const child = spawnWorker(WORKER, [JSON.stringify({ ...this.spec, deliveriesSoFar: this.deliveries })]);
+    this.child = child;
+    let ready!: () => void;
+    let failed!: (error: Error) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    const drained = collectWorkerEvents(child, this.history, {
+      onControl: (message) => message === 'ready' && ready(),
+      onBadLine: (line) => this.log(`${this.spec.name}: unreadable line from worker: ${line.slice(0, 120)}`),
+    });
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        void drained.then(() => {
+          failed(
+            new Error(
+              `consumer worker ${this.spec.name} exited (${signal ?? `code ${code}`}) before it was ready`,
+            ),
+          );
+          this.onExit(child, code, signal);
+          resolve();
+        });
+      });
+    });
+    await started;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    if (this.stopped) return;
+    if (signal !== 'SIGKILL') {
+      this.unplannedExits++;
+      this.log(`consumer worker ${this.spec.name} exited unexpectedly (${signal ?? `code ${code}`})`);
+      if (this.unplannedExits > MAX_UNPLANNED_RESTARTS) return;
+    }
+    this.restarting = (async () => {
+      await sleep(this.restartDelayMs);
+      if (!this.stopped) await this.start().catch((e: Error) => this.log(e.message));
+      this.restarting = undefined;
+    })();
+  }
+
+  /** Waits for a restart in progress (the heal phase). */
+  async heal(): Promise<void> {
+    await this.restarting;
+  }
+
+  /** SIGTERM (the worker closes its consumer cleanly), SIGKILL if it does not leave in time. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.restarting;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

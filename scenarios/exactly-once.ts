@@ -1,0 +1,22 @@
+import { DEFAULT_SHAPE, workloadArbitrary } from './arbitraries.ts';
+import type { Scenario } from './scenario.ts';
+
+/**
+ * Each message must be processed exactly once: producers retry sends whose outcome is unknown
+ * (same id — the broker's deduplication must absorb them), consumers process and acknowledge, and
+ * crashes must not make anything processed twice or lost. Runs by default on setups that claim
+ * exactly-once; on any other manual-ack setup it shows what that setup gives instead.
+ */
+export const exactlyOnce: Scenario = {
+  name: 'exactly-once',
+  description:
+    'Producers retry unknown sends with the same id; every message must be processed exactly once.',
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 3 },
+  unfit: (setup) =>
+    setup.ackMode === 'manual'
+      ? undefined
+      : `setup ${setup.name} acknowledges on delivery: nothing can be exactly once`,
+  prefers: (setup) => setup.claim.delivery === 'exactly-once',
+  claim: (setup) => ({ ...setup.claim, delivery: 'exactly-once', maxAttempts: undefined, ordering: 'none' }),
+  workload: (options) => workloadArbitrary(DEFAULT_SHAPE, options),
+};
