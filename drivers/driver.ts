@@ -48,6 +48,12 @@ export interface Setup {
   ackMode: AckMode;
   /** Several subscriber groups each get every message. */
   fanOut: boolean;
+  /**
+   * Consume-transform-produce: deliveries can be forwarded to an output destination together with
+   * their acknowledgement — in one transaction (`transactional`: both or neither), or one after the
+   * other (`sequential`: a crash in between forwards twice). Absent: no pipelines.
+   */
+  pipeline?: 'transactional' | 'sequential' | undefined;
   /** Driver-specific settings (queue type, partitions, timeouts); serialisable. */
   options: Readonly<Record<string, unknown>>;
 }
@@ -65,6 +71,8 @@ export interface TopologySpec {
   maxAttempts?: number | undefined;
   /** Drawn with the workload: drivers that randomise anything (the memory broker) seed from it. */
   seed: number;
+  /** Create an output destination too (pipeline scenarios; setups with `pipeline`). */
+  output?: boolean | undefined;
 }
 
 export interface OutgoingMessage {
@@ -103,6 +111,12 @@ export interface Delivery {
   ack(): Promise<AckOutcome>;
   /** Give the message back: requeue (optionally after a delay, for backoff) or reject it. */
   nack(options: { requeue: boolean; delayMs?: number | undefined }): Promise<AckOutcome>;
+  /**
+   * Pipelines only: send `message` to the output destination and acknowledge this delivery (see
+   * `Setup.pipeline`). `beforeCommit` runs between the send and the commit — where a crash shows
+   * whether the two are atomic. `ok` once committed, `fail` if definitely aborted, `info` if unknown.
+   */
+  forward?(message: OutgoingMessage, hooks?: { beforeCommit?: () => Promise<void> }): Promise<AckOutcome>;
 }
 
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
@@ -132,6 +146,11 @@ export interface TopologyClients {
   consumer(name: string, group: string): Promise<Consumer>;
   /** A consumer of the group's dead-letter destination; its deliveries are recorded as `dlq`. */
   deadLetterConsumer?(name: string, group: string): Promise<Consumer>;
+  /**
+   * Pipelines only: a reader of the output destination that sees committed messages only (Kafka
+   * read_committed); its deliveries are recorded as `process` of the group that forwarded them.
+   */
+  outputConsumer?(name: string): Promise<Consumer>;
 }
 
 /** Clients attached to a topology another process created; `close` releases their connections. */

@@ -19,6 +19,11 @@ export interface ConsumerClientOptions {
   random: Random;
   /** The broker acknowledges on delivery (auto-ack): the ack is recorded with the delivery. */
   ackOnDelivery: boolean;
+  /**
+   * Consume-transform-produce: each message is forwarded to the output destination with its ack
+   * (`Delivery.forward`); an output reader records it as processed once it is visible there.
+   */
+  pipeline?: boolean | undefined;
   /** Delay before a crashed consumer is started again. */
   restartDelayMs: number;
   /** Deliveries this consumer had before (a restarted worker process continues the count). */
@@ -123,6 +128,8 @@ export class ConsumerClient {
         return;
       }
 
+      if (this.options.pipeline) return await this.forward(d, crash, incarnation);
+
       if (behaviour.idempotent) {
         const applied = this.options.effects.apply(group, d.id);
         recorder.record({ p: name, type: 'ok', f: 'effect', id: d.id, group, txn: d.id, applied });
@@ -134,6 +141,29 @@ export class ConsumerClient {
       this.running--;
       this.lastActivity = Date.now();
     }
+  }
+
+  /**
+   * The pipeline step: the output message carries the input's id; `forward` commits the input
+   * offset with it. A planned after-process crash strikes between the send and the commit.
+   */
+  private async forward(d: Delivery, crash: CrashPlan | undefined, incarnation: number): Promise<void> {
+    const { recorder, name, group } = this.options;
+    if (!d.forward) throw new Error(`the driver gave ${name} a delivery that cannot be forwarded`);
+    recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
+    const beforeCommit = crash?.point === 'after-process' ? () => this.crash(incarnation) : undefined;
+    let outcome: Awaited<ReturnType<Delivery['ack']>>;
+    try {
+      outcome = await d.forward(
+        { id: d.id, key: d.key, poison: d.poison, payload: d.payload },
+        { beforeCommit },
+      );
+    } catch (error) {
+      outcome = { status: 'info', error: (error as Error).message };
+    }
+    if (!this.alive(incarnation)) return;
+    if (outcome.status === 'ok') recorder.record({ p: name, type: 'ok', f: 'ack', id: d.id, group });
+    else recorder.record({ p: name, type: outcome.status, f: 'ack', id: d.id, group, error: outcome.error });
   }
 
   /** Records the ack; false when this incarnation died while acknowledging. */

@@ -35,6 +35,7 @@ try {
     effects: new FileEffectStore(spec.effectsDir),
     random: forkRandom(spec.workload.seed, `${spec.name}#${spec.deliveriesSoFar}`),
     ackOnDelivery: spec.ackOnDelivery,
+    pipeline: spec.pipeline,
     restartDelayMs: 0,
     deliveriesSoFar: spec.deliveriesSoFar,
     die: () => process.kill(process.pid, 'SIGKILL'),

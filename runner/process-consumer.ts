@@ -16,6 +16,7 @@ export interface ConsumerWorkerSpec {
   workload: Workload;
   crashes: readonly CrashPlan[];
   ackOnDelivery: boolean;
+  pipeline: boolean;
   effectsDir: string;
   epochMs: number;
   deliveriesSoFar: number;

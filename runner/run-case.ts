@@ -13,7 +13,7 @@ import type { DriverSettings } from '../drivers/index.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { ConsumerClient } from './consumer-client.ts';
-import { DeadLetterReader } from './dead-letter-reader.ts';
+import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
 import { MemoryEffectStore } from './effect-store.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
@@ -105,7 +105,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   const isolation: Isolation = wanted === 'process' && driver.attach ? 'process' : 'inline';
   const effectsDir =
     isolation === 'process' ? mkdtempSync(join(tmpdir(), 'brokerproof-effects-')) : undefined;
-  const readers: DeadLetterReader[] = [];
+  const readers: DestinationReader[] = [];
+  // Consume-transform-produce when the scenario asks for it and the setup can.
+  const pipeline = scenario.behaviour.pipeline === true && setup.pipeline !== undefined;
   let error: string | undefined;
   let diagnostics: Record<string, unknown> = {};
 
@@ -119,6 +121,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
         partitions: workload.partitions,
         maxAttempts: plan.claim.maxAttempts,
         seed: workload.seed,
+        output: pipeline,
       },
       { signal, log },
     );
@@ -133,6 +136,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
           workload,
           crashes: workload.crashes.filter((k) => k.group === g && k.consumer === c),
           ackOnDelivery: setup.ackMode === 'on-delivery',
+          pipeline,
         };
         const client: ConsumerHandle =
           isolation === 'process'
@@ -162,15 +166,25 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       }
       if (plan.claim.maxAttempts !== undefined && topology.deadLetterConsumer) {
         const name = groups.length > 1 ? `dlq-reader-${g}` : 'dlq-reader';
-        const reader = new DeadLetterReader(
+        const reader = new DestinationReader(
           await topology.deadLetterConsumer(name, group),
-          name,
-          group,
           recorder,
+          deadLetterEvent(name, group),
         );
         readers.push(reader);
         await reader.start();
       }
+    }
+    if (pipeline) {
+      if (!topology.outputConsumer)
+        throw new Error(`setup ${setup.name} declares a pipeline but has no output reader`);
+      const reader = new DestinationReader(
+        await topology.outputConsumer('output-reader'),
+        recorder,
+        outputEvent('output-reader', groups[0]!),
+      );
+      readers.push(reader);
+      await reader.start();
     }
 
     phase('load');
@@ -294,7 +308,7 @@ interface ConsumerHandle {
 async function drain(
   topology: CaseTopology,
   consumers: readonly ConsumerHandle[],
-  readers: readonly DeadLetterReader[],
+  readers: readonly DestinationReader[],
   timeouts: CaseTimeouts & { settleMs: number },
   signal: AbortSignal,
 ): Promise<boolean> {

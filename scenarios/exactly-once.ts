@@ -4,14 +4,16 @@ import type { Scenario } from './scenario.ts';
 /**
  * Each message must be processed exactly once: producers retry sends whose outcome is unknown
  * (same id — the broker's deduplication must absorb them), consumers process and acknowledge, and
- * crashes must not make anything processed twice or lost. Runs by default on setups that claim
- * exactly-once; on any other manual-ack setup it shows what that setup gives instead.
+ * crashes must not make anything processed twice or lost. On setups with a pipeline, processing is
+ * consume-transform-produce into an output destination, judged by what a committed-only reader
+ * sees there. Runs by default on setups that claim exactly-once; on any other manual-ack setup it
+ * shows what that setup gives instead.
  */
 export const exactlyOnce: Scenario = {
   name: 'exactly-once',
   description:
     'Producers retry unknown sends with the same id; every message must be processed exactly once.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 3 },
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 3, pipeline: true },
   unfit: (setup) =>
     setup.ackMode === 'manual'
       ? undefined

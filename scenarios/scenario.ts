@@ -46,6 +46,11 @@ export interface Behaviour {
   producerWindow: number;
   /** A send that failed or whose outcome is unknown is sent again with the same id, up to this often. */
   sendRetries?: number | undefined;
+  /**
+   * Consume-transform-produce where the setup supports it: consumers forward each message to an
+   * output destination with their ack, and processing counts once it is visible downstream.
+   */
+  pipeline?: boolean | undefined;
 }
 
 export interface WorkloadOptions {

@@ -111,6 +111,7 @@ export const SELFTEST_PROBES: readonly SelftestProbe[] = [
   clean('idempotent-consumer', 'queue'),
   clean('at-most-once', 'queue'),
   clean('at-most-once', 'auto-ack'),
+  clean('exactly-once', 'log-transactions'),
 ];
 
 export interface SelftestCase {

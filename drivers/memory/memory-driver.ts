@@ -14,7 +14,7 @@ import type {
 } from '../driver.ts';
 import type { AnomalyRates } from './anomalies.ts';
 import { MemoryBroker, type Route } from './memory-broker.ts';
-import { type LogMember, MemoryLog } from './memory-log.ts';
+import { type LogMember, type LogRecord, MemoryLog } from './memory-log.ts';
 import { MemoryQueue, type QueueSubscription } from './memory-queue.ts';
 import { MEMORY_SETUPS } from './setups.ts';
 
@@ -27,6 +27,8 @@ export interface MemoryDriverOptions {
 }
 
 const ok: AckOutcome = { status: 'ok' };
+/** The consumer group that reads a pipeline's output. */
+const OUTPUT_READERS = 'output-readers';
 
 /**
  * The embedded reference broker. It behaves like the brokers it stands for (queues with acks and a
@@ -65,6 +67,8 @@ class MemoryTopology implements CaseTopology {
   readonly dest: string;
   readonly descriptor: Record<string, unknown>;
   private readonly log: MemoryLog | undefined;
+  /** A pipeline's output destination. */
+  private readonly output: MemoryLog | undefined;
   private readonly queues = new Map<string, MemoryQueue>();
   private readonly deadLetters = new Map<string, MemoryQueue>();
   private readonly route: Route;
@@ -85,6 +89,16 @@ class MemoryTopology implements CaseTopology {
         broker.anomalies,
       );
       this.route = { kind: 'log', log: this.log };
+      if (spec.output) {
+        this.output = new MemoryLog(
+          {
+            name: `${this.dest}.out`,
+            partitions: spec.partitions,
+            sessionTimeoutMs: options.sessionTimeoutMs ?? 100,
+          },
+          broker.anomalies,
+        );
+      }
     } else {
       const maxDeliveries =
         spec.setup.claim.maxAttempts !== undefined
@@ -183,10 +197,45 @@ class MemoryTopology implements CaseTopology {
     };
   }
 
+  async outputConsumer(_name: string): Promise<Consumer> {
+    if (!this.output) throw new Error(`setup ${this.spec.setup.name} has no output destination`);
+    return this.logConsumer(this.output, OUTPUT_READERS);
+  }
+
+  /**
+   * Pipelines: the output message and the commit of the input. Transactional setups do both in one
+   * step after `beforeCommit` (a consumer that died there commits nothing); sequential ones append
+   * the output first, so a crash before the commit forwards the message again on redelivery.
+   */
+  private async forward(
+    member: LogMember,
+    record: LogRecord,
+    message: OutgoingMessage,
+    hooks: { beforeCommit?: () => Promise<void> } | undefined,
+  ): Promise<AckOutcome> {
+    const output = this.output;
+    if (!output) return { status: 'fail', error: 'this setup has no output destination' };
+    const group = member.group;
+    const stored = {
+      id: message.id,
+      key: message.key,
+      poison: message.poison,
+      payload: message.payload,
+      deliveryCount: 0,
+    };
+    if (this.spec.setup.pipeline !== 'transactional') output.append(stored);
+    await hooks?.beforeCommit?.();
+    const result = group.commit(member, record);
+    group.done(member, record.partition);
+    if (!result.ok) return { status: 'fail', error: `aborted: ${result.error}` };
+    if (this.spec.setup.pipeline === 'transactional') output.append(stored);
+    return ok;
+  }
+
   private logConsumer(log: MemoryLog, groupName: string): Consumer {
     let member: LogMember | undefined;
     const group = log.group(groupName);
-    const dest = this.dest;
+    const dest = log.name;
     return {
       start: async (handler: DeliveryHandler) => {
         member = group.join(({ record, redelivered, deliveryCount }) => {
@@ -214,6 +263,7 @@ class MemoryTopology implements CaseTopology {
               group.done(m, record.partition);
               return toOutcome(result);
             },
+            forward: (message, hooks) => this.forward(m, record, message, hooks),
           };
           void handler(delivery);
         });
@@ -229,6 +279,7 @@ class MemoryTopology implements CaseTopology {
 
   async backlog(): Promise<number> {
     let n = this.broker.heldCount;
+    if (this.output) n += this.output.lag([OUTPUT_READERS]);
     if (this.log) n += this.log.lag(this.spec.groups);
     for (const q of this.queues.values()) n += q.depth;
     for (const q of this.deadLetters.values()) n += q.depth;
@@ -243,6 +294,7 @@ class MemoryTopology implements CaseTopology {
     if (this.disposed) return;
     this.disposed = true;
     this.log?.delete();
+    this.output?.delete();
     for (const q of this.queues.values()) q.delete();
     for (const q of this.deadLetters.values()) q.delete();
     this.broker.dispose();

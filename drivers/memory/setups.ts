@@ -24,11 +24,23 @@ export const MEMORY_SETUPS: readonly Setup[] = [
   {
     name: 'log',
     description:
-      'Partitioned log with consumer groups, keys hashed to partitions, offsets committed after processing.',
+      'Partitioned log with consumer groups, keys hashed to partitions, offsets committed after processing; pipelines forward, then commit.',
     claim: { delivery: 'at-least-once', ordering: 'per-partition' },
     orderingScopes: ['per-partition', 'per-key'],
     ackMode: 'manual',
     fanOut: true,
+    pipeline: 'sequential',
+    options: { kind: 'log' },
+  },
+  {
+    name: 'log-transactions',
+    description:
+      'Partitioned log whose consumers forward to an output log and commit their input offset in one transaction; readers see committed output only.',
+    claim: { delivery: 'exactly-once', ordering: 'per-partition' },
+    orderingScopes: ['per-partition', 'per-key'],
+    ackMode: 'manual',
+    fanOut: false,
+    pipeline: 'transactional',
     options: { kind: 'log' },
   },
   {

@@ -10,7 +10,7 @@ describe('brokerproof run', () => {
   it('with no arguments runs the default suite on the memory broker, writes the report, exits 0', async () => {
     const cwd = tmp();
     const r = await cliProcess(['run', '--runs', '1', '--seed', '3'], { cwd });
-    expect(r.stderr).toMatch(/holds: 6 held, 0 violated, 0 unknown/);
+    expect(r.stderr).toMatch(/holds: 7 held, 0 violated, 0 unknown/);
     expect(r.code).toBe(0);
     const out = join(cwd, 'brokerproof-report');
     for (const file of ['index.html', 'results.json', 'junit.xml', 'summary.md'])
@@ -23,10 +23,11 @@ describe('brokerproof run', () => {
       'retry-dlq',
       'idempotent-consumer',
       'at-most-once',
+      'exactly-once',
     ]);
+    // exactly-once runs where it is claimed: the transactional pipeline.
+    expect(results.cases.at(-1).setup).toBe('log-transactions');
     for (const c of results.cases) expect(existsSync(join(out, c.history))).toBe(true);
-    // No memory setup claims exactly-once, so the default suite leaves it out and says why.
-    expect(results.skipped).toContainEqual(expect.objectContaining({ scenario: 'exactly-once' }));
   }, 120_000);
 
   it('--json prints one document on stdout with the cases, and catches auto-ack claimed as at-least-once (exit 1)', async () => {
@@ -111,8 +112,18 @@ describe('brokerproof run', () => {
   });
 });
 
-describe('exactly-once on a setup that does not claim it', () => {
-  it('runs when named, and consumer crashes make it fail with duplicates (exit 1)', async () => {
+describe('exactly-once on setups that do not claim it', () => {
+  it('a sequential pipeline (forward, then commit) forwards twice after a crash: duplicated, exit 1', async () => {
+    const r = await cli(
+      ...['run', '--setup', 'log', '--scenario', 'exactly-once', '--runs', '4', '--seed', '3'],
+      ...['--out', join(tmp(), 'eo-log'), '--json', '--no-progress'],
+    );
+    const doc = JSON.parse(r.stdout);
+    expect(doc.cases.some((c: { counts: { duplicated: number } }) => c.counts.duplicated > 0)).toBe(true);
+    expect(r.code).toBe(1);
+  });
+
+  it('a plain queue (process, then ack) runs when named, and consumer crashes make it fail with duplicates (exit 1)', async () => {
     const r = await cli(
       ...[
         'run',
