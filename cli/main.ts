@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBrokersCommand } from './commands/brokers.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerReportCommand } from './commands/report.ts';
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo): Command {
   registerReplayCommand(program, io);
   registerReportCommand(program, io);
   registerSelftestCommand(program, io);
+  registerBrokersCommand(program, io);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;

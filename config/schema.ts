@@ -1,28 +1,14 @@
 import { z } from 'zod';
 import { DELIVERY_GUARANTEES, ORDERING_SCOPES } from '../core/guarantee.ts';
-import { MEMORY_ANOMALIES } from '../drivers/memory/anomalies.ts';
+import { memorySettings } from '../drivers/memory/settings.ts';
+import { rabbitmqSettings } from '../drivers/rabbitmq/settings.ts';
+import { externalEndpointsSchema } from '../provision/external.ts';
+import { PROVISION_MODES } from '../provision/provisioner.ts';
 
 /** Fault kinds `--faults` accepts today. */
 export const FAULT_KINDS = ['consumer-crash'] as const;
 
-const rate = z.number().min(0, 'a rate is at least 0').max(1, 'a rate is at most 1');
 const positiveInt = z.number().int().positive();
-
-const memoryDriver = z.strictObject({
-  anomalies: z.strictObject(Object.fromEntries(MEMORY_ANOMALIES.map((a) => [a, rate.optional()]))).optional(),
-  ackTimeoutMs: positiveInt.optional(),
-  sessionTimeoutMs: positiveInt.optional(),
-});
-
-const rabbitmqDriver = z.strictObject({
-  url: z
-    .string()
-    .regex(/^amqps?:\/\//, 'an amqp:// or amqps:// URL')
-    .optional(),
-  confirmTimeoutMs: positiveInt.optional(),
-  connectTimeoutMs: positiveInt.optional(),
-  queueExpiresMs: positiveInt.optional(),
-});
 
 const listOrComma = z.union([
   z.array(z.string().min(1)),
@@ -53,10 +39,16 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   drivers: z
-    .strictObject({ memory: memoryDriver.optional(), rabbitmq: rabbitmqDriver.optional() })
+    .strictObject({
+      memory: memorySettings.optional(),
+      rabbitmq: rabbitmqSettings.optional(),
+    })
     .optional(),
   /** Consumers in the runner's process, or each in its own (a crash is then a SIGKILL). */
   isolation: z.enum(['inline', 'process']).optional(),
+  /** Where brokers come from: native processes, Docker, or the `endpoints` below (a staging cluster, AWS). */
+  provision: z.enum(PROVISION_MODES).optional(),
+  endpoints: externalEndpointsSchema.optional(),
 });
 
 export type BrokerproofConfig = z.input<typeof configSchema>;

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CaseClock } from './clock.ts';
+import { CaseClock, sleep } from './clock.ts';
+import { EventMerge, type MergeSource } from './event-merge.ts';
 import type { EventInput, HistoryEvent, HistoryMeta } from './events.ts';
 
 export interface HistoryWriterOptions {
@@ -119,24 +120,52 @@ export type EventListener = (event: HistoryEvent) => void;
 /**
  * The one place a case's events are born: assigns `i` (file order) and `t` (µs since the case
  * started, never decreasing), hands each event to the sink and to listeners (progress, live stats).
+ * Events from worker processes come in through sources and are merged by time with this process's.
  */
 export class History {
   private nextIndex = 0;
   private lastT = 0;
   private readonly listeners: EventListener[] = [];
+  private readonly merge: EventMerge;
 
   constructor(
     private readonly sink: { append(event: HistoryEvent): void; appendLine?(line: string): void },
     readonly clock: CaseClock = new CaseClock(),
-  ) {}
-
-  /** Record an event now. */
-  record<E extends EventInput>(input: E): E & { i: number; t: number } {
-    return this.recordAt(input, this.clock.nowMicros());
+  ) {
+    this.merge = new EventMerge(
+      (input, t) => this.emit(input, t),
+      () => clock.nowMicros(),
+    );
   }
 
-  /** Record an event stamped elsewhere (a worker process); time is clamped so it never goes back. */
-  recordAt<E extends EventInput>(input: E, t: number): E & { i: number; t: number } {
+  /** Record an event of this process, now. */
+  record(input: EventInput): void {
+    this.merge.pushLocal(this.clock.nowMicros(), input);
+  }
+
+  /** A source for a worker process's events (stamped with the same case clock there). */
+  openSource(): MergeSource {
+    return this.merge.open();
+  }
+
+  /** Writes out every event still held for ordering (before the history is read back). */
+  flush(): void {
+    this.merge.flush();
+  }
+
+  /**
+   * Waits until every worker source has caught up with now (their events stamped before now have
+   * arrived), at most `timeoutMs`, then releases everything held: the history on disk is then
+   * complete up to this moment.
+   */
+  async settle(timeoutMs = 2000): Promise<void> {
+    const now = this.clock.nowMicros();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.merge.caughtUp(now) && Date.now() < deadline) await sleep(5);
+    this.merge.flush();
+  }
+
+  private emit(input: EventInput, t: number): void {
     if (t > this.lastT) this.lastT = t;
     const i = this.nextIndex++;
     // Hot path (every send, delivery and ack): serialise once with i and t first, then stamp the
@@ -144,13 +173,12 @@ export class History {
     const body = JSON.stringify(input);
     const line =
       body.length > 2 ? `{"i":${i},"t":${this.lastT},${body.slice(1)}` : `{"i":${i},"t":${this.lastT}}`;
-    const event = input as unknown as E & { i: number; t: number };
+    const event = input as unknown as HistoryEvent;
     event.i = i;
     event.t = this.lastT;
     if (this.sink.appendLine) this.sink.appendLine(line);
-    else this.sink.append(event as unknown as HistoryEvent);
-    for (const listener of this.listeners) listener(event as unknown as HistoryEvent);
-    return event;
+    else this.sink.append(event);
+    for (const listener of this.listeners) listener(event);
   }
 
   onEvent(listener: EventListener): () => void {
@@ -161,6 +189,7 @@ export class History {
     };
   }
 
+  /** Events written so far. */
   get size(): number {
     return this.nextIndex;
   }

@@ -1,23 +1,57 @@
 import { UsageError } from '../core/errors.ts';
+import type { BrokerEndpoint, BrokerName, RabbitmqEndpoint } from '../provision/endpoints.ts';
 import type { Driver } from './driver.ts';
-import { MemoryDriver, type MemoryDriverOptions } from './memory/memory-driver.ts';
+import type { MemorySettings } from './memory/settings.ts';
+import type { RabbitmqSettings } from './rabbitmq/settings.ts';
 
-/** Settings per driver, as in the config file's `drivers` section. */
+/** Settings per driver, as in the config file's `drivers` section (schemas in each driver's settings.ts). */
 export interface DriverSettings {
-  memory?: MemoryDriverOptions;
+  memory?: MemorySettings;
+  rabbitmq?: RabbitmqSettings;
 }
 
-/** Every driver brokerproof knows, by name. Loaded on demand so a run only imports what it uses. */
-const DRIVER_FACTORIES: Record<string, (settings: DriverSettings) => Promise<Driver>> = {
-  memory: async (settings) => new MemoryDriver(settings.memory ?? {}),
+/**
+ * Every driver brokerproof knows, by name. Each is imported on demand, so a run only loads the
+ * client library it uses. A driver without an endpoint in its settings uses the broker that
+ * `brokerproof brokers up` runs on this machine.
+ */
+const DRIVER_FACTORIES: {
+  [N in keyof DriverSettings]-?: (settings: DriverSettings[N], endpoint?: BrokerEndpoint) => Promise<Driver>;
+} = {
+  memory: async (settings) => (await import('./memory/index.ts')).createMemoryDriver(settings),
+  rabbitmq: async (settings, endpoint) =>
+    (await import('./rabbitmq/index.ts')).createRabbitmqDriver(
+      settings,
+      endpoint as RabbitmqEndpoint | undefined,
+    ),
 };
 
-export const DRIVER_NAMES = Object.keys(DRIVER_FACTORIES);
+/**
+ * The broker a driver needs provisioned (`--provision`), unless its settings already say where the
+ * broker is. The memory driver needs none.
+ */
+export function brokerFor(name: string, settings: DriverSettings = {}): BrokerName | undefined {
+  switch (name) {
+    case 'rabbitmq':
+      return settings.rabbitmq?.url ? undefined : 'rabbitmq';
+    default:
+      return undefined;
+  }
+}
 
-export async function createDriver(name: string, settings: DriverSettings = {}): Promise<Driver> {
-  const factory = DRIVER_FACTORIES[name];
-  if (!factory) {
+export const DRIVER_NAMES = Object.keys(DRIVER_FACTORIES) as (keyof DriverSettings)[];
+
+const isDriverName = (name: string): name is keyof DriverSettings => name in DRIVER_FACTORIES;
+
+/** A driver by name; `endpoint` is where a provisioner put its broker (else settings, else local). */
+export async function createDriver(
+  name: string,
+  settings: DriverSettings = {},
+  endpoint?: BrokerEndpoint,
+): Promise<Driver> {
+  if (!isDriverName(name)) {
     throw new UsageError(`unknown driver "${name}"`, { hint: `Drivers: ${DRIVER_NAMES.join(', ')}.` });
   }
-  return factory(settings);
+  const factory = DRIVER_FACTORIES[name] as (s: unknown, e?: BrokerEndpoint) => Promise<Driver>;
+  return factory(settings[name], endpoint);
 }

@@ -45,13 +45,7 @@ export class ProcessConsumer {
     private readonly history: History,
     private readonly restartDelayMs: number,
     private readonly log: (message: string) => void,
-  ) {
-    history.onEvent((e) => {
-      if (e.p !== spec.name) return;
-      this.lastActivity = Date.now();
-      if (e.f === 'deliver') this.deliveries++;
-    });
-  }
+  ) {}
 
   get name(): string {
     return this.spec.name;
@@ -77,6 +71,10 @@ export class ProcessConsumer {
     });
     const drained = collectWorkerEvents(child, this.history, {
       onControl: (message) => message === 'ready' && ready(),
+      onEvent: (e) => {
+        this.lastActivity = Date.now();
+        if (e.f === 'deliver') this.deliveries++;
+      },
       onBadLine: (line) => this.log(`${this.spec.name}: unreadable line from worker: ${line.slice(0, 120)}`),
     });
     this.exited = new Promise<void>((resolve) => {

@@ -74,12 +74,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     type: 'meta',
     version: HISTORY_VERSION,
     caseId: plan.id,
-    driver: plan.driver,
-    setup: setup.name,
-    scenario: scenario.name,
-    guarantee: plan.claim,
-    seed: plan.seed,
-    path: plan.path,
+    ...identity(plan),
     groups,
     faults: [...plan.faults],
     workload,
@@ -228,11 +223,16 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       );
       if (cutOff && !signal.aborted) phase('drain', { cutOff: true });
     }
-    if (!signal.aborted) phase('check');
+    if (!signal.aborted) {
+      // Everything the workers did before this moment is in the history before the check starts.
+      await history.settle();
+      phase('check');
+    }
   } catch (e) {
     error = describeError(e);
     log(`case ${plan.id} failed: ${error}`);
   } finally {
+    history.flush();
     writer.flush();
   }
 
@@ -253,6 +253,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   } catch (e) {
     error ??= `teardown failed: ${describeError(e)}`;
   } finally {
+    history.flush();
     writer.close();
     if (effectsDir) rmSync(effectsDir, { recursive: true, force: true });
   }
@@ -265,12 +266,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   if (signal.aborted) reasons.push('the run was interrupted');
   return {
     id: plan.id,
-    driver: plan.driver,
-    setup: setup.name,
-    scenario: scenario.name,
-    guarantee: plan.claim,
-    seed: plan.seed,
-    path: plan.path,
+    ...identity(plan),
     // A definite violation stands even if the case broke off; otherwise an error means "could not decide".
     valid: result?.valid === false ? false : error || !result ? 'unknown' : result.valid,
     counts: result?.counts ?? zeroCounts(),
@@ -296,6 +292,18 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
  * Consumers read until the broker reports nothing outstanding and every handler is idle (or, when
  * the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
  */
+/** What names a case, in its meta line and in its result: enough to replay it. */
+function identity(plan: CasePlan) {
+  return {
+    driver: plan.driver,
+    setup: plan.setup.name,
+    scenario: plan.scenario.name,
+    guarantee: plan.claim,
+    seed: plan.seed,
+    path: plan.path,
+  };
+}
+
 /** A consumer as the runner sees it, wherever it runs. */
 interface ConsumerHandle {
   start(): Promise<void>;
@@ -312,12 +320,15 @@ async function drain(
   timeouts: CaseTimeouts & { settleMs: number },
   signal: AbortSignal,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeouts.drainMs;
+  const started = Date.now();
+  const deadline = started + timeouts.drainMs;
   const { settleMs } = timeouts;
   while (!signal.aborted) {
     const idle = consumers.every((c) => c.idle) && readers.every((r) => r.idle);
+    // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
+    // (invisible to some brokers' backlog) may not have produced an event yet.
     const lastActivity = Math.max(
-      0,
+      started,
       ...consumers.map((c) => c.lastActivity),
       ...readers.map((r) => r.lastActivity),
     );

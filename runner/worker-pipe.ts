@@ -12,14 +12,24 @@ import type { Recorder } from './recorder.ts';
  * A worker records by writing one line per event to its stdout: `[t, event]`, stamped with the
  * case clock (same epoch as the runner's). Each line is written with a blocking write straight to
  * the file descriptor (stream writes would queue in memory once the pipe is full), so an event is in
- * the kernel's pipe buffer before `record` returns and survives a SIGKILL that comes after. The
- * runner reads the lines and appends them to the one case history.
+ * the kernel's pipe buffer before `record` returns and survives a SIGKILL that comes after. Between
+ * events, a heartbeat `{"control":"tick","t":…}` tells the runner how far this worker's clock got,
+ * so the runner can merge every process's events in time order (core/event-merge.ts).
  */
 export class PipeRecorder implements Recorder {
+  private readonly heartbeat: NodeJS.Timeout;
+
   constructor(
     private readonly clock: CaseClock,
     private readonly fd: number = 1,
-  ) {}
+    heartbeatMs = 10,
+  ) {
+    this.heartbeat = setInterval(
+      () => this.line({ control: 'tick', t: this.clock.nowMicros() }),
+      heartbeatMs,
+    );
+    this.heartbeat.unref();
+  }
 
   record(event: EventInput): void {
     writeFully(this.fd, Buffer.from(`${JSON.stringify([this.clock.nowMicros(), event])}\n`));
@@ -27,7 +37,15 @@ export class PipeRecorder implements Recorder {
 
   /** A message for the runner that is not an event (e.g. "ready"). */
   control(message: string): void {
-    writeFully(this.fd, Buffer.from(`${JSON.stringify({ control: message })}\n`));
+    this.line({ control: message, t: this.clock.nowMicros() });
+  }
+
+  private line(value: unknown): void {
+    writeFully(this.fd, Buffer.from(`${JSON.stringify(value)}\n`));
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
   }
 }
 
@@ -47,16 +65,23 @@ function writeFully(fd: number, data: Buffer): void {
 }
 
 /**
- * Appends a worker's events to the history as they arrive; resolves when the worker's stdout closes
- * (it exited or was killed). A line cut short by the kill is ignored; earlier lines are all kept.
+ * Feeds a worker's events into the history (through its merge source) as they arrive; resolves
+ * when the worker's stdout closes (it exited or was killed), after closing the source. A line cut
+ * short by the kill is ignored; earlier lines are all kept.
  */
 export function collectWorkerEvents(
   child: ChildProcess,
   history: History,
-  options: { onControl?: (message: string) => void; onBadLine?: (line: string) => void } = {},
+  options: {
+    onControl?: (message: string) => void;
+    /** Each of this worker's events as it arrives (before the merge orders it into the history). */
+    onEvent?: (event: EventInput) => void;
+    onBadLine?: (line: string) => void;
+  } = {},
 ): Promise<void> {
-  const { onControl, onBadLine } = options;
+  const { onControl, onEvent, onBadLine } = options;
   if (!child.stdout) throw new Error('worker was spawned without a stdout pipe');
+  const source = history.openSource();
   const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on('line', (line) => {
     if (line.length === 0) return;
@@ -67,17 +92,25 @@ export function collectWorkerEvents(
       onBadLine?.(line);
       return;
     }
-    if (parsed && typeof (parsed as { control?: unknown }).control === 'string') {
-      onControl?.((parsed as { control: string }).control);
+    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'object') {
+      source.push(parsed[0], parsed[1] as EventInput);
+      onEvent?.(parsed[1] as EventInput);
       return;
     }
-    if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'object') {
-      onBadLine?.(line);
+    const control = parsed as { control?: unknown; t?: unknown };
+    if (control && typeof control.control === 'string') {
+      if (typeof control.t === 'number') source.advance(control.t);
+      if (control.control !== 'tick') onControl?.(control.control);
       return;
     }
-    history.recordAt(parsed[1] as EventInput, parsed[0]);
+    onBadLine?.(line);
   });
-  return new Promise((resolve) => lines.once('close', () => resolve()));
+  return new Promise((resolve) =>
+    lines.once('close', () => {
+      source.close();
+      resolve();
+    }),
+  );
 }
 
 /**

@@ -61,6 +61,8 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           outDir: resolve(flags.out ?? 'brokerproof-replay'),
           timeouts: results.settings?.timeouts as never,
           isolation: results.settings?.isolation,
+          provision: 'auto',
+          endpoints: undefined,
         },
         io,
         { json: flags.json === true, progress: flags.progress !== false, path: chosen.path },

@@ -5,7 +5,9 @@ import { loadConfig } from '../../config/load-config.ts';
 import { FAULT_KINDS, type ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
-import { createDriver, type DriverSettings } from '../../drivers/index.ts';
+import { brokerFor, createDriver, type DriverSettings } from '../../drivers/index.ts';
+import type { BrokerEndpoint } from '../../provision/endpoints.ts';
+import { type ProvisionMode, parseProvisionMode, resolveProvisioner } from '../../provision/provisioner.ts';
 import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
@@ -42,6 +44,7 @@ export interface RunFlags {
   json?: boolean;
   progress?: boolean;
   isolation?: Isolation;
+  provision?: string;
 }
 
 /** Everything a run needs, resolved from flags over config over the default suite. */
@@ -58,10 +61,25 @@ export interface RunPlan {
   outDir: string;
   timeouts: Partial<CaseTimeouts> | undefined;
   isolation: Isolation | undefined;
+  provision: ProvisionMode;
+  /** `endpoints` from the config, for `--provision external`. */
+  endpoints: unknown;
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
-  const faults = (flags.faults ?? config.faults ?? DEFAULT_SUITE.faults).filter((f) => f !== 'none');
+  // The default suite (nothing selected) crashes consumers; a run that names what it runs injects
+  // only the faults it names.
+  const defaultSuite = [
+    flags.driver,
+    flags.setup,
+    flags.scenario,
+    config.driver,
+    config.setups,
+    config.scenarios,
+  ].every((v) => v === undefined);
+  const faults = (flags.faults ?? config.faults ?? (defaultSuite ? DEFAULT_SUITE.faults : [])).filter(
+    (f) => f !== 'none',
+  );
   for (const fault of faults) {
     if (!(FAULT_KINDS as readonly string[]).includes(fault)) {
       throw new UsageError(`unknown fault "${fault}"`, {
@@ -89,6 +107,8 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
     outDir: resolve(flags.out ?? config.out ?? DEFAULT_SUITE.out),
     timeouts: config.timeouts,
     isolation: flags.isolation ?? config.isolation,
+    provision: parseProvisionMode(flags.provision ?? config.provision),
+    endpoints: config.endpoints,
   };
 }
 
@@ -124,7 +144,16 @@ export async function executeRun(
   io: CliIo,
   options: { json: boolean; progress: boolean; path?: string | undefined },
 ): Promise<RunResult> {
-  const driver = await createDriver(plan.driver, plan.settings);
+  // A driver whose settings do not say where its broker is gets one from the provisioner.
+  const broker = brokerFor(plan.driver, plan.settings);
+  let endpoint: BrokerEndpoint | undefined;
+  if (broker) {
+    const log = (line: string) => io.err(`${line}\n`);
+    const provisioner = await resolveProvisioner(plan.provision, { endpoints: plan.endpoints, log });
+    io.err(`brokerproof: ${broker} from ${provisioner.kind} provisioning (${provisioner.reason})\n`);
+    endpoint = (await provisioner.up([broker]))[broker];
+  }
+  const driver = await createDriver(plan.driver, plan.settings, endpoint);
   try {
     const { targets, skipped } = selectTargets(
       driver,
@@ -203,6 +232,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       '--isolation <mode>',
       'consumers inline (in this process) or process (each its own; crashes are SIGKILLs)',
       isolationValue,
+    )
+    .option(
+      '--provision <mode>',
+      'where brokers come from: auto (default), local, docker or external (config `endpoints`)',
     )
     .option('--json', 'print one JSON document on stdout (progress still goes to stderr)')
     .option('--no-progress', 'no progress output on stderr')

@@ -115,7 +115,19 @@ describe('brokerproof run', () => {
 describe('exactly-once on setups that do not claim it', () => {
   it('a sequential pipeline (forward, then commit) forwards twice after a crash: duplicated, exit 1', async () => {
     const r = await cli(
-      ...['run', '--setup', 'log', '--scenario', 'exactly-once', '--runs', '4', '--seed', '3'],
+      ...[
+        'run',
+        '--setup',
+        'log',
+        '--scenario',
+        'exactly-once',
+        '--runs',
+        '4',
+        '--seed',
+        '3',
+        '--faults',
+        'consumer-crash',
+      ],
       ...['--out', join(tmp(), 'eo-log'), '--json', '--no-progress'],
     );
     const doc = JSON.parse(r.stdout);
@@ -127,6 +139,8 @@ describe('exactly-once on setups that do not claim it', () => {
     const r = await cli(
       ...[
         'run',
+        '--faults',
+        'consumer-crash',
         '--setup',
         'queue',
         '--scenario',
@@ -214,6 +228,8 @@ describe('report and replay', () => {
     const out = join(tmp(), 'report');
     const first = await cli(
       'run',
+      '--faults',
+      'consumer-crash',
       '--setup',
       'auto-ack',
       '--scenario',

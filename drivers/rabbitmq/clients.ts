@@ -1,0 +1,365 @@
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { sleep } from '../../core/clock.ts';
+import { describeError } from '../../core/errors.ts';
+import type {
+  AckOutcome,
+  AttachedTopology,
+  Consumer,
+  Delivery,
+  DeliveryHandler,
+  OutgoingMessage,
+  Producer,
+  SendOutcome,
+} from '../driver.ts';
+import { destroySocket, openChannel } from './connection.ts';
+import type { RabbitSetupOptions } from './setups.ts';
+
+/** Everything another process needs to reach a case's topology. */
+export interface RabbitDescriptor {
+  [key: string]: unknown;
+  url: string;
+  dest: string;
+  exchange: string;
+  /** Work queue per subscriber group. */
+  queues: Record<string, string>;
+  /** Dead-letter queue per group (setups that dead-letter). */
+  deadLetters: Record<string, string>;
+  /** Retry queue per group and attempt: retries[group][attempt - 1]. */
+  retries: Record<string, string[]>;
+  setup: RabbitSetupOptions;
+  maxAttempts: number | undefined;
+  confirmTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+const ATTEMPT_HEADER = 'bp-attempt';
+const ok: AckOutcome = { status: 'ok' };
+
+/** Producers and consumers of one case, in whichever process they run. */
+export class RabbitClients implements AttachedTopology {
+  readonly dest: string;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(
+    readonly descriptor: RabbitDescriptor,
+    protected readonly log: (message: string) => void,
+  ) {
+    this.dest = descriptor.dest;
+  }
+
+  async producer(name: string): Promise<Producer> {
+    const producer = new RabbitProducer(this.descriptor, name);
+    this.open.add(producer);
+    return producer;
+  }
+
+  async consumer(name: string, group: string): Promise<Consumer> {
+    const queue = this.descriptor.queues[group];
+    if (!queue) throw new Error(`no queue for group ${group}`);
+    const consumer = new RabbitConsumer(this.descriptor, name, group, queue, false, this.log);
+    this.open.add(consumer);
+    return consumer;
+  }
+
+  async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
+    const queue = this.descriptor.deadLetters[group];
+    if (!queue) throw new Error(`group ${group} has no dead-letter queue in this setup`);
+    const consumer = new RabbitConsumer(this.descriptor, name, group, queue, true, this.log);
+    this.open.add(consumer);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.open].map((c) => c.close()));
+    this.open.clear();
+  }
+}
+
+/**
+ * Publishes with confirms: a confirm is `ok`, a broker nack `fail`; a send whose connection could
+ * not even be opened is `fail` (nothing was written); a channel that closed, or no confirm in time,
+ * leaves the outcome unknown: `info`.
+ */
+class RabbitProducer implements Producer {
+  private connection: Promise<{ model: ChannelModel; channel: ConfirmChannel }> | undefined;
+  /** Sends awaiting a confirm, with their deadlines: one sweep timer instead of a timer per send. */
+  private readonly waiting = new Map<(outcome: SendOutcome) => void, number>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  private sweepConfirms(): void {
+    if (this.sweeper || this.waiting.size === 0) return;
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined;
+      const now = Date.now();
+      for (const [done, deadline] of this.waiting) {
+        if (deadline <= now) {
+          done({
+            status: 'info',
+            error: `no publisher confirm within ${this.descriptor.confirmTimeoutMs} ms`,
+          });
+        }
+      }
+      this.sweepConfirms();
+    }, 100);
+  }
+
+  constructor(
+    private readonly descriptor: RabbitDescriptor,
+    private readonly name: string,
+  ) {}
+
+  private channel() {
+    this.connection ??= openChannel({
+      url: this.descriptor.url,
+      timeoutMs: this.descriptor.connectTimeoutMs,
+      name: `brokerproof ${this.name}`,
+    }).then((opened) => {
+      // A lost connection is re-opened by the next send.
+      const forget = () => {
+        this.connection = undefined;
+      };
+      opened.model.once('close', forget);
+      opened.channel.once('close', forget);
+      return opened;
+    });
+    const current = this.connection;
+    return current.catch((error: unknown) => {
+      if (this.connection === current) this.connection = undefined;
+      throw error;
+    });
+  }
+
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    let channel: ConfirmChannel;
+    try {
+      ({ channel } = await this.channel());
+    } catch (error) {
+      return { status: 'fail', error: describeError(error) };
+    }
+    return new Promise<SendOutcome>((resolve) => {
+      let settled = false;
+      const done = (outcome: SendOutcome) => {
+        if (settled) return;
+        settled = true;
+        this.waiting.delete(done);
+        resolve(outcome);
+      };
+      this.waiting.set(done, Date.now() + this.descriptor.confirmTimeoutMs);
+      this.sweepConfirms();
+      try {
+        channel.publish(
+          this.descriptor.exchange,
+          '',
+          Buffer.from(message.payload),
+          {
+            persistent: true,
+            messageId: message.id,
+            headers: { 'bp-key': message.key, 'bp-poison': message.poison },
+          },
+          (error: Error | null) => {
+            if (!error) done({ status: 'ok' });
+            else if (/nacked/.test(error.message))
+              done({ status: 'fail', error: 'the broker nacked the message' });
+            else done({ status: 'info', error: `${error.message} before the confirm` });
+          },
+        );
+      } catch (error) {
+        done({ status: 'info', error: `publish failed: ${describeError(error)}` });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.sweeper);
+    this.sweeper = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    const opened = await connection?.catch(() => undefined);
+    await opened?.model.close().catch(() => {});
+  }
+}
+
+/**
+ * A consumer with prefetch and manual acks (or noAck). It re-subscribes when its connection is
+ * lost, until it is closed or crashed. `crash` destroys the socket without a goodbye.
+ */
+class RabbitConsumer implements Consumer {
+  private model: ChannelModel | undefined;
+  private channel: ConfirmChannel | undefined;
+  private state: 'new' | 'running' | 'crashed' | 'closed' = 'new';
+  private handler: DeliveryHandler | undefined;
+
+  constructor(
+    private readonly descriptor: RabbitDescriptor,
+    private readonly name: string,
+    private readonly group: string,
+    private readonly queue: string,
+    private readonly deadLetter: boolean,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  private get autoAck(): boolean {
+    return this.descriptor.setup.autoAck === true && !this.deadLetter;
+  }
+
+  async start(handler: DeliveryHandler): Promise<void> {
+    this.handler = handler;
+    this.state = 'running';
+    await this.subscribe();
+  }
+
+  private async subscribe(): Promise<void> {
+    const { model, channel } = await openChannel({
+      url: this.descriptor.url,
+      timeoutMs: this.descriptor.connectTimeoutMs,
+      name: `brokerproof ${this.name}`,
+    });
+    if (this.state !== 'running') {
+      await model.close().catch(() => {});
+      return;
+    }
+    this.model = model;
+    this.channel = channel;
+    model.once('close', () => {
+      if (this.model === model) void this.resubscribe();
+    });
+    await channel.prefetch(this.descriptor.setup.prefetch);
+    await channel.consume(this.queue, (message) => message && this.deliver(channel, message), {
+      noAck: this.autoAck,
+    });
+  }
+
+  /** The connection went away under us (network fault, broker restart): come back when possible. */
+  private async resubscribe(): Promise<void> {
+    this.model = undefined;
+    this.channel = undefined;
+    let delay = 100;
+    while (this.state === 'running') {
+      try {
+        await this.subscribe();
+        return;
+      } catch (error) {
+        this.log(`${this.name}: reconnecting to RabbitMQ failed (${describeError(error)}), retrying`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  private deliver(channel: ConfirmChannel, message: ConsumeMessage): void {
+    const headers = message.properties.headers ?? {};
+    const descriptor = this.descriptor;
+    const quorumCount =
+      typeof headers['x-delivery-count'] === 'number' ? headers['x-delivery-count'] + 1 : undefined;
+    const attempt = typeof headers[ATTEMPT_HEADER] === 'number' ? headers[ATTEMPT_HEADER] : 1;
+    const deliveryCount = descriptor.setup.retryQueues
+      ? attempt
+      : descriptor.setup.queueType === 'quorum' && !this.deadLetter
+        ? (quorumCount ?? 1)
+        : undefined;
+    const stillOpen = () => this.channel === channel && this.state === 'running';
+    const delivery: Delivery = {
+      id: String(message.properties.messageId),
+      dest: this.deadLetter ? this.queue : descriptor.dest,
+      key: typeof headers['bp-key'] === 'string' ? headers['bp-key'] : undefined,
+      poison: headers['bp-poison'] === true,
+      redelivered: message.fields.redelivered,
+      deliveryCount,
+      payload: message.content,
+      deadLetter: this.deadLetter ? deadLetterInfo(headers) : undefined,
+      ack: async () => {
+        if (this.autoAck) return ok;
+        if (!stillOpen()) return { status: 'fail', error: 'channel closed: the broker will redeliver' };
+        try {
+          channel.ack(message);
+          // AMQP 0-9-1 never confirms an ack: it may be lost with the connection (and redelivered).
+          return { status: 'info', error: 'written to the socket; AMQP acks are not confirmed' };
+        } catch (error) {
+          return { status: 'fail', error: describeError(error) };
+        }
+      },
+      nack: async ({ requeue, delayMs }) => {
+        if (this.autoAck) return ok;
+        if (!stillOpen()) return { status: 'fail', error: 'channel closed: the broker will redeliver' };
+        try {
+          if (requeue && descriptor.setup.retryQueues)
+            return await this.retryLater(channel, message, attempt, delayMs ?? 0);
+          channel.nack(message, false, requeue);
+          return ok;
+        } catch (error) {
+          return { status: 'info', error: describeError(error) };
+        }
+      },
+    };
+    void this.handler?.(delivery);
+  }
+
+  /**
+   * The retry pattern: republish to the retry queue of this attempt (its messages expire after the
+   * backoff and dead-letter back to the work queue), then ack; after the last attempt, reject so
+   * the work queue dead-letters it.
+   */
+  private async retryLater(
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+    attempt: number,
+    delayMs: number,
+  ): Promise<AckOutcome> {
+    const { maxAttempts, retries } = this.descriptor;
+    const retryQueue = retries[this.group]?.[attempt - 1];
+    if (maxAttempts !== undefined && attempt >= maxAttempts) {
+      channel.reject(message, false);
+      return ok;
+    }
+    if (!retryQueue) {
+      channel.nack(message, false, true);
+      return ok;
+    }
+    await new Promise<void>((resolve, reject) =>
+      channel.sendToQueue(
+        retryQueue,
+        message.content,
+        {
+          ...message.properties,
+          persistent: true,
+          expiration: String(Math.max(1, Math.round(delayMs))),
+          headers: { ...message.properties.headers, [ATTEMPT_HEADER]: attempt + 1 },
+        },
+        (error: Error | null) => (error ? reject(error) : resolve()),
+      ),
+    );
+    channel.ack(message);
+    return ok;
+  }
+
+  async crash(): Promise<void> {
+    this.state = 'crashed';
+    const model = this.model;
+    this.model = undefined;
+    this.channel = undefined;
+    destroySocket(model);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'crashed') return;
+    this.state = 'closed';
+    const model = this.model;
+    this.model = undefined;
+    this.channel = undefined;
+    await model?.close().catch(() => {});
+  }
+}
+
+/** What RabbitMQ says about a dead-lettered message: the delivery count it died with, and why. */
+function deadLetterInfo(headers: Record<string, unknown>): Delivery['deadLetter'] {
+  const death = Array.isArray(headers['x-death'])
+    ? (headers['x-death'][0] as Record<string, unknown>)
+    : undefined;
+  const attempt = typeof headers[ATTEMPT_HEADER] === 'number' ? headers[ATTEMPT_HEADER] : undefined;
+  const quorumCount =
+    typeof headers['x-delivery-count'] === 'number' ? headers['x-delivery-count'] + 1 : undefined;
+  return {
+    deliveryCount: attempt ?? quorumCount,
+    reason: typeof death?.reason === 'string' ? death.reason : undefined,
+  };
+}

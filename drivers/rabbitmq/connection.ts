@@ -1,0 +1,66 @@
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { describeError } from '../../core/errors.ts';
+
+export interface ConnectOptions {
+  url: string;
+  /** Give up connecting after this long. */
+  timeoutMs: number;
+  /** Names the connection in the broker's management views. */
+  name: string;
+}
+
+/**
+ * Opens a connection and a confirm channel. Connection-level errors are swallowed into `closed`
+ * (amqplib emits 'error' before 'close'; an unhandled 'error' would end the process).
+ */
+export async function openChannel(
+  options: ConnectOptions,
+): Promise<{ model: ChannelModel; channel: ConfirmChannel }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no connection within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+  });
+  const connecting = amqp.connect(withHeartbeat(options.url), {
+    clientProperties: { connection_name: options.name },
+  });
+  try {
+    const model = await Promise.race([connecting, timeout]);
+    model.on('error', () => {});
+    const channel = await Promise.race([model.createConfirmChannel(), timeout]);
+    channel.on('error', () => {});
+    return { model, channel };
+  } catch (error) {
+    // A connection that arrives after the timeout must not linger.
+    void connecting.then((late) => late.close().catch(() => {})).catch(() => {});
+    throw new Error(`cannot connect to RabbitMQ at ${redactUrl(options.url)}: ${describeError(error)}`, {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Heartbeats every 2 s, so a black-holed connection is noticed in seconds, not minutes. */
+function withHeartbeat(url: string): string {
+  if (/[?&]heartbeat=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=2`;
+}
+
+/** A URL fit for messages: no password. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^/:@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * Ends a connection the way a crashed process does: the socket goes away without closing channels
+ * or acknowledging anything, and the broker must notice on its own.
+ */
+export function destroySocket(model: ChannelModel | undefined): void {
+  const stream = (model?.connection as unknown as { stream?: { destroy(error?: Error): void } } | undefined)
+    ?.stream;
+  // With an error, so amqplib learns its socket is gone and stops its heartbeat timers too.
+  stream?.destroy(new Error('consumer crashed (socket destroyed by brokerproof)'));
+}

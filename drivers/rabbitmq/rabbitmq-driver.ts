@@ -1,0 +1,175 @@
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import { describeError } from '../../core/errors.ts';
+import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
+import { RabbitClients, type RabbitDescriptor } from './clients.ts';
+import { openChannel, redactUrl } from './connection.ts';
+import { RABBITMQ_SETUPS, type RabbitSetupOptions } from './setups.ts';
+
+export interface RabbitmqDriverOptions {
+  /** amqp:// URL of the broker (through Toxiproxy when provisioned locally). */
+  url: string;
+  /** A send without a publisher confirm after this long is recorded as `info`. */
+  confirmTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Queues left behind by a crashed run delete themselves after this long unused. */
+  queueExpiresMs?: number;
+}
+
+/** Queue and exchange names allow more, but these survive every tool that shows them. */
+const safeName = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/**
+ * RabbitMQ on amqplib: publisher confirms, manual acks with prefetch, quorum and classic queues,
+ * dead-letter exchanges with delivery limits, TTL retry queues for backoff, single active
+ * consumer, fanout exchanges. Consumers can run in their own processes (`attach`).
+ */
+export class RabbitmqDriver implements Driver {
+  readonly name = 'rabbitmq';
+  readonly description = 'RabbitMQ (AMQP 0-9-1) with amqplib';
+  readonly capabilities = {
+    orderingScopes: ['total', 'per-key'] as const,
+    deadLetter: 'native' as const,
+    exactlyOnce: 'none' as const,
+    fanOut: true,
+    processIsolation: true,
+    // Ready counts only: unacknowledged messages are invisible over AMQP, so wait a little longer.
+    drainSettleMs: 300,
+  };
+  readonly setups = RABBITMQ_SETUPS;
+
+  constructor(private readonly options: RabbitmqDriverOptions) {}
+
+  async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
+    const setup = spec.setup.options as unknown as RabbitSetupOptions;
+    const base = `bp.${safeName(spec.caseId)}`;
+    const dlq = setup.deliveryLimit || setup.retryQueues;
+    const maxAttempts = dlq ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts) : undefined;
+    const descriptor: RabbitDescriptor = {
+      url: this.options.url,
+      dest: base,
+      exchange: base,
+      queues: Object.fromEntries(spec.groups.map((g) => [g, `${base}.${safeName(g)}`])),
+      deadLetters: dlq ? Object.fromEntries(spec.groups.map((g) => [g, `${base}.${safeName(g)}.dlq`])) : {},
+      retries:
+        setup.retryQueues && maxAttempts !== undefined
+          ? Object.fromEntries(
+              spec.groups.map((g) => [
+                g,
+                Array.from({ length: maxAttempts - 1 }, (_, k) => `${base}.${safeName(g)}.retry.${k + 1}`),
+              ]),
+            )
+          : {},
+      setup,
+      maxAttempts,
+      confirmTimeoutMs: this.options.confirmTimeoutMs ?? 5000,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
+    };
+    const admin = await openChannel({
+      url: this.options.url,
+      timeoutMs: descriptor.connectTimeoutMs,
+      name: 'brokerproof admin',
+    });
+    const topology = new RabbitTopology(descriptor, admin, context.log);
+    try {
+      await topology.declare(this.options.queueExpiresMs ?? 30 * 60_000);
+    } catch (error) {
+      await topology.dispose();
+      throw new Error(`cannot create the RabbitMQ topology for ${spec.caseId}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    return topology;
+  }
+
+  async attach(
+    descriptor: Readonly<Record<string, unknown>>,
+    context: DriverContext,
+  ): Promise<AttachedTopology> {
+    return new RabbitClients(descriptor as RabbitDescriptor, context.log);
+  }
+
+  async close(): Promise<void> {}
+}
+
+class RabbitTopology extends RabbitClients implements CaseTopology {
+  private disposed = false;
+
+  constructor(
+    descriptor: RabbitDescriptor,
+    private readonly admin: { model: ChannelModel; channel: ConfirmChannel },
+    log: (message: string) => void,
+  ) {
+    super(descriptor, log);
+  }
+
+  private get allQueues(): string[] {
+    const d = this.descriptor;
+    return [...Object.values(d.queues), ...Object.values(d.deadLetters), ...Object.values(d.retries).flat()];
+  }
+
+  async declare(expiresMs: number): Promise<void> {
+    const d = this.descriptor;
+    const { channel } = this.admin;
+    const setup = d.setup;
+    await channel.assertExchange(d.exchange, 'fanout', { durable: true });
+    for (const [group, queue] of Object.entries(d.queues)) {
+      const args: Record<string, unknown> = { 'x-queue-type': setup.queueType, 'x-expires': expiresMs };
+      const deadLetter = d.deadLetters[group];
+      if (deadLetter) {
+        await channel.assertQueue(deadLetter, { durable: true, arguments: { 'x-expires': expiresMs } });
+        args['x-dead-letter-exchange'] = '';
+        args['x-dead-letter-routing-key'] = deadLetter;
+      }
+      // x-delivery-limit counts redeliveries: N deliveries are the first plus N − 1 more.
+      if (setup.deliveryLimit && d.maxAttempts !== undefined) args['x-delivery-limit'] = d.maxAttempts - 1;
+      if (setup.singleActiveConsumer) args['x-single-active-consumer'] = true;
+      await channel.assertQueue(queue, { durable: true, arguments: args } as Options.AssertQueue);
+      await channel.bindQueue(queue, d.exchange, '');
+      for (const retry of d.retries[group] ?? []) {
+        // Expired retries dead-letter back to the work queue.
+        await channel.assertQueue(retry, {
+          durable: true,
+          arguments: {
+            'x-expires': expiresMs,
+            'x-dead-letter-exchange': '',
+            'x-dead-letter-routing-key': queue,
+          },
+        });
+      }
+    }
+  }
+
+  /** Ready messages in every queue of the case (AMQP cannot count unacknowledged ones). */
+  async backlog(): Promise<number | undefined> {
+    try {
+      let total = 0;
+      for (const queue of this.allQueues) total += (await this.admin.channel.checkQueue(queue)).messageCount;
+      return total;
+    } catch {
+      return undefined;
+    }
+  }
+
+  diagnostics(): Record<string, unknown> {
+    return {
+      broker: redactUrl(this.descriptor.url),
+      version: this.admin.model.connection.serverProperties.version,
+      exchange: this.descriptor.exchange,
+      queues: this.allQueues,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.close();
+    const { channel, model } = this.admin;
+    for (const queue of this.allQueues) await channel.deleteQueue(queue).catch(() => {});
+    await channel.deleteExchange(this.descriptor.exchange).catch(() => {});
+    await model.close().catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

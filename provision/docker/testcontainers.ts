@@ -1,0 +1,173 @@
+/**
+ * `--provision docker`: the same brokers and Toxiproxy as the native path, as containers started from
+ * code with testcontainers, on one Docker network. Clients reach every broker through the Toxiproxy
+ * container, whose proxy listeners are published on the same host ports as the native set (Kafka and
+ * ElasticMQ advertise them). Images are the locally built `brokerproof/*` images (see images.ts);
+ * missing ones are built first.
+ *
+ * Where images cannot be pulled (no registry), set TESTCONTAINERS_RYUK_DISABLED=true: Ryuk, the
+ * reaper container, is an image from Docker Hub.
+ */
+import { BrokerUnavailableError, describeError } from '../../core/errors.ts';
+import {
+  BROKER_NAMES,
+  type BrokerEndpoint,
+  type BrokerName,
+  buildEndpoint,
+  type EndpointMap,
+} from '../endpoints.ts';
+import { roundTrip } from '../health.ts';
+import { type PortPlan, resolvePorts } from '../ports.ts';
+import { ToxiproxyApi } from '../toxiproxy-api.ts';
+import { buildImages, type ImageName } from './images.ts';
+
+/** The port each broker listens on inside its container (fixed by the Dockerfiles). */
+export const CONTAINER_PORTS: Record<BrokerName, number> = {
+  kafka: 19092,
+  rabbitmq: 15672,
+  nats: 14222,
+  elasticmq: 19324,
+  moto: 15000,
+  pubsub: 18085,
+};
+
+export interface DockerProvisionerOptions {
+  env?: NodeJS.ProcessEnv;
+  log?: ((line: string) => void) | undefined;
+  /** Host ports (default: the same plan as native, from BROKERPROOF_*_PORT). */
+  ports?: PortPlan;
+  /** Build missing images (default true). */
+  build?: boolean;
+}
+
+interface Stoppable {
+  stop(options?: { timeout?: number }): Promise<unknown>;
+}
+
+export class DockerProvisioner {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: (line: string) => void;
+  readonly ports: PortPlan;
+  private readonly build: boolean;
+  private containers: Stoppable[] = [];
+  private network: Stoppable | undefined;
+  private endpoints: EndpointMap = {};
+
+  constructor(options: DockerProvisionerOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.log = options.log ?? (() => {});
+    this.ports = options.ports ?? resolvePorts(this.env);
+    this.build = options.build ?? true;
+  }
+
+  get toxiproxyUrl(): string {
+    return `http://${this.ports.host}:${this.ports.toxiproxy}`;
+  }
+
+  async up(only: readonly BrokerName[] = BROKER_NAMES): Promise<EndpointMap> {
+    if (this.network) return this.endpoints;
+    const tc = await import('testcontainers');
+    const tags = this.build
+      ? await buildImages({ only, log: this.log, env: this.env })
+      : ((await import('./images.ts')).imageTags(
+          (await import('../local/index.ts')).localContext({ env: this.env }),
+        ) as Record<ImageName, string>);
+    try {
+      const network = await new tc.Network().start();
+      this.network = network;
+      const { ports } = this;
+      const toxiproxy = await new tc.GenericContainer(tags.toxiproxy)
+        .withNetwork(network)
+        .withNetworkAliases('toxiproxy')
+        .withLabels({ 'dev.brokerproof': 'toxiproxy' })
+        .withExposedPorts(
+          { container: 8474, host: ports.toxiproxy },
+          ...only.map((b) => ({ container: ports[b].proxy, host: ports[b].proxy })),
+        )
+        .withWaitStrategy(tc.Wait.forHttp('/version', 8474))
+        .start();
+      this.containers.push(toxiproxy);
+      const api = new ToxiproxyApi(this.toxiproxyUrl);
+      const environments: Partial<Record<BrokerName, Record<string, string>>> = {
+        kafka: { KAFKA_ADVERTISED_HOST: ports.host, KAFKA_ADVERTISED_PORT: String(ports.kafka.proxy) },
+        elasticmq: {
+          ELASTICMQ_ADVERTISED_HOST: ports.host,
+          ELASTICMQ_ADVERTISED_PORT: String(ports.elasticmq.proxy),
+        },
+      };
+      await Promise.all(
+        only.map(async (broker) => {
+          this.log(`[${broker}] starting container ${tags[broker]}`);
+          const started = Date.now();
+          const container = await new tc.GenericContainer(tags[broker])
+            .withNetwork(network)
+            .withNetworkAliases(broker)
+            .withLabels({ 'dev.brokerproof': broker })
+            .withEnvironment(environments[broker] ?? {})
+            .withExposedPorts(CONTAINER_PORTS[broker])
+            .withStartupTimeout(180_000)
+            .start();
+          this.containers.push(container);
+          await api.ensureProxy({
+            name: broker,
+            listen: `0.0.0.0:${ports[broker].proxy}`,
+            upstream: `${broker}:${CONTAINER_PORTS[broker]}`,
+          });
+          const endpoint = buildEndpoint(broker, {
+            host: ports.host,
+            port: ports[broker].proxy,
+            toxiproxy: { apiUrl: this.toxiproxyUrl, proxy: broker },
+            upstream: { host: container.getHost(), port: container.getMappedPort(CONTAINER_PORTS[broker]) },
+          });
+          await waitForRoundTrip(endpoint as BrokerEndpoint, 180_000);
+          (this.endpoints as Record<string, unknown>)[broker] = endpoint;
+          this.log(
+            `[${broker}] up in ${((Date.now() - started) / 1000).toFixed(1)} s, clients use ${endpoint.address}`,
+          );
+        }),
+      );
+      return this.endpoints;
+    } catch (error) {
+      await this.down();
+      const message = describeError(error);
+      throw new BrokerUnavailableError(`could not start the Docker brokers: ${message}`, {
+        cause: error,
+        hint: /ryuk|testcontainers\/ryuk|pull/i.test(message)
+          ? 'An image could not be pulled. Without registry access set TESTCONTAINERS_RYUK_DISABLED=true and build the images locally: node --import tsx scripts/docker-images.ts'
+          : 'Check `docker info` and build the images with: node --import tsx scripts/docker-images.ts',
+      });
+    }
+  }
+
+  endpoint(broker: BrokerName): BrokerEndpoint {
+    const endpoint = this.endpoints[broker];
+    if (!endpoint) throw new BrokerUnavailableError(`${broker} was not started by the Docker provisioner`);
+    return endpoint as BrokerEndpoint;
+  }
+
+  async down(): Promise<void> {
+    const containers = this.containers.reverse();
+    this.containers = [];
+    await Promise.all(containers.map((c) => c.stop({ timeout: 10_000 }).catch(() => {})));
+    await this.network?.stop().catch(() => {});
+    this.network = undefined;
+    this.endpoints = {};
+  }
+}
+
+async function waitForRoundTrip(endpoint: BrokerEndpoint, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await roundTrip(endpoint, { timeoutMs: Math.min(20_000, Math.max(1000, deadline - Date.now())) });
+      return;
+    } catch (error) {
+      last = error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  throw new BrokerUnavailableError(
+    `${endpoint.broker}: no round trip within ${timeoutMs / 1000} s: ${describeError(last)}`,
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * Starting, checking and stopping one native server: the shared mechanics behind `brokers up/down`
+ * and process control. A start is idempotent (a healthy running server is left alone), waits for a
+ * real round trip through its Toxiproxy proxy, and fails with the tail of the server's log.
+ */
+import { join } from 'node:path';
+import { BrokerUnavailableError, describeError } from '../../core/errors.ts';
+import { type BrokerEndpoint, type BrokerName, buildEndpoint, type EndpointOf } from '../endpoints.ts';
+import { roundTrip } from '../health.ts';
+import { ToxiproxyApi } from '../toxiproxy-api.ts';
+import { elasticmq } from './brokers/elasticmq.ts';
+import { kafka } from './brokers/kafka.ts';
+import { moto } from './brokers/moto.ts';
+import { nats } from './brokers/nats.ts';
+import { pubsub } from './brokers/pubsub.ts';
+import { rabbitmq } from './brokers/rabbitmq.ts';
+import { toxiproxy } from './brokers/toxiproxy.ts';
+import type { Log } from './install.ts';
+import {
+  isAlive,
+  isOurs,
+  isPaused,
+  logTail,
+  type ProcessRecord,
+  portAnswers,
+  readRecord,
+  removeRecord,
+  signalGroup,
+  sleep,
+  spawnDetached,
+  stopOwned,
+  writeRecord,
+} from './processes.ts';
+import type { Installation, LocalContext, LocalService, ServiceName } from './service.ts';
+
+export const SERVICES: Record<ServiceName, LocalService> = {
+  kafka,
+  rabbitmq,
+  nats,
+  elasticmq,
+  moto,
+  pubsub,
+  toxiproxy,
+};
+
+export function stateDirOf(ctx: LocalContext, name: ServiceName): string {
+  return join(ctx.paths.state, name);
+}
+
+export function toxiproxyApiUrl(ctx: LocalContext): string {
+  return `http://${ctx.ports.host}:${ctx.ports.toxiproxy}`;
+}
+
+export function toxiproxyApi(ctx: LocalContext): ToxiproxyApi {
+  return new ToxiproxyApi(toxiproxyApiUrl(ctx));
+}
+
+/** The client endpoint of a native broker: its Toxiproxy listener. */
+export function localEndpoint<B extends BrokerName>(ctx: LocalContext, broker: B): EndpointOf<B> {
+  const ports = ctx.ports[broker];
+  return buildEndpoint(broker, {
+    host: ctx.ports.host,
+    port: ports.proxy,
+    toxiproxy: { apiUrl: toxiproxyApiUrl(ctx), proxy: broker },
+    upstream: { host: ctx.ports.host, port: ports.upstream },
+  });
+}
+
+/** The live record of a service we started, or undefined (a stale record is ignored). */
+export function liveRecord(ctx: LocalContext, name: ServiceName): ProcessRecord | undefined {
+  const record = readRecord(stateDirOf(ctx, name));
+  if (record && isOurs(record.pid, record.owner)) return record;
+  return undefined;
+}
+
+export async function checkHealth(ctx: LocalContext, name: ServiceName, timeoutMs: number): Promise<void> {
+  if (name === 'toxiproxy') {
+    const version = await toxiproxyApi(ctx).version();
+    if (!version) throw new Error('Toxiproxy answered without a version');
+    return;
+  }
+  await roundTrip(localEndpoint(ctx, name) as BrokerEndpoint, { timeoutMs });
+}
+
+/** Creates (or repairs) the broker's proxy and clears any toxic or partition left behind. */
+export async function ensureProxy(ctx: LocalContext, broker: BrokerName): Promise<void> {
+  const api = toxiproxyApi(ctx);
+  const ports = ctx.ports[broker];
+  try {
+    await api.ensureProxy({
+      name: broker,
+      listen: `${ctx.ports.host}:${ports.proxy}`,
+      upstream: `${ctx.ports.host}:${ports.upstream}`,
+    });
+    await api.heal(broker);
+  } catch (error) {
+    throw new BrokerUnavailableError(
+      `could not create the Toxiproxy proxy ${ctx.ports.host}:${ports.proxy} → ${ports.upstream} for ${broker}: ${describeError(error)}`,
+      {
+        cause: error,
+        hint: `Is port ${ports.proxy} taken by another program? Free it, or set BROKERPROOF_${broker.toUpperCase()}_PORT.`,
+      },
+    );
+  }
+}
+
+export interface StartOutcome {
+  record: ProcessRecord;
+  /** It was already running and healthy. */
+  already: boolean;
+  ms: number;
+}
+
+export class ServiceStartError extends BrokerUnavailableError {
+  readonly logTail: string;
+  constructor(message: string, options: { hint?: string; cause?: unknown; logTail?: string }) {
+    super(
+      options.logTail ? `${message}\n  last lines of its log:\n${indent(options.logTail)}` : message,
+      options,
+    );
+    this.logTail = options.logTail ?? '';
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    | ${line}`)
+    .join('\n');
+}
+
+function tailOf(service: LocalService, stateDir: string, record?: ProcessRecord): string {
+  const files = [record?.logFile, ...(service.extraLogs?.(stateDir) ?? [])].filter((f): f is string => !!f);
+  return files
+    .map((f) => logTail(f, 25))
+    .filter((t) => t)
+    .join('\n');
+}
+
+/**
+ * Makes sure the service runs and is healthy. Keeps its data directory. A running, healthy instance
+ * of the same version is left alone (resumed first if it was paused).
+ */
+export async function startService(
+  ctx: LocalContext,
+  service: LocalService,
+  installation: Installation,
+  log: Log,
+): Promise<StartOutcome> {
+  const started = Date.now();
+  const stateDir = stateDirOf(ctx, service.name);
+  const existing = readRecord(stateDir);
+  if (existing && isOurs(existing.pid, existing.owner)) {
+    if (isPaused(existing.pid)) {
+      log('was paused; resuming it');
+      signalGroup(existing.pid, 'SIGCONT');
+    }
+    if (existing.version !== installation.version) {
+      log(`running version ${existing.version}, ${installation.version} wanted: restarting`);
+      await stopService(ctx, service, log);
+    } else {
+      try {
+        await checkHealth(ctx, service.name, 30_000);
+        return { record: existing, already: true, ms: Date.now() - started };
+      } catch (error) {
+        log(
+          `running (pid ${existing.pid}) but unhealthy (${describeError(error).split('\n')[0]}): restarting`,
+        );
+        await stopService(ctx, service, log);
+      }
+    }
+  } else if (existing) {
+    // A record whose process died (a crash, a reboot): clear whatever it left.
+    await stopOwned(undefined, existing.owner, 2000);
+    removeRecord(stateDir);
+  }
+  const ports = [service.upstreamPort(ctx.ports), ...service.extraPorts(ctx.ports)];
+  for (const port of ports) {
+    if (await portAnswers(ctx.ports.host, port, 500)) {
+      throw new ServiceStartError(
+        `port ${ctx.ports.host}:${port} that ${service.name} needs is already in use by another program`,
+        {
+          hint: 'Stop that program, or move brokerproof to other ports (BROKERPROOF_*_PORT variables; see docs/brokers.md).',
+        },
+      );
+    }
+  }
+  const spec = await service.prepare(ctx, installation, stateDir, log);
+  const record = spawnDetached(service.name, stateDir, installation.version, spec);
+  writeRecord(stateDir, record);
+  log(`started (pid ${record.pid}), waiting for it to be healthy`);
+  await waitHealthy(ctx, service, record, service.startTimeoutMs);
+  return { record, already: false, ms: Date.now() - started };
+}
+
+/** Waits for a real round trip; fails early with the log tail if the process dies. */
+export async function waitHealthy(
+  ctx: LocalContext,
+  service: LocalService,
+  record: ProcessRecord,
+  timeoutMs: number,
+): Promise<void> {
+  const stateDir = stateDirOf(ctx, service.name);
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  let attempt = 0;
+  while (Date.now() < deadline) {
+    if (!isAlive(record.pid)) {
+      await sleep(200);
+      throw new ServiceStartError(`${service.name} exited during startup`, {
+        logTail: tailOf(service, stateDir, record),
+        hint: `Its full log is ${record.logFile}.`,
+      });
+    }
+    // A port check first: cheap, and it keeps clients from retrying against a server still booting.
+    if (await portAnswers(ctx.ports.host, service.upstreamPort(ctx.ports), 500)) {
+      try {
+        await checkHealth(ctx, service.name, Math.max(1000, Math.min(20_000, deadline - Date.now())));
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    attempt++;
+    await sleep(Math.min(1000, 100 * attempt));
+  }
+  throw new ServiceStartError(
+    `${service.name} did not become healthy within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (last error: ${describeError(lastError).split('\n')[0]})` : ''}`,
+    {
+      logTail: tailOf(service, stateDir, record),
+      hint: `Its full log is ${record.logFile}. It is left running; \`brokerproof brokers down\` stops it.`,
+    },
+  );
+}
+
+/** Stops the service (gracefully when it can) and every process it left; keeps its data. */
+export async function stopService(ctx: LocalContext, service: LocalService, log: Log): Promise<boolean> {
+  const stateDir = stateDirOf(ctx, service.name);
+  const record = readRecord(stateDir);
+  const owned = record && isOurs(record.pid, record.owner);
+  if (owned && record) {
+    signalGroup(record.pid, 'SIGCONT');
+    if (service.gracefulStop) {
+      try {
+        await service.gracefulStop(ctx, record, stateDir);
+      } catch (error) {
+        log(`graceful stop failed (${describeError(error)}); signalling it`);
+      }
+    }
+  }
+  await stopOwned(owned ? record?.pid : undefined, stateDir, service.stopGraceMs);
+  removeRecord(stateDir);
+  return !!owned;
+}

@@ -1,0 +1,123 @@
+/**
+ * Fixed, documented default ports on 127.0.0.1, each overridable by an environment variable.
+ * Clients talk to the *proxy* port (Toxiproxy, so faults can be injected); the broker itself listens
+ * on the *upstream* port, which only Toxiproxy uses. See docs/brokers.md.
+ */
+import { UsageError } from '../core/errors.ts';
+import { BROKER_NAMES, type BrokerName } from './endpoints.ts';
+
+export interface BrokerPorts {
+  /** Where clients connect: a Toxiproxy listener. */
+  proxy: number;
+  /** Where the broker listens. */
+  upstream: number;
+}
+
+export interface PortPlan {
+  host: string;
+  toxiproxy: number;
+  kafka: BrokerPorts & { controller: number; internal: number };
+  rabbitmq: BrokerPorts & { dist: number; epmd: number };
+  nats: BrokerPorts;
+  elasticmq: BrokerPorts;
+  moto: BrokerPorts;
+  pubsub: BrokerPorts;
+}
+
+export const DEFAULT_PORTS: PortPlan = {
+  host: '127.0.0.1',
+  toxiproxy: 8474,
+  kafka: { proxy: 9092, upstream: 19092, controller: 19093, internal: 19094 },
+  // Listeners stay below 32768: Linux hands out ephemeral client ports from there up, and a broker
+  // port in that range can be taken by any outgoing connection (seen: RabbitMQ's dist port).
+  rabbitmq: { proxy: 5672, upstream: 15672, dist: 26672, epmd: 14369 },
+  nats: { proxy: 4222, upstream: 14222 },
+  elasticmq: { proxy: 9324, upstream: 19324 },
+  moto: { proxy: 5000, upstream: 15000 },
+  pubsub: { proxy: 8085, upstream: 18085 },
+};
+
+/** Environment variable names, for docs and error messages. */
+export function portVariable(broker: BrokerName | 'toxiproxy', which = 'proxy'): string {
+  const b = broker.toUpperCase();
+  if (broker === 'toxiproxy') return 'BROKERPROOF_TOXIPROXY_PORT';
+  return which === 'proxy' ? `BROKERPROOF_${b}_PORT` : `BROKERPROOF_${b}_${which.toUpperCase()}_PORT`;
+}
+
+function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UsageError(`${name}=${raw} is not a TCP port`, {
+      hint: `Set ${name} to a number from 1 to 65535, or unset it to use ${fallback}.`,
+    });
+  }
+  return value;
+}
+
+/**
+ * The port plan from the environment: `BROKERPROOF_<BROKER>_PORT` (client/proxy port),
+ * `BROKERPROOF_<BROKER>_UPSTREAM_PORT`, `BROKERPROOF_KAFKA_CONTROLLER_PORT`,
+ * `BROKERPROOF_KAFKA_INTERNAL_PORT`, `BROKERPROOF_RABBITMQ_DIST_PORT`, `BROKERPROOF_RABBITMQ_EPMD_PORT`,
+ * `BROKERPROOF_TOXIPROXY_PORT`, `BROKERPROOF_HOST` (default 127.0.0.1).
+ */
+export function resolvePorts(env: NodeJS.ProcessEnv = process.env, base: PortPlan = DEFAULT_PORTS): PortPlan {
+  const pair = (b: BrokerName): BrokerPorts => ({
+    proxy: readPort(env, portVariable(b), base[b].proxy),
+    upstream: readPort(env, portVariable(b, 'upstream'), base[b].upstream),
+  });
+  const plan: PortPlan = {
+    host: env.BROKERPROOF_HOST || base.host,
+    toxiproxy: readPort(env, portVariable('toxiproxy'), base.toxiproxy),
+    kafka: {
+      ...pair('kafka'),
+      controller: readPort(env, portVariable('kafka', 'controller'), base.kafka.controller),
+      internal: readPort(env, portVariable('kafka', 'internal'), base.kafka.internal),
+    },
+    rabbitmq: {
+      ...pair('rabbitmq'),
+      dist: readPort(env, portVariable('rabbitmq', 'dist'), base.rabbitmq.dist),
+      epmd: readPort(env, portVariable('rabbitmq', 'epmd'), base.rabbitmq.epmd),
+    },
+    nats: pair('nats'),
+    elasticmq: pair('elasticmq'),
+    moto: pair('moto'),
+    pubsub: pair('pubsub'),
+  };
+  assertDistinct(plan);
+  return plan;
+}
+
+/** Every port of the plan with a label, e.g. `kafka.upstream`. */
+export function listPorts(plan: PortPlan): Array<{ label: string; port: number }> {
+  const out: Array<{ label: string; port: number }> = [{ label: 'toxiproxy', port: plan.toxiproxy }];
+  for (const b of BROKER_NAMES) {
+    for (const [k, v] of Object.entries(plan[b])) out.push({ label: `${b}.${k}`, port: v as number });
+  }
+  return out;
+}
+
+function assertDistinct(plan: PortPlan): void {
+  const seen = new Map<number, string>();
+  for (const { label, port } of listPorts(plan)) {
+    const other = seen.get(port);
+    if (other) {
+      throw new UsageError(`port ${port} is configured twice (${other} and ${label})`, {
+        hint: 'Give each BROKERPROOF_*_PORT variable a distinct value.',
+      });
+    }
+    seen.set(port, label);
+  }
+}
+
+/** A plan with every port shifted by `offset` (tests and the Docker path use it to avoid the native set). */
+export function shiftPorts(plan: PortPlan, offset: number): PortPlan {
+  const shifted = JSON.parse(JSON.stringify(plan)) as PortPlan;
+  shifted.toxiproxy += offset;
+  for (const b of BROKER_NAMES) {
+    const ports = shifted[b] as unknown as Record<string, number>;
+    for (const k of Object.keys(ports)) ports[k] = (ports[k] ?? 0) + offset;
+  }
+  return shifted;
+}

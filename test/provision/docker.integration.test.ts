@@ -1,0 +1,51 @@
+/**
+ * The Docker path, opt in with BROKERPROOF_DOCKER_TESTS=1: starts dockerd if none answers (Debian's
+ * docker.io), builds the images locally (debootstrap base + the native path's jars and binaries; the
+ * first build takes minutes), starts every broker and Toxiproxy with the testcontainers provisioner on
+ * ports shifted by +300 (BROKERPROOF_DOCKER_TEST_PORT_OFFSET; so native brokers may run beside it), and proves each proxy is in the path.
+ * Ryuk is disabled: its image would have to be pulled.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DockerdHandle, ensureDockerd } from '../../provision/docker/dockerd.ts';
+import { DockerProvisioner } from '../../provision/docker/testcontainers.ts';
+import { BROKER_NAMES, type BrokerName } from '../../provision/endpoints.ts';
+import { run } from '../../provision/local/exec.ts';
+import { resolvePaths } from '../../provision/local/paths.ts';
+import { resolvePorts, shiftPorts } from '../../provision/ports.ts';
+import { proveProxyInPath } from './proxy-checks.ts';
+
+const enabled = process.env.BROKERPROOF_DOCKER_TESTS === '1';
+
+describe.runIf(enabled)('Docker brokers (testcontainers) behind Toxiproxy', { timeout: 120_000 }, () => {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  const log = process.env.BROKERPROOF_TEST_VERBOSE
+    ? (line: string) => process.stderr.write(`${line}\n`)
+    : undefined;
+  const ports = shiftPorts(resolvePorts({}), Number(process.env.BROKERPROOF_DOCKER_TEST_PORT_OFFSET ?? 300));
+  const provisioner = new DockerProvisioner({ ports, log });
+  let dockerd: DockerdHandle | undefined;
+
+  beforeAll(async () => {
+    dockerd = await ensureDockerd(resolvePaths(), log);
+    await provisioner.up(BROKER_NAMES);
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    await provisioner.down();
+    await dockerd?.stop();
+  }, 120_000);
+
+  describe.each(BROKER_NAMES.map((b) => [b]))('%s', (broker: BrokerName) => {
+    it('round trip through the proxy; latency toxic slows it; disabled proxy fails it; re-enabling restores it', async () => {
+      const endpoint = provisioner.endpoint(broker);
+      expect(endpoint.port).toBe(ports[broker].proxy);
+      await proveProxyInPath(endpoint);
+    });
+  });
+
+  it('down removes every container it started', async () => {
+    await provisioner.down();
+    const left = await run('docker', ['ps', '-q', '--filter', 'label=dev.brokerproof']);
+    expect(left.output.trim()).toBe('');
+  });
+});
