@@ -58,3 +58,11 @@ export function isolationValue(value: string): 'inline' | 'process' {
   }
   return value;
 }
+
+export function nonNegativeNumber(option: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${option} must be a number ≥ 0 (got "${value}")`);
+    return n;
+  };
+}

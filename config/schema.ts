@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { DELIVERY_GUARANTEES, ORDERING_SCOPES } from '../core/guarantee.ts';
+import { kafkaSettings } from '../drivers/kafka/settings.ts';
 import { memorySettings } from '../drivers/memory/settings.ts';
+import { natsSettings } from '../drivers/nats/settings.ts';
 import { rabbitmqSettings } from '../drivers/rabbitmq/settings.ts';
+import { FAULT_KINDS } from '../faults/fault-plan.ts';
 import { externalEndpointsSchema } from '../provision/external.ts';
 import { PROVISION_MODES } from '../provision/provisioner.ts';
-
-/** Fault kinds `--faults` accepts today. */
-export const FAULT_KINDS = ['consumer-crash'] as const;
 
 const positiveInt = z.number().int().positive();
 
@@ -42,8 +42,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       memory: memorySettings.optional(),
       rabbitmq: rabbitmqSettings.optional(),
+      nats: natsSettings.optional(),
+      kafka: kafkaSettings.optional(),
     })
     .optional(),
+  /** Seconds to shrink the first violation to a minimal counterexample (0: run every case). */
+  shrinkTime: z.number().min(0).optional(),
   /** Consumers in the runner's process, or each in its own (a crash is then a SIGKILL). */
   isolation: z.enum(['inline', 'process']).optional(),
   /** Where brokers come from: native processes, Docker, or the `endpoints` below (a staging cluster, AWS). */

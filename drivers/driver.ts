@@ -10,6 +10,7 @@
  * capabilities and setups, so the runner has no broker-specific branches.
  */
 import type { Claim, OrderingScope } from '../core/guarantee.ts';
+import type { FaultTargets } from '../faults/nemesis.ts';
 
 export type DeadLetterSupport = 'native' | 'pattern' | 'none';
 export type ExactlyOnceMechanism = 'none' | 'transactions' | 'dedupe-window' | 'double-ack';
@@ -185,6 +186,8 @@ export interface Driver {
   readonly capabilities: DriverCapabilities;
   /** In order of preference: the first setup a scenario fits is the one it runs on by default. */
   readonly setups: readonly Setup[];
+  /** Where faults can be injected: the broker's Toxiproxy proxy and process (absent: none). */
+  readonly faultTargets?: FaultTargets | undefined;
   createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology>;
   /**
    * Clients for a topology created by another process, from its `descriptor` (drivers with

@@ -1,13 +1,17 @@
 import { UsageError } from '../core/errors.ts';
-import type { BrokerEndpoint, BrokerName, RabbitmqEndpoint } from '../provision/endpoints.ts';
+import type { BrokerEndpoint, BrokerName } from '../provision/endpoints.ts';
 import type { Driver } from './driver.ts';
+import type { KafkaSettings } from './kafka/settings.ts';
 import type { MemorySettings } from './memory/settings.ts';
+import type { NatsSettings } from './nats/settings.ts';
 import type { RabbitmqSettings } from './rabbitmq/settings.ts';
 
 /** Settings per driver, as in the config file's `drivers` section (schemas in each driver's settings.ts). */
 export interface DriverSettings {
   memory?: MemorySettings;
   rabbitmq?: RabbitmqSettings;
+  nats?: NatsSettings;
+  kafka?: KafkaSettings;
 }
 
 /**
@@ -16,15 +20,22 @@ export interface DriverSettings {
  * `brokerproof brokers up` runs on this machine.
  */
 const DRIVER_FACTORIES: {
-  [N in keyof DriverSettings]-?: (settings: DriverSettings[N], endpoint?: BrokerEndpoint) => Promise<Driver>;
+  [N in keyof DriverSettings]-?: (settings: DriverSettings[N], placement: Placement) => Promise<Driver>;
 } = {
   memory: async (settings) => (await import('./memory/index.ts')).createMemoryDriver(settings),
-  rabbitmq: async (settings, endpoint) =>
-    (await import('./rabbitmq/index.ts')).createRabbitmqDriver(
-      settings,
-      endpoint as RabbitmqEndpoint | undefined,
-    ),
+  rabbitmq: async (settings, placement) =>
+    (await import('./rabbitmq/index.ts')).createRabbitmqDriver(settings, placement),
+  nats: async (settings, placement) =>
+    (await import('./nats/index.ts')).createNatsDriver(settings, placement),
+  kafka: async (settings, placement) =>
+    (await import('./kafka/index.ts')).createKafkaDriver(settings, placement),
 };
+
+/** Where a driver's broker is: the provisioner's endpoint, and whether it runs natively here (killable). */
+export interface Placement {
+  endpoint?: BrokerEndpoint | undefined;
+  native?: boolean | undefined;
+}
 
 /**
  * The broker a driver needs provisioned (`--provision`), unless its settings already say where the
@@ -34,6 +45,10 @@ export function brokerFor(name: string, settings: DriverSettings = {}): BrokerNa
   switch (name) {
     case 'rabbitmq':
       return settings.rabbitmq?.url ? undefined : 'rabbitmq';
+    case 'kafka':
+      return settings.kafka?.brokers ? undefined : 'kafka';
+    case 'nats':
+      return settings.nats?.servers ? undefined : 'nats';
     default:
       return undefined;
   }
@@ -43,15 +58,15 @@ export const DRIVER_NAMES = Object.keys(DRIVER_FACTORIES) as (keyof DriverSettin
 
 const isDriverName = (name: string): name is keyof DriverSettings => name in DRIVER_FACTORIES;
 
-/** A driver by name; `endpoint` is where a provisioner put its broker (else settings, else local). */
+/** A driver by name, for a broker placed by a provisioner (else its settings, else the native one). */
 export async function createDriver(
   name: string,
   settings: DriverSettings = {},
-  endpoint?: BrokerEndpoint,
+  placement: Placement = {},
 ): Promise<Driver> {
   if (!isDriverName(name)) {
     throw new UsageError(`unknown driver "${name}"`, { hint: `Drivers: ${DRIVER_NAMES.join(', ')}.` });
   }
-  const factory = DRIVER_FACTORIES[name] as (s: unknown, e?: BrokerEndpoint) => Promise<Driver>;
-  return factory(settings[name], endpoint);
+  const factory = DRIVER_FACTORIES[name] as (s: unknown, p: Placement) => Promise<Driver>;
+  return factory(settings[name], placement);
 }

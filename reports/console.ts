@@ -54,12 +54,26 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
         } else bar.update(done, { violated });
       } else stream.write(`${line(c)}\n`);
     },
+    onShrinkStep(c, attempt) {
+      const note = `  shrinking #${attempt}: ${c.workload.messages} messages, ${c.workload.crashes.length} crashes, ${c.workload.faults.length} faults → ${verdictWord(c.valid)}\n`;
+      if (bar) bar.update({ current: `shrinking #${attempt}` });
+      else stream.write(note);
+    },
+    onCounterexample(c, attempts) {
+      bar?.stop();
+      stream.write(
+        `  minimal counterexample after ${attempts} shrink attempts: ${c.id} (seed ${c.seed}, path ${c.path}): ` +
+          `${c.workload.messages} messages, ${c.workload.crashes.length} crashes, ${c.workload.faults.length} faults — ${keyCounts(c)}\n`,
+      );
+      if (bar) bar.start(total, done, { violated, current: '' });
+    },
     onRunEnd(result, outDir) {
       bar?.stop();
       const held = result.cases.filter((c) => c.valid === true).length;
-      const unknown = result.cases.length - held - violated;
+      const violatedCases = result.cases.filter((c) => c.valid === false).length;
+      const unknown = result.cases.length - held - violatedCases;
       stream.write(
-        `\n${verdictSymbol(result.valid)} ${verdictWord(result.valid)}: ${held} held, ${violated} violated, ${unknown} unknown` +
+        `\n${verdictSymbol(result.valid)} ${verdictWord(result.valid)}: ${held} held, ${violatedCases} violated, ${unknown} unknown` +
           ` in ${formatMs(result.durationMs)}${result.interrupted ? ' (interrupted)' : ''}\n` +
           `  report: ${outDir}/index.html  results: ${outDir}/results.json\n`,
       );

@@ -380,13 +380,19 @@ ${a.events.length ? html`<ol class="events">${a.events.map((index) => eventLine(
 const KNOWN_PHASES: ReadonlySet<string> = new Set(['setup', 'load', 'heal', 'drain', 'check', 'teardown']);
 
 function timeline(c: CaseResult): Html {
-  if (!c.phases.length && !c.crashes.length) return html``;
+  const faults = c.faultTimeline ?? [];
+  if (!c.phases.length && !c.crashes.length && !faults.length) return html``;
   // The runner writes a second `drain` event, with `cutOff`, when the drain deadline cut the drain
   // short: one span, plus a marker for the cut.
   const spans: CaseResult['phases'] = [];
   const repeats: CaseResult['phases'] = [];
   for (const p of c.phases) (spans.at(-1)?.phase === p.phase ? repeats : spans).push(p);
-  const lastT = Math.max(0, ...c.phases.map((p) => p.t), ...c.crashes.map((k) => k.t));
+  const lastT = Math.max(
+    0,
+    ...c.phases.map((p) => p.t),
+    ...c.crashes.map((k) => k.t),
+    ...faults.map((f) => f.stopT ?? f.startT),
+  );
   const end = Math.max(lastT, c.durationMs * 1000, 1);
   const pct = (t: number) => Math.min(100, Math.max(0, (t / end) * 100)).toFixed(2);
   const segments = spans.map((s, k) => {
@@ -397,6 +403,10 @@ function timeline(c: CaseResult): Html {
   const markers = c.crashes.map(
     (k) =>
       html`<div class="crash" style="left:${pct(k.t)}%" title="crash: ${k.target} at ${microsToMs(k.t)}">✕</div>`,
+  );
+  const faultBars = faults.map(
+    (f) =>
+      html`<div class="fault" style="left:${pct(f.startT)}%;width:${pct((f.stopT ?? end) - f.startT)}%" title="${f.fault} on ${f.target} from ${microsToMs(f.startT)}"></div>`,
   );
   const rows = [
     ...spans.map((s, k) => ({
@@ -409,13 +419,17 @@ function timeline(c: CaseResult): Html {
         r.cutOff ? ' (deadline reached)' : ''
       }</td><td></td></tr>`,
     })),
+    ...faults.map((f) => ({
+      t: f.startT,
+      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
+    })),
     ...c.crashes.map((k) => ({
       t: k.t,
       row: html`<tr class="crash-row"><td class="num">${microsToMs(k.t)}</td><td><strong>crash ✕</strong></td><td>${k.target}</td><td></td></tr>`,
     })),
   ].sort((a, b) => a.t - b.t);
   return html`<h3>Timeline</h3>
-<div class="timeline" aria-hidden="true">${segments}${markers}</div>
+<div class="timeline" aria-hidden="true">${segments}${faultBars}${markers}</div>
 <table class="compact"><thead><tr><th class="num">at</th><th>what</th><th>phase / target</th><th class="num">lasted</th></tr></thead>
 <tbody>${rows.map((r) => r.row)}</tbody></table>`;
 }
@@ -533,6 +547,8 @@ ol.events li{white-space:pre-wrap;word-break:break-word}
 .timeline .seg{position:absolute;top:0;bottom:0;font-size:11px;line-height:26px;padding-left:3px;overflow:hidden;white-space:nowrap;border-right:1px solid #fff;color:#102a43}
 .ph-setup,.ph-teardown{background:#dfe3e8}.ph-load{background:#b9d4f5}.ph-heal{background:#bfe6c8}
 .ph-drain{background:#b8e3e0}.ph-check{background:#d9cdf2}.ph-other{background:#eee}
+.timeline .fault{position:absolute;bottom:0;height:7px;background:var(--bad);opacity:.55}
+tr.fault-row td{color:#8a4b08}
 .timeline .crash{position:absolute;top:0;bottom:0;width:0;border-left:2px solid var(--bad);color:var(--bad);font-weight:700;font-size:12px;line-height:26px;padding-left:2px}
 tr.crash-row td{color:var(--bad)}
 ul.plain{margin:0;padding-left:18px}

@@ -20,6 +20,15 @@ export interface CasePlan {
   path: string;
 }
 
+export interface FaultSpan {
+  fault: string;
+  target: string;
+  params?: Record<string, unknown>;
+  startT: number;
+  stopT?: number;
+  error?: string;
+}
+
 /** What a finished (or aborted) case left behind; `results.json` holds a list of these. */
 export interface CaseResult {
   id: string;
@@ -45,10 +54,14 @@ export interface CaseResult {
   /** Phase changes (µs since the case started); `cutOff` marks a drain ended by its deadline. */
   phases: { phase: string; t: number; cutOff?: boolean }[];
   crashes: { target: string; t: number }[];
+  /** Network, broker and producer faults: when each started and was healed (µs), or why it failed. */
+  faultTimeline: FaultSpan[];
   retryIntervals: RetryIntervalStats[];
   diagnostics: Record<string, unknown>;
   events: number;
   durationMs: number;
   /** An error that stopped the case (broker unreachable, driver failure). */
   error?: string;
+  /** The minimal violating case shrinking found (replay it by its path). */
+  counterexample?: boolean;
 }

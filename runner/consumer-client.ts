@@ -191,9 +191,17 @@ export class ConsumerClient {
     const consumer = this.consumer;
     this.consumer = undefined;
     this.restarting = (async () => {
-      await consumer?.crash();
+      await consumer?.crash().catch(() => {});
       await sleep(restartDelayMs);
-      if (!this.stopped) await this.start();
+      // The broker may be unreachable (a partition, a kill): keep trying, as a supervisor would.
+      for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 2000)) {
+        try {
+          await this.start();
+          break;
+        } catch {
+          await sleep(delay);
+        }
+      }
       this.restarting = undefined;
     })();
   }

@@ -1,5 +1,7 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as fc from 'fast-check';
-import type { WorkloadOptions } from '../scenarios/scenario.ts';
+import type { Workload, WorkloadOptions } from '../scenarios/scenario.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import type { Target } from './targets.ts';
 
@@ -12,54 +14,129 @@ export interface ExploreOptions {
   faults: readonly string[];
   /** Extra workload constraints (at least one crash, crash points) for probes. */
   workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints'> | undefined;
+  /**
+   * Stop at the first violated case and let fast-check shrink it for up to this long (fewer
+   * messages, fewer and shorter faults); 0 or undefined: run all `runs` cases, no shrinking.
+   */
+  shrinkMs?: number | undefined;
   /** Stops drawing further cases (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** The report directory histories are written under (for renaming the counterexample's). */
+  outDir: string;
+}
+
+export interface Exploration {
+  /** The cases drawn, in order (up to the first violation when shrinking). */
+  cases: CaseResult[];
+  /** The smallest violating case shrinking found (it is also the last of `cases`). */
+  counterexample?: CaseResult | undefined;
+  /** Shrink attempts run, and how many of them still violated the claim. */
+  shrinkRuns: number;
+  shrinkFailures: number;
 }
 
 export function caseId(target: Target, path: string): string {
   return `${target.driver.name}.${target.setup.name}.${target.scenario.name}.${path.replaceAll(':', '-')}`;
 }
 
+export interface CaseRunner {
+  /** A case to report as such. */
+  run(plan: CasePlan): Promise<CaseResult>;
+  /** A shrink attempt: run like a case, but not reported as one. */
+  shrinkStep(plan: CasePlan, attempt: number): Promise<CaseResult>;
+}
+
 /**
- * Lets fast-check draw `runs` workloads for a target (or the one at `path`), and runs a case for
- * each. Every case keeps the seed and path that redraw its workload exactly.
+ * Lets fast-check draw `runs` workloads for a target (or the one at `path`) and runs a case for
+ * each. Every case keeps the seed and path that redraw its workload exactly. With a shrink budget,
+ * the first violation stops the exploration and fast-check shrinks it; the minimal counterexample
+ * is kept under its own path, which `replay` reruns.
  */
 export async function explore(
   target: Target,
   options: ExploreOptions,
-  runCase: (plan: CasePlan) => Promise<CaseResult>,
-): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
+  runner: CaseRunner,
+): Promise<Exploration> {
+  const cases: CaseResult[] = [];
   const arbitrary = target.scenario.workload({
     messages: options.messages,
     faults: new Set(options.faults),
     maxAttempts: target.claim.maxAttempts,
     ...options.workload,
   });
+  const shrinking = (options.shrinkMs ?? 0) > 0 && options.path === undefined;
+  const plan = (path: string, id: string, workload: Workload): CasePlan => ({
+    id,
+    driver: target.driver.name,
+    setup: target.setup,
+    scenario: target.scenario,
+    claim: target.claim,
+    workload,
+    faults: options.faults,
+    seed: options.seed,
+    path,
+  });
+
   let k = 0;
+  let firstFailureAt: number | undefined;
+  let lastFailure: CaseResult | undefined;
+  let shrinkRuns = 0;
+  let shrinkFailures = 0;
+  const shrinkSteps: CaseResult[] = [];
   const property = fc.asyncProperty(arbitrary, async (workload) => {
     if (options.signal?.aborted) return true;
-    const path = options.path ?? String(k++);
-    const plan: CasePlan = {
-      id: caseId(target, path),
-      driver: target.driver.name,
-      setup: target.setup,
-      scenario: target.scenario,
-      claim: target.claim,
-      workload,
-      faults: options.faults,
-      seed: options.seed,
-      path,
-    };
-    results.push(await runCase(plan));
-    // Every drawn case is run and reported; none stops the exploration early.
-    return true;
+    if (firstFailureAt === undefined) {
+      const path = options.path ?? String(k++);
+      const result = await runner.run(plan(path, caseId(target, path), workload));
+      cases.push(result);
+      if (!shrinking || result.valid !== false) return true;
+      firstFailureAt = Date.now();
+      lastFailure = result;
+      return false;
+    }
+    // Shrinking: every call now is a smaller variant of the failing case, until the budget is spent.
+    if (Date.now() - firstFailureAt > options.shrinkMs!) return true;
+    shrinkRuns++;
+    const id = `${caseId(target, lastFailure!.path)}.shrink-${shrinkRuns}`;
+    const result = await runner.shrinkStep(plan('', id, workload), shrinkRuns);
+    shrinkSteps.push(result);
+    if (result.valid !== false) return true;
+    shrinkFailures++;
+    lastFailure = result;
+    return false;
   });
-  await fc.check(property, {
+  const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.path === undefined ? options.runs : 1,
-    endOnFailure: true,
+    endOnFailure: !shrinking,
     ...(options.path !== undefined && { path: options.path }),
   });
-  return results;
+
+  let counterexample: CaseResult | undefined;
+  if (shrinking && lastFailure && details.counterexamplePath) {
+    counterexample = lastFailure;
+    if (shrinkSteps.includes(lastFailure)) {
+      const id = caseId(target, details.counterexamplePath);
+      counterexample = adopt(options.outDir, lastFailure, id, details.counterexamplePath);
+      cases.push(counterexample);
+    }
+    counterexample.counterexample = true;
+  }
+  // Shrink attempts that did not end up as the counterexample leave no files behind.
+  for (const step of shrinkSteps)
+    if (step !== lastFailure) rmSync(join(options.outDir, step.history), { force: true });
+  return { cases, counterexample, shrinkRuns, shrinkFailures };
+}
+
+/** Gives the last failing shrink attempt the id and path fast-check reports for it. */
+function adopt(outDir: string, result: CaseResult, id: string, path: string): CaseResult {
+  const from = join(outDir, result.history);
+  const history = result.history.replace(/[^/]+\.ndjson$/, `${id}.ndjson`);
+  const to = join(outDir, history);
+  // The meta line names the case and its path: rewrite it so the file replays on its own.
+  const [meta, ...rest] = readFileSync(from, 'utf8').split('\n');
+  const parsed = JSON.parse(meta!) as Record<string, unknown>;
+  writeFileSync(from, [JSON.stringify({ ...parsed, caseId: id, path }), ...rest].join('\n'));
+  renameSync(from, to);
+  return { ...result, id, path, history };
 }

@@ -1,6 +1,6 @@
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
-import type { OutgoingMessage, Producer, SendOutcome } from '../drivers/driver.ts';
+import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
 import type { Recorder } from './recorder.ts';
 
 export interface ProducerClientOptions {
@@ -12,6 +12,8 @@ export interface ProducerClientOptions {
   window: number;
   /** Sends retried (same id) after a `fail` or `info` outcome. */
   retries: number;
+  /** Pause between this producer's sends (paced loads, so faults have time to act). */
+  intervalMs?: number | undefined;
   signal: AbortSignal;
 }
 
@@ -30,19 +32,103 @@ export async function runProducer(
       const message = messages[next++]!;
       // A send that did not succeed is sent again, same id, as an application would retry it.
       for (let attempt = 0; attempt <= options.retries && !signal.aborted; attempt++) {
-        if (attempt > 0) await sleep(RETRY_DELAY_MS * attempt, signal);
+        if (attempt > 0) await sleep(retryDelay(attempt), signal);
         if ((await sendOnce(message, options)) === 'ok') break;
       }
+      if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), signal);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.window) }, lane));
 }
 
-const RETRY_DELAY_MS = 20;
+/**
+ * A producer that can crash (producer-crash faults): it dies abruptly — the outcome of whatever it
+ * was sending is never recorded, as nothing a dead process does reaches the history — and, once
+ * restarted, sends again every message it had not seen acknowledged, with the same ids.
+ */
+export class ProducerClient {
+  private queue: OutgoingMessage[];
+  private incarnation = 0;
+  private producer: Producer | undefined;
+  private restarted: (() => void) | undefined;
+
+  constructor(
+    private readonly topology: TopologyClients,
+    messages: readonly OutgoingMessage[],
+    private readonly options: Omit<ProducerClientOptions, 'producer' | 'dest'>,
+  ) {
+    this.queue = [...messages];
+  }
+
+  async run(): Promise<void> {
+    const { signal } = this.options;
+    this.producer = await this.topology.producer(this.options.name);
+    try {
+      while (!signal.aborted) {
+        const incarnation = this.incarnation;
+        if (this.producer) {
+          await Promise.all(
+            Array.from({ length: Math.max(1, this.options.window) }, () =>
+              this.lane(incarnation, this.producer!),
+            ),
+          );
+        }
+        if (incarnation === this.incarnation && this.producer) return; // everything sent
+        // Crashed: wait for the restart, then send what is left.
+        if (!this.producer)
+          await new Promise<void>((resolve) => {
+            this.restarted = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+      }
+    } finally {
+      await this.producer?.close();
+    }
+  }
+
+  private async lane(incarnation: number, producer: Producer): Promise<void> {
+    const options = { ...this.options, producer, dest: this.topology.dest };
+    while (this.queue.length > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
+      const message = this.queue.shift()!;
+      let sent = false;
+      for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
+        if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
+        const outcome = await sendOnce(message, options, () => incarnation === this.incarnation);
+        if (outcome === 'ok') {
+          sent = true;
+          break;
+        }
+      }
+      // Died while sending: the next incarnation sends it again.
+      if (!sent && incarnation !== this.incarnation) this.queue.unshift(message);
+      if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), options.signal);
+    }
+  }
+
+  /** Dies now: in-flight outcomes are lost with the process; the connection goes without a goodbye. */
+  async crash(): Promise<void> {
+    this.incarnation++;
+    this.options.recorder.record({ p: 'nemesis', type: 'info', f: 'crash', target: this.options.name });
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.close().catch(() => {});
+  }
+
+  async restart(): Promise<void> {
+    if (this.producer) return;
+    this.producer = await this.topology.producer(this.options.name);
+    this.restarted?.();
+    this.restarted = undefined;
+  }
+}
+
+/** Exponential backoff between send retries: 100, 200, 400, 800, 1600 ms — a short outage is ridden out. */
+const retryDelay = (attempt: number) => Math.min(1600, 100 * 2 ** (attempt - 1));
 
 async function sendOnce(
   message: OutgoingMessage,
   options: ProducerClientOptions,
+  alive: () => boolean = () => true,
 ): Promise<SendOutcome['status']> {
   const { name, dest, producer, recorder } = options;
   const invoke: EventInput & Record<string, unknown> = {
@@ -62,6 +148,8 @@ async function sendOnce(
     // A driver should not throw for a broker outcome; if one does, the outcome is unknown.
     outcome = { status: 'info', error: `driver threw: ${(error as Error).message}` };
   }
+  // A producer that crashed meanwhile never learns (or records) the outcome.
+  if (!alive()) return 'info';
   if (outcome.status === 'ok') {
     const ok: EventInput & Record<string, unknown> = { p: name, type: 'ok', f: 'send', id: message.id };
     if (outcome.partition !== undefined) ok.partition = outcome.partition;

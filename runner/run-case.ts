@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -10,6 +11,7 @@ import { History, HistoryWriter } from '../core/history-writer.ts';
 import { forkRandom } from '../core/random.ts';
 import type { CaseTopology, Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
+import { FaultSchedule, Nemesis } from '../faults/nemesis.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { ConsumerClient } from './consumer-client.ts';
@@ -17,7 +19,7 @@ import { DestinationReader, deadLetterEvent, outputEvent } from './destination-r
 import { MemoryEffectStore } from './effect-store.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
-import { runProducer } from './producer-client.ts';
+import { ProducerClient } from './producer-client.ts';
 import type { Recorder } from './recorder.ts';
 
 export interface CaseTimeouts {
@@ -85,15 +87,33 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   const retries = new RetryIntervals();
   const phases: CaseResult['phases'] = [];
   const crashes: CaseResult['crashes'] = [];
+  const faultTimeline: CaseResult['faultTimeline'] = [];
   history.onEvent((e) => {
     retries.add(e);
     if (e.f === 'phase') phases.push({ phase: e.phase, t: e.t, ...(e.cutOff === true && { cutOff: true }) });
     if (e.f === 'crash') crashes.push({ target: e.target, t: e.t });
+    if (e.f === 'fault' && e.type !== 'invoke') {
+      if (e.action === 'start') {
+        faultTimeline.push({
+          fault: e.fault,
+          target: e.target,
+          ...(e.params && { params: e.params }),
+          startT: e.t,
+          ...(e.type === 'fail' && { error: String(e.error ?? 'failed') }),
+        });
+      } else {
+        const open = faultTimeline.findLast(
+          (f) => f.fault === e.fault && f.target === e.target && f.stopT === undefined,
+        );
+        if (open) open.stopT = e.t;
+      }
+    }
   });
   const phase = (name: Phase, extra: Record<string, unknown> = {}) =>
     history.record({ p: 'harness', type: 'ok', f: 'phase', phase: name, ...extra });
 
   let topology: CaseTopology | undefined;
+  let schedule: FaultSchedule | undefined;
   const consumers: ConsumerHandle[] = [];
   // Worker processes need a driver that can attach to a topology from elsewhere.
   const wanted = options.isolation ?? (driver.capabilities.processIsolation ? 'process' : 'inline');
@@ -185,31 +205,42 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('load');
     const messages = planMessages(workload);
     const load = AbortSignal.any([signal, AbortSignal.timeout(timeouts.loadMs)]);
-    await Promise.all(
-      Array.from({ length: workload.producers }, async (_, p) => {
-        const name = `producer-${p}`;
-        const producer = await topology!.producer(name);
-        try {
-          await runProducer(
-            messages.filter((m) => m.producer === p),
-            {
-              name,
-              dest: topology!.dest,
-              producer,
-              recorder,
-              window: scenario.behaviour.producerWindow,
-              retries: scenario.behaviour.sendRetries ?? 0,
-              signal: load,
-            },
-          );
-        } finally {
-          await producer.close();
-        }
-      }),
+    // Every paced or retrying send waits on it: many listeners at once are expected.
+    setMaxListeners(0, load);
+    const producers = Array.from(
+      { length: workload.producers },
+      (_, p) =>
+        new ProducerClient(
+          topology!,
+          messages.filter((m) => m.producer === p),
+          {
+            name: `producer-${p}`,
+            recorder,
+            window: scenario.behaviour.producerWindow,
+            retries: scenario.behaviour.sendRetries ?? 0,
+            intervalMs: workload.sendIntervalMs,
+            signal: load,
+          },
+        ),
     );
+    schedule = new FaultSchedule(
+      workload.faults,
+      new Nemesis(
+        driver.faultTargets ?? {},
+        recorder,
+        {
+          crash: async (index) => producers[index]?.crash(),
+          restart: async (index) => producers[index]?.restart(),
+        },
+        log,
+      ),
+    );
+    schedule.begin();
+    await Promise.all(producers.map((producer) => producer.run()));
 
     if (!signal.aborted) {
       phase('heal');
+      await schedule.end();
       await Promise.all(consumers.map((c) => c.heal()));
     }
     if (!signal.aborted) {
@@ -245,6 +276,8 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   }
 
   try {
+    // Whatever happened, no fault outlives its case: toxics removed, proxy enabled, broker awake.
+    await schedule?.end();
     phase('teardown');
     await Promise.allSettled(consumers.map((c) => c.stop()));
     await Promise.allSettled(readers.map((r) => r.stop()));
@@ -280,6 +313,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     faults: plan.faults,
     phases,
     crashes,
+    faultTimeline,
     retryIntervals: retries.result(),
     diagnostics,
     events: history.size,

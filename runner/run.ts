@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { DriverSettings } from '../drivers/index.ts';
 import type { Reporter } from '../reports/reporter.ts';
-import type { CaseResult } from './case.ts';
+import type { CasePlan, CaseResult } from './case.ts';
 import { type ExploreOptions, explore } from './explore.ts';
 import { type CaseTimeouts, type Isolation, runCase } from './run-case.ts';
 import {
@@ -22,6 +22,8 @@ export interface RunOptions {
   path?: string | undefined;
   messages?: number | undefined;
   faults: readonly string[];
+  /** Shrink the first violation for up to this long (0: run every case, no shrinking). */
+  shrinkMs?: number | undefined;
   /** Extra workload constraints (selftest probes). */
   workload?: ExploreOptions['workload'];
   outDir: string;
@@ -51,7 +53,16 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const cases: CaseResult[] = [];
   for (const target of options.targets) {
     if (signal.aborted) break;
-    await explore(
+    const execute = (plan: CasePlan) =>
+      runCase(plan, target.driver, {
+        outDir: options.outDir,
+        timeouts: options.timeouts,
+        isolation: options.isolation,
+        driverSettings: options.settings?.drivers as DriverSettings | undefined,
+        signal,
+        log: options.log,
+      });
+    const exploration = await explore(
       target,
       {
         runs: options.runs,
@@ -60,23 +71,29 @@ export async function run(options: RunOptions): Promise<RunResult> {
         messages: options.messages,
         faults: options.faults,
         workload: options.workload,
+        shrinkMs: options.shrinkMs,
+        outDir: options.outDir,
         signal,
       },
-      async (plan) => {
-        for (const r of reporters) await r.onCaseStart?.(plan);
-        const result = await runCase(plan, target.driver, {
-          outDir: options.outDir,
-          timeouts: options.timeouts,
-          isolation: options.isolation,
-          driverSettings: options.settings?.drivers as DriverSettings | undefined,
-          signal,
-          log: options.log,
-        });
-        cases.push(result);
-        for (const r of reporters) await r.onCaseEnd?.(result);
-        return result;
+      {
+        run: async (plan) => {
+          for (const r of reporters) await r.onCaseStart?.(plan);
+          const result = await execute(plan);
+          for (const r of reporters) await r.onCaseEnd?.(result);
+          return result;
+        },
+        shrinkStep: async (plan, attempt) => {
+          const result = await execute(plan);
+          for (const r of reporters) await r.onShrinkStep?.(result, attempt);
+          return result;
+        },
       },
     );
+    cases.push(...exploration.cases);
+    if (exploration.counterexample) {
+      for (const r of reporters)
+        await r.onCounterexample?.(exploration.counterexample, exploration.shrinkRuns);
+    }
   }
   const finished = new Date();
   const result: RunResult = {

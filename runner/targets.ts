@@ -65,7 +65,12 @@ export function selectTargets(
   const targets: Target[] = [];
   const skipped: Skipped[] = [];
   const add = (setup: Setup, scenario: Scenario) =>
-    targets.push({ driver, setup, scenario, claim: applyOverride(scenario.claim(setup), override) });
+    targets.push({
+      driver,
+      setup,
+      scenario,
+      claim: applyOverride(scenario.claim(claimedFor(setup, scenario)), override),
+    });
 
   if (setups.length > 0) {
     for (const setup of setups) {
@@ -110,4 +115,19 @@ export function selectTargets(
 
 function fittingSetups(driver: Driver, scenario: Scenario): string[] {
   return driver.setups.filter((s) => !scenario.unfit(s, driver.capabilities)).map((s) => s.name);
+}
+
+/**
+ * A transactional setup claims exactly-once for what goes through its pipeline (consume, produce,
+ * commit in one transaction); a scenario that does not forward gets the at-least-once underneath.
+ */
+function claimedFor(setup: Setup, scenario: Scenario): Setup {
+  if (
+    setup.pipeline === 'transactional' &&
+    setup.claim.delivery === 'exactly-once' &&
+    !scenario.behaviour.pipeline
+  ) {
+    return { ...setup, claim: { ...setup.claim, delivery: 'at-least-once' } };
+  }
+  return setup;
 }

@@ -13,7 +13,7 @@ export const exactlyOnce: Scenario = {
   name: 'exactly-once',
   description:
     'Producers retry unknown sends with the same id; every message must be processed exactly once.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 3, pipeline: true },
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 5, pipeline: true },
   unfit: (setup) =>
     setup.ackMode === 'manual'
       ? undefined

@@ -5,7 +5,7 @@ import type { Scenario } from './scenario.ts';
 export const fanOut: Scenario = {
   name: 'fan-out',
   description: 'Publish/subscribe: several subscriber groups, each of which must process every message.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8 },
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 5 },
   unfit: (setup, capabilities) =>
     setup.fanOut && capabilities.fanOut ? undefined : `setup ${setup.name} has no fan-out to several groups`,
   claim: (setup) => ({ ...setup.claim, maxAttempts: undefined, ordering: 'none' }),

@@ -9,7 +9,7 @@ export const idempotentConsumer: Scenario = {
   name: 'idempotent-consumer',
   description:
     'Redeliveries are absorbed by an idempotency store: every side effect is applied exactly once.',
-  behaviour: { ack: 'after-process', idempotent: true, producerWindow: 8 },
+  behaviour: { ack: 'after-process', idempotent: true, producerWindow: 8, sendRetries: 5 },
   unfit: (setup) =>
     setup.ackMode === 'manual' && setup.claim.delivery !== 'at-most-once'
       ? undefined

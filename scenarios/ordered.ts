@@ -9,7 +9,7 @@ export const ordered: Scenario = {
   name: 'ordered',
   description:
     'Per-key order: each key is sent by one producer, one message at a time, and must arrive in order.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 1 },
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 1, sendRetries: 5 },
   unfit: (setup) =>
     setup.orderingScopes.some((s) => s !== 'none') ? undefined : `setup ${setup.name} keeps no order`,
   claim: (setup) => ({

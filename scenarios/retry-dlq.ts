@@ -12,7 +12,13 @@ export const retryDlq: Scenario = {
   name: 'retry-dlq',
   description:
     'Failed messages are retried with exponential backoff; poison messages are dead-lettered after N attempts.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, backoff: RETRY_BACKOFF },
+  behaviour: {
+    ack: 'after-process',
+    idempotent: false,
+    producerWindow: 8,
+    sendRetries: 5,
+    backoff: RETRY_BACKOFF,
+  },
   unfit: (setup) =>
     setup.claim.maxAttempts === undefined ? `setup ${setup.name} has no dead-letter policy` : undefined,
   claim: (setup) => ({ ...setup.claim, ordering: 'none' }),

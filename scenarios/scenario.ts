@@ -1,6 +1,7 @@
 import type * as fc from 'fast-check';
 import type { Claim } from '../core/guarantee.ts';
 import type { DriverCapabilities, Setup } from '../drivers/driver.ts';
+import type { FaultPlan } from '../faults/fault-plan.ts';
 
 /** A consumer crash planned by the workload: at its n-th delivery the consumer dies. */
 export interface CrashPlan {
@@ -30,6 +31,10 @@ export interface Workload {
   /** Chance that a healthy message fails transiently on its first delivery (then succeeds). */
   transientFailureRate: number;
   crashes: CrashPlan[];
+  /** Pause between one producer's sends (0: as fast as it can); paced loads give faults time to act. */
+  sendIntervalMs: number;
+  /** Network, broker and producer faults, in time order. */
+  faults: FaultPlan[];
   /** Seeds every random choice made inside the case. */
   seed: number;
 }

@@ -6,7 +6,7 @@ export const workQueue: Scenario = {
   name: 'work-queue',
   description:
     'Competing consumers share one destination; each message is acknowledged after it is processed.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8 },
+  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 5 },
   unfit: () => undefined,
   claim: (setup) => ({ ...setup.claim, maxAttempts: undefined, ordering: 'none' }),
   workload: (options) => workloadArbitrary(DEFAULT_SHAPE, options),

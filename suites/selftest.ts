@@ -71,12 +71,13 @@ export const SELFTEST_PROBES: readonly SelftestProbe[] = [
     faults: [],
     expect: 'duplicated',
   },
+  // A producer that retries turns a phantom into an acknowledged duplicate: probe without retries.
   {
     name: 'phantom',
     anomaly: 'phantom',
     rate: 0.2,
     setup: 'queue',
-    scenario: 'work-queue',
+    scenario: 'at-most-once',
     faults: [],
     expect: 'phantom',
   },

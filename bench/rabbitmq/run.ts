@@ -97,6 +97,8 @@ async function harness(): Promise<{ publish: number; consume: number; events: nu
     payloadBytes: PAYLOAD,
     maxProcessingMs: 0,
     transientFailureRate: 0,
+    sendIntervalMs: 0,
+    faults: [],
     crashes: [],
     seed: 1,
   };

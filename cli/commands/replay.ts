@@ -62,6 +62,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           timeouts: results.settings?.timeouts as never,
           isolation: results.settings?.isolation,
           provision: 'auto',
+          shrinkSeconds: 0,
           endpoints: undefined,
         },
         io,

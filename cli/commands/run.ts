@@ -2,11 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.ts';
-import { FAULT_KINDS, type ResolvedConfig } from '../../config/schema.ts';
+import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
-import { brokerFor, createDriver, type DriverSettings } from '../../drivers/index.ts';
-import type { BrokerEndpoint } from '../../provision/endpoints.ts';
+import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
+import { FAULT_KINDS } from '../../faults/fault-plan.ts';
+import { Nemesis } from '../../faults/nemesis.ts';
 import { type ProvisionMode, parseProvisionMode, resolveProvisioner } from '../../provision/provisioner.ts';
 import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
@@ -21,12 +22,16 @@ import {
   guaranteeValue,
   isolationValue,
   listValue,
+  nonNegativeNumber,
   orderingValue,
   positiveInt,
   seedValue,
 } from '../parse.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
+
+/** Long enough to shrink a memory case a great deal, and a real-broker case by a few steps. */
+export const DEFAULT_SHRINK_SECONDS = 60;
 
 export interface RunFlags {
   config?: string;
@@ -45,6 +50,7 @@ export interface RunFlags {
   progress?: boolean;
   isolation?: Isolation;
   provision?: string;
+  shrinkTime?: number;
 }
 
 /** Everything a run needs, resolved from flags over config over the default suite. */
@@ -62,6 +68,8 @@ export interface RunPlan {
   timeouts: Partial<CaseTimeouts> | undefined;
   isolation: Isolation | undefined;
   provision: ProvisionMode;
+  /** Seconds to shrink the first violation (0: no shrinking, every case runs). */
+  shrinkSeconds: number;
   /** `endpoints` from the config, for `--provision external`. */
   endpoints: unknown;
 }
@@ -83,7 +91,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
   for (const fault of faults) {
     if (!(FAULT_KINDS as readonly string[]).includes(fault)) {
       throw new UsageError(`unknown fault "${fault}"`, {
-        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"). Network and broker faults come with Toxiproxy provisioning.`,
+        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none").`,
       });
     }
   }
@@ -108,6 +116,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
     timeouts: config.timeouts,
     isolation: flags.isolation ?? config.isolation,
     provision: parseProvisionMode(flags.provision ?? config.provision),
+    shrinkSeconds: flags.shrinkTime ?? config.shrinkTime ?? DEFAULT_SHRINK_SECONDS,
     endpoints: config.endpoints,
   };
 }
@@ -146,15 +155,24 @@ export async function executeRun(
 ): Promise<RunResult> {
   // A driver whose settings do not say where its broker is gets one from the provisioner.
   const broker = brokerFor(plan.driver, plan.settings);
-  let endpoint: BrokerEndpoint | undefined;
+  const placement: Placement = {};
   if (broker) {
     const log = (line: string) => io.err(`${line}\n`);
     const provisioner = await resolveProvisioner(plan.provision, { endpoints: plan.endpoints, log });
     io.err(`brokerproof: ${broker} from ${provisioner.kind} provisioning (${provisioner.reason})\n`);
-    endpoint = (await provisioner.up([broker]))[broker];
+    placement.endpoint = (await provisioner.up([broker]))[broker];
+    placement.native = provisioner.kind === 'local';
   }
-  const driver = await createDriver(plan.driver, plan.settings, endpoint);
+  const driver = await createDriver(plan.driver, plan.settings, placement);
   try {
+    for (const fault of plan.faults) {
+      const reason = Nemesis.unsupported(fault, driver.faultTargets ?? {});
+      if (reason) {
+        throw new UsageError(`--faults ${fault} cannot be injected into driver ${driver.name}: ${reason}`, {
+          hint: 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
+        });
+      }
+    }
     const { targets, skipped } = selectTargets(
       driver,
       { setups: plan.setups, scenarios: plan.scenarios },
@@ -189,6 +207,7 @@ export async function executeRun(
           isolation: plan.isolation,
         },
         isolation: plan.isolation,
+        shrinkMs: options.path === undefined ? plan.shrinkSeconds * 1000 : 0,
       });
     } finally {
       stopListening();
@@ -232,6 +251,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       '--isolation <mode>',
       'consumers inline (in this process) or process (each its own; crashes are SIGKILLs)',
       isolationValue,
+    )
+    .option(
+      '--shrink-time <seconds>',
+      `on the first violation, shrink it to a minimal counterexample for up to this long (0: run every case; default ${DEFAULT_SHRINK_SECONDS})`,
+      nonNegativeNumber('--shrink-time'),
     )
     .option(
       '--provision <mode>',

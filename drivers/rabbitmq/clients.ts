@@ -234,12 +234,15 @@ class RabbitConsumer implements Consumer {
     this.model = undefined;
     this.channel = undefined;
     let delay = 100;
+    let failures = 0;
     while (this.state === 'running') {
       try {
         await this.subscribe();
+        if (failures > 0) this.log(`${this.name}: reconnected to RabbitMQ after ${failures} failed attempts`);
         return;
       } catch (error) {
-        this.log(`${this.name}: reconnecting to RabbitMQ failed (${describeError(error)}), retrying`);
+        // Once per outage, not once per attempt.
+        if (failures++ === 0) this.log(`${this.name}: lost RabbitMQ (${describeError(error)}), reconnecting`);
         await sleep(delay);
         delay = Math.min(delay * 2, 2000);
       }

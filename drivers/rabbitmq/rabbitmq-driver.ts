@@ -1,5 +1,6 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { describeError } from '../../core/errors.ts';
+import type { FaultTargets } from '../../faults/nemesis.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { RabbitClients, type RabbitDescriptor } from './clients.ts';
 import { openChannel, redactUrl } from './connection.ts';
@@ -13,6 +14,8 @@ export interface RabbitmqDriverOptions {
   connectTimeoutMs?: number;
   /** Queues left behind by a crashed run delete themselves after this long unused. */
   queueExpiresMs?: number;
+  /** The broker's proxy and process, when provisioned (for network and broker faults). */
+  faultTargets?: FaultTargets | undefined;
 }
 
 /** Queue and exchange names allow more, but these survive every tool that shows them. */
@@ -37,7 +40,11 @@ export class RabbitmqDriver implements Driver {
   };
   readonly setups = RABBITMQ_SETUPS;
 
-  constructor(private readonly options: RabbitmqDriverOptions) {}
+  readonly faultTargets: FaultTargets | undefined;
+
+  constructor(private readonly options: RabbitmqDriverOptions) {
+    this.faultTargets = options.faultTargets;
+  }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
     const setup = spec.setup.options as unknown as RabbitSetupOptions;

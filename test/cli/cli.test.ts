@@ -75,6 +75,7 @@ describe('brokerproof run', () => {
         scenarios: ['work-queue'],
         runs: 3,
         seed: 42,
+        shrinkTime: 0,
       }),
     );
     const r = await cliProcess(['run', '--messages', '100', '--json', '--no-progress'], { cwd });
@@ -124,7 +125,7 @@ describe('exactly-once on setups that do not claim it', () => {
         '--runs',
         '4',
         '--seed',
-        '3',
+        '5',
         '--faults',
         'consumer-crash',
       ],
@@ -146,9 +147,9 @@ describe('exactly-once on setups that do not claim it', () => {
         '--scenario',
         'exactly-once',
         '--runs',
-        '3',
+        '6',
         '--seed',
-        '8',
+        '11',
         '--messages',
         '80',
       ],

@@ -1,0 +1,674 @@
+import type {
+  Admin,
+  EachBatchPayload,
+  EachMessagePayload,
+  Consumer as KafkaJsConsumer,
+  Producer as KafkaJsProducer,
+  KafkaMessage,
+  Offsets,
+} from 'kafkajs';
+import { sleep } from '../../core/clock.ts';
+import { describeError } from '../../core/errors.ts';
+import type { AckOutcome, Consumer, Delivery, DeliveryHandler, OutgoingMessage } from '../driver.ts';
+import { connectionOptions, type KafkaDescriptor } from './clients.ts';
+import { classify, isFenced, KafkaConnection, within } from './connection.ts';
+import { fromRecord, HEADER, headerNumber, headerText, toRecord } from './messages.ts';
+
+/** What a consumer reads: the work (with its retry topics), a dead-letter topic, or a pipeline's output. */
+export type ConsumerRole = 'work' | 'dead-letter' | 'output';
+
+export interface KafkaConsumerSpec {
+  descriptor: KafkaDescriptor;
+  name: string;
+  /** The runner's subscriber group. */
+  group: string;
+  /** The Kafka consumer group. */
+  groupId: string;
+  topics: string[];
+  role: ConsumerRole;
+  log: (message: string) => void;
+}
+
+/** What the batch loop does after handing a record over: go on, or read it again (after a pause). */
+interface Step {
+  redeliverAfterMs?: number;
+}
+
+type CommitFn = (offsets: Offsets) => Promise<void>;
+
+const ok: AckOutcome = { status: 'ok' };
+/** Pause before reading a record again after a failed commit or produce. */
+const RETRY_PAUSE_MS = 50;
+/** Fetch long-polls are short: kafkajs heartbeats between fetches, and the session timeout is small. */
+const MAX_WAIT_MS = 200;
+
+/** Thrown into kafkajs once this incarnation is dead, so it resolves nothing more. */
+class Dead extends Error {
+  constructor() {
+    super('consumer incarnation is dead');
+  }
+}
+
+/**
+ * A kafkajs consumer-group member. Each record is handed over, and awaited, in partition order;
+ * offsets are committed the way the setup says (after processing, on receipt, by kafkajs'
+ * auto-commit, or inside a transaction). A record is marked consumed (`resolveOffset`) only after
+ * it was handled; a record to be read again (a nack, a failed commit) is left unresolved and its
+ * partition paused for the backoff, so the next fetch returns it.
+ *
+ * `crash` kills every socket of the incarnation: no LeaveGroup, no EndTxn — the broker notices
+ * through the session timeout, and a transaction left open is aborted when the partition's next
+ * transactional producer fences it.
+ */
+export class KafkaConsumer implements Consumer {
+  private state: 'new' | 'running' | 'crashed' | 'closed' = 'new';
+  private connection: KafkaConnection | undefined;
+  private consumer: KafkaJsConsumer | undefined;
+  private handler: DeliveryHandler | undefined;
+  /** Incremented on every join of the group: a new generation may have moved partitions. */
+  private generation = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private side: { connection: KafkaConnection; producer: Promise<KafkaJsProducer> } | undefined;
+  private admin: { connection: KafkaConnection; admin: Promise<Admin> } | undefined;
+  /** Transactional producer per input partition, with the generation it was fenced in for. */
+  private readonly transactional = new Map<string, { producer: KafkaJsProducer; generation: number }>();
+  /** Deliveries of each record by this incarnation (Kafka itself counts nothing). */
+  private readonly seen = new Map<string, number>();
+  /** Settles when this incarnation crashes or closes: nothing it awaits keeps it busy after that. */
+  private readonly ended: Promise<void>;
+  private end!: () => void;
+
+  constructor(private readonly spec: KafkaConsumerSpec) {
+    this.ended = new Promise<void>((resolve) => {
+      this.end = resolve;
+    });
+  }
+
+  /**
+   * `promise`, unless this incarnation ends first: a killed process awaits nothing, whereas kafkajs
+   * would retry a request on dead sockets for seconds.
+   */
+  private unlessEnded<T>(promise: Promise<T>, ended: T): Promise<T> {
+    promise.catch(() => {});
+    return Promise.race([promise, this.ended.then(() => ended)]);
+  }
+
+  private get d(): KafkaDescriptor {
+    return this.spec.descriptor;
+  }
+
+  async start(handler: DeliveryHandler): Promise<void> {
+    this.handler = handler;
+    this.state = 'running';
+    await this.subscribe();
+  }
+
+  private live(connection: KafkaConnection): boolean {
+    return this.state === 'running' && this.connection === connection && !connection.dead;
+  }
+
+  private async subscribe(): Promise<void> {
+    const d = this.d;
+    const connection = new KafkaConnection(connectionOptions(d, `brokerproof-${this.spec.name}`));
+    this.connection = connection;
+    const consumer = connection.kafka.consumer({
+      groupId: this.spec.groupId,
+      sessionTimeout: d.timeouts.session,
+      heartbeatInterval: d.timeouts.heartbeat,
+      rebalanceTimeout: d.timeouts.rebalance,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+      retry: {
+        initialRetryTime: 100,
+        maxRetryTime: 2000,
+        retries: 8,
+        restartOnFailure: async () => this.live(connection),
+      },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.consumer === consumer) this.generation++;
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart && this.live(connection))
+        void this.resubscribe(connection, event.payload.error);
+    });
+    const partitionsConsumedConcurrently = Math.max(1, Math.min(32, d.partitions * this.spec.topics.length));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.spec.topics, fromBeginning: true });
+      if (this.spec.role === 'work' && d.setup.commit === 'auto') {
+        // kafkajs as shipped: eachMessage, autoCommit on, no interval or threshold (commit per batch).
+        await consumer.run({
+          partitionsConsumedConcurrently,
+          eachMessage: (p) => this.eachMessage(connection, p),
+        });
+      } else {
+        // Readers let kafkajs commit every resolved offset (control records and aborted
+        // transactions included, so their lag reaches 0); work consumers commit themselves.
+        const reader = this.spec.role !== 'work';
+        await consumer.run({
+          partitionsConsumedConcurrently,
+          autoCommit: reader,
+          autoCommitThreshold: reader ? 1 : null,
+          eachBatchAutoResolve: false,
+          eachBatch: (p) => this.eachBatch(connection, p),
+        });
+      }
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw new Error(`${this.spec.name} cannot join ${this.spec.groupId}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** kafkajs gave up (a non-retriable error): a new consumer takes over, as a supervisor would start one. */
+  private async resubscribe(old: KafkaConnection, error: unknown): Promise<void> {
+    if (this.connection !== old) return;
+    this.connection = undefined;
+    this.spec.log(
+      `${this.spec.name}: kafkajs consumer stopped (${describeError(error)}); starting a new one`,
+    );
+    let delay = 200;
+    while (this.state === 'running') {
+      await sleep(delay);
+      if (this.state !== 'running') return;
+      try {
+        await this.subscribe();
+        return;
+      } catch (e) {
+        this.spec.log(`${this.spec.name}: ${describeError(e)}; retrying`);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private async eachBatch(connection: KafkaConnection, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause, commitOffsetsIfNecessary } = payload;
+    const generation = this.generation;
+    for (const message of batch.messages) {
+      if (!this.live(connection)) throw new Dead();
+      if (!isRunning() || isStale()) return;
+      // A retry record waits, partition paused, until its backoff is over.
+      const due = headerNumber(message.headers, HEADER.due);
+      if (due !== undefined && due > Date.now()) {
+        this.pauseFor(pause, due - Date.now());
+        return;
+      }
+      const step =
+        this.spec.role === 'work'
+          ? await this.work(
+              connection,
+              batch.topic,
+              batch.partition,
+              message,
+              commitOffsetsIfNecessary,
+              generation,
+            )
+          : await this.read(batch.topic, batch.partition, message);
+      if (!this.live(connection)) throw new Dead();
+      if (step.redeliverAfterMs !== undefined) {
+        this.pauseFor(pause, step.redeliverAfterMs);
+        return;
+      }
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  }
+
+  /** The auto-commit setup: kafkajs resolves the offset once this returns and commits it later. */
+  private async eachMessage(connection: KafkaConnection, payload: EachMessagePayload): Promise<void> {
+    if (!this.live(connection)) throw new Dead();
+    const step = await this.work(
+      connection,
+      payload.topic,
+      payload.partition,
+      payload.message,
+      undefined,
+      this.generation,
+    );
+    if (!this.live(connection)) throw new Dead();
+    if (step.redeliverAfterMs !== undefined) {
+      // The kafkajs way to be given a message again: throw, and it is fetched again from its offset.
+      await sleep(step.redeliverAfterMs);
+      throw new Error('redelivery requested (nack)');
+    }
+  }
+
+  private pauseFor(pause: () => () => void, ms: number): void {
+    if (ms <= 0) return;
+    const resume = pause();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      resume();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** Hands a work record to the application, and carries out its ack, nack or forward. */
+  private async work(
+    connection: KafkaConnection,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    commitFn: CommitFn | undefined,
+    generation: number,
+  ): Promise<Step> {
+    const d = this.d;
+    const setup = d.setup;
+    const step: Step = {};
+    const redeliver = (ms: number) => {
+      step.redeliverAfterMs ??= ms;
+    };
+    const offset = Number(message.offset);
+    const commit = (): Promise<AckOutcome> =>
+      commitFn
+        ? this.commit(commitFn, topic, partition, String(offset + 1))
+        : Promise.resolve({ status: 'info', error: 'no commit function' });
+
+    if (setup.commit === 'transactional' && d.output) {
+      const ready = await this.unlessEnded(
+        this.prepareTransactional(connection, topic, partition, offset, generation),
+        'failed' as const,
+      );
+      if (ready === 'stale') return { redeliverAfterMs: 0 };
+      if (ready === 'failed') return { redeliverAfterMs: RETRY_PAUSE_MS };
+    }
+    if (setup.commit === 'on-delivery') {
+      // At most once: the offset moves past the record before anyone sees it. If that commit did not
+      // certainly happen, the record is not handed over (it is read again, and committed first again).
+      const committed = await this.unlessEnded(commit(), { status: 'info', error: 'consumer ended' });
+      if (committed.status !== 'ok') return { redeliverAfterMs: RETRY_PAUSE_MS };
+    }
+
+    const body = fromRecord(message);
+    const attempt = headerNumber(message.headers, HEADER.attempt) ?? 1;
+    const originPartition = headerNumber(message.headers, HEADER.originPartition) ?? partition;
+    const originOffset = headerNumber(message.headers, HEADER.originOffset) ?? offset;
+    const seenKey = `${topic}/${partition}/${message.offset}`;
+    const seen = (this.seen.get(seenKey) ?? 0) + 1;
+    this.seen.set(seenKey, seen);
+
+    const delivery: Delivery = {
+      ...body,
+      dest: d.dest,
+      partition: originPartition,
+      offset: originOffset,
+      redelivered: attempt > 1 || seen > 1 ? true : undefined,
+      deliveryCount: setup.retryTopics ? attempt : undefined,
+      ack: async () => {
+        if (setup.commit === 'on-delivery') return ok;
+        if (setup.commit === 'auto') {
+          return {
+            status: 'info',
+            error: 'kafkajs auto-commit commits this offset in the background, after the handler',
+          };
+        }
+        const outcome = await commit();
+        if (outcome.status !== 'ok') redeliver(RETRY_PAUSE_MS);
+        return outcome;
+      },
+      nack: async ({ requeue, delayMs }) => {
+        if (setup.commit === 'on-delivery') return ok; // committed already: the record is gone
+        if (setup.retryTopics) {
+          const origin = { partition: originPartition, offset: originOffset };
+          return this.retryLater(
+            connection,
+            partition,
+            body,
+            attempt,
+            origin,
+            requeue,
+            delayMs ?? 0,
+            commit,
+            redeliver,
+          );
+        }
+        if (requeue || setup.commit === 'auto') {
+          // No retry topics: read it again from the same offset once the backoff is over.
+          redeliver(delayMs ?? 0);
+          return ok;
+        }
+        // A log cannot reject one record: skip past it.
+        const outcome = await commit();
+        if (outcome.status !== 'ok') redeliver(RETRY_PAUSE_MS);
+        return outcome;
+      },
+    };
+    if (d.output) {
+      const output = d.output.topic;
+      delivery.forward =
+        setup.commit === 'transactional'
+          ? (out, hooks) =>
+              this.forwardInTransaction(connection, topic, partition, offset, out, output, hooks, redeliver)
+          : (out, hooks) =>
+              this.forwardThenCommit(connection, partition, out, output, hooks, commit, redeliver);
+    }
+    const gone: AckOutcome = { status: 'info', error: 'the consumer crashed or closed meanwhile' };
+    const { ack, nack, forward } = delivery;
+    delivery.ack = () => this.unlessEnded(ack(), gone);
+    delivery.nack = (options) => this.unlessEnded(nack(options), gone);
+    if (forward) delivery.forward = (out, hooks) => this.unlessEnded(forward(out, hooks), gone);
+    await this.handler?.(delivery);
+    return step;
+  }
+
+  /** A dead-letter or output record: recorded by the reader; kafkajs commits it once resolved. */
+  private async read(topic: string, partition: number, message: KafkaMessage): Promise<Step> {
+    const deadLetter = this.spec.role === 'dead-letter';
+    await this.handler?.({
+      ...fromRecord(message),
+      dest: topic,
+      partition,
+      offset: Number(message.offset),
+      deadLetter: deadLetter
+        ? {
+            deliveryCount: headerNumber(message.headers, HEADER.attempt),
+            reason: headerText(message.headers, HEADER.reason),
+          }
+        : undefined,
+      ack: async () => ok,
+      nack: async () => ok,
+    });
+    return {};
+  }
+
+  /** One offset commit of this generation (no kafkajs retry across a rebalance). */
+  private async commit(
+    commitFn: CommitFn,
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<AckOutcome> {
+    try {
+      const done = await within(
+        commitFn({ topics: [{ topic, partitions: [{ partition, offset }] }] }),
+        this.d.timeouts.request,
+      );
+      return done.done
+        ? ok
+        : { status: 'info', error: `no answer to the offset commit within ${this.d.timeouts.request} ms` };
+    } catch (error) {
+      return classify(error, 'offset commit');
+    }
+  }
+
+  /**
+   * The retry-topic pattern: a failed record goes to the retry topic of its attempt with a due time
+   * (its backoff), or after the last attempt to the group's dead-letter topic; the original is then
+   * committed. A crash in between delivers it twice (at-least-once), never loses it.
+   */
+  private async retryLater(
+    connection: KafkaConnection,
+    partition: number,
+    body: OutgoingMessage,
+    attempt: number,
+    origin: { partition: number; offset: number },
+    requeue: boolean,
+    delayMs: number,
+    commit: () => Promise<AckOutcome>,
+    redeliver: (ms: number) => void,
+  ): Promise<AckOutcome> {
+    const d = this.d;
+    const headers: Record<string, string> = {
+      [HEADER.originPartition]: String(origin.partition),
+      [HEADER.originOffset]: String(origin.offset),
+    };
+    const retryTopic = d.retries[this.spec.group]?.[attempt - 1];
+    let topic: string;
+    if (!requeue || (d.maxAttempts !== undefined && attempt >= d.maxAttempts) || !retryTopic) {
+      const deadLetter = d.deadLetters[this.spec.group];
+      if (!deadLetter) {
+        redeliver(delayMs);
+        return ok;
+      }
+      topic = deadLetter.topic;
+      headers[HEADER.attempt] = String(attempt);
+      headers[HEADER.reason] = requeue ? 'max-attempts' : 'rejected';
+    } else {
+      topic = retryTopic;
+      headers[HEADER.attempt] = String(attempt + 1);
+      headers[HEADER.due] = String(Date.now() + delayMs);
+    }
+    const sent = await this.produce(connection, topic, partition, body, headers);
+    if (sent.status !== 'ok') {
+      redeliver(RETRY_PAUSE_MS);
+      return sent;
+    }
+    const committed = await commit();
+    if (committed.status !== 'ok') redeliver(RETRY_PAUSE_MS);
+    return committed;
+  }
+
+  /** Sequential pipeline: the output is produced, then the input committed; a crash in between repeats it. */
+  private async forwardThenCommit(
+    connection: KafkaConnection,
+    partition: number,
+    out: OutgoingMessage,
+    output: string,
+    hooks: { beforeCommit?: () => Promise<void> } | undefined,
+    commit: () => Promise<AckOutcome>,
+    redeliver: (ms: number) => void,
+  ): Promise<AckOutcome> {
+    const sent = await this.produce(connection, output, partition, out, {});
+    if (sent.status !== 'ok') {
+      redeliver(RETRY_PAUSE_MS);
+      return sent;
+    }
+    await hooks?.beforeCommit?.();
+    if (!this.live(connection)) return { status: 'info', error: 'crashed between the output and the commit' };
+    const committed = await commit();
+    if (committed.status !== 'ok') redeliver(RETRY_PAUSE_MS);
+    return committed;
+  }
+
+  /**
+   * Before the first record of a partition in a generation: a new transactional producer for the
+   * partition (its id is the partition's, so initialising it fences whoever held the partition
+   * before and waits out the transaction they may have left half-committed), then the group's
+   * committed offset is read again — the position kafkajs fetched may predate that transaction.
+   * `stale` (after a seek to the committed offset) or `failed` when the record must not be processed.
+   */
+  private async prepareTransactional(
+    connection: KafkaConnection,
+    topic: string,
+    partition: number,
+    offset: number,
+    generation: number,
+  ): Promise<'ready' | 'stale' | 'failed'> {
+    const key = `${topic}|${partition}`;
+    const current = this.transactional.get(key);
+    if (current && current.generation === generation) return 'ready';
+    this.dropTransactional(key);
+    const producer = connection.kafka.producer({
+      transactionalId: `${this.spec.groupId}|${topic}|${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.d.timeouts.transaction,
+      allowAutoTopicCreation: false,
+    });
+    this.transactional.set(key, { producer, generation: -1 });
+    try {
+      await producer.connect();
+      const empty = await producer.transaction(); // InitProducerId: fences, completes the old transaction
+      await empty.abort(); // nothing was added: no request
+      const committed = await this.committedOffset(connection, topic, partition);
+      if (committed !== undefined && committed > offset) {
+        this.consumer?.seek({ topic, partition, offset: String(committed) });
+        return 'stale';
+      }
+      this.transactional.set(key, { producer, generation });
+      return 'ready';
+    } catch (error) {
+      if (this.live(connection))
+        this.spec.log(`${this.spec.name}: transactional producer for ${key}: ${describeError(error)}`);
+      this.dropTransactional(key);
+      return 'failed';
+    }
+  }
+
+  private dropTransactional(key: string): void {
+    const entry = this.transactional.get(key);
+    this.transactional.delete(key);
+    void entry?.producer.disconnect().catch(() => {});
+  }
+
+  /** Consume-transform-produce in one transaction: output record, input offset (sendOffsets), commit. */
+  private async forwardInTransaction(
+    connection: KafkaConnection,
+    topic: string,
+    partition: number,
+    offset: number,
+    out: OutgoingMessage,
+    output: string,
+    hooks: { beforeCommit?: () => Promise<void> } | undefined,
+    redeliver: (ms: number) => void,
+  ): Promise<AckOutcome> {
+    const key = `${topic}|${partition}`;
+    const entry = this.transactional.get(key);
+    if (!entry) {
+      redeliver(RETRY_PAUSE_MS);
+      return { status: 'fail', error: 'no transactional producer for this partition' };
+    }
+    let transaction: Awaited<ReturnType<KafkaJsProducer['transaction']>>;
+    try {
+      transaction = await entry.producer.transaction();
+    } catch (error) {
+      this.dropTransactional(key);
+      redeliver(RETRY_PAUSE_MS);
+      return { status: 'fail', error: `cannot begin a transaction: ${describeError(error)}` };
+    }
+    // Before the commit is asked for, nothing can be committed: every failure is a definite abort.
+    const abort = async (doing: string, error: unknown): Promise<AckOutcome> => {
+      redeliver(RETRY_PAUSE_MS);
+      let aborted = true;
+      await transaction.abort().catch(() => {
+        aborted = false;
+      });
+      if (!aborted || isFenced(error)) this.dropTransactional(key);
+      return { status: 'fail', error: `${doing}: ${describeError(error)}; nothing was committed` };
+    };
+    try {
+      await transaction.send({ topic: output, acks: -1, messages: [toRecord(out, partition)] });
+    } catch (error) {
+      return abort('producing the output', error);
+    }
+    await hooks?.beforeCommit?.();
+    if (!this.live(connection)) {
+      return {
+        status: 'info',
+        error: 'crashed inside the transaction: it stays open until fenced or timed out',
+      };
+    }
+    try {
+      await transaction.sendOffsets({
+        consumerGroupId: this.spec.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: String(offset + 1) }] }],
+      });
+    } catch (error) {
+      return abort('adding the input offset to the transaction', error);
+    }
+    try {
+      await transaction.commit();
+      return ok;
+    } catch (error) {
+      this.dropTransactional(key);
+      redeliver(RETRY_PAUSE_MS);
+      return classify(error, 'committing the transaction');
+    }
+  }
+
+  private async committedOffset(
+    connection: KafkaConnection,
+    topic: string,
+    partition: number,
+  ): Promise<number | undefined> {
+    if (this.admin?.connection !== connection) {
+      const admin = connection.kafka.admin();
+      this.admin = { connection, admin: admin.connect().then(() => admin) };
+    }
+    const admin = await this.admin.admin;
+    const [entry] = await admin.fetchOffsets({ groupId: this.spec.groupId, topics: [topic] });
+    const found = entry?.partitions.find((p) => p.partition === partition);
+    const value = found ? Number(found.offset) : -1;
+    return value >= 0 ? value : undefined;
+  }
+
+  /** One record to a retry, dead-letter or output topic, with an idempotent producer (acks=-1). */
+  private async produce(
+    connection: KafkaConnection,
+    topic: string,
+    partition: number,
+    message: OutgoingMessage,
+    headers: Record<string, string>,
+  ): Promise<AckOutcome> {
+    if (this.side?.connection !== connection) {
+      const producer = connection.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      this.side = { connection, producer: producer.connect().then(() => producer) };
+    }
+    const side = this.side;
+    let producer: KafkaJsProducer;
+    try {
+      producer = await side.producer;
+    } catch (error) {
+      if (this.side === side) this.side = undefined;
+      return {
+        status: 'fail',
+        error: `cannot connect a producer, nothing was sent: ${describeError(error)}`,
+      };
+    }
+    const timeout = this.d.timeouts.send;
+    try {
+      const sent = await within(
+        producer.send({ topic, acks: -1, messages: [toRecord(message, partition, headers)] }),
+        timeout,
+      );
+      return sent.done
+        ? ok
+        : { status: 'info', error: `no acknowledgement from ${topic} within ${timeout} ms` };
+    } catch (error) {
+      return classify(error, `producing to ${topic}`);
+    }
+  }
+
+  private stopTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private producers(): Promise<KafkaJsProducer>[] {
+    return [
+      ...(this.side ? [this.side.producer] : []),
+      ...[...this.transactional.values()].map((t) => Promise.resolve(t.producer)),
+    ];
+  }
+
+  async crash(): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'crashed';
+    this.stopTimers();
+    this.end();
+    if (!wasRunning) return;
+    // Synchronously, before anything else runs: every socket of this incarnation goes away.
+    this.connection?.kill();
+    // kafkajs' loops would notice on their own; stop them now (no request can reach the broker).
+    void this.consumer?.disconnect().catch(() => {});
+    for (const p of this.producers()) void p.then((x) => x.disconnect()).catch(() => {});
+    void this.admin?.admin.then((a) => a.disconnect()).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'crashed' || this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopTimers();
+    this.end();
+    await this.consumer?.disconnect().catch(() => {}); // leaves the group
+    await Promise.allSettled(this.producers().map((p) => p.then((x) => x.disconnect())));
+    await this.admin?.admin.then((a) => a.disconnect()).catch(() => {});
+  }
+}

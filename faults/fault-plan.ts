@@ -1,0 +1,56 @@
+/**
+ * Faults a case can inject, and their plans as fast-check draws them. Network faults act on the
+ * driver's Toxiproxy proxy; broker faults on the broker process (native provisioning); process
+ * faults on the case's own consumers and producers.
+ */
+
+export const NETWORK_FAULTS = [
+  'partition',
+  'latency',
+  'bandwidth',
+  'timeout',
+  'reset-peer',
+  'slicer',
+  'limit-data',
+] as const;
+export const BROKER_FAULTS = ['broker-kill', 'broker-pause'] as const;
+export const PROCESS_FAULTS = ['consumer-crash', 'producer-crash'] as const;
+export const FAULT_KINDS = [...PROCESS_FAULTS, ...NETWORK_FAULTS, ...BROKER_FAULTS] as const;
+
+export type NetworkFault = (typeof NETWORK_FAULTS)[number];
+export type BrokerFault = (typeof BROKER_FAULTS)[number];
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export type Stream = 'upstream' | 'downstream' | 'both';
+
+/**
+ * One scheduled fault: starts `atMs` after the load phase begins and is healed `durationMs` later
+ * (or in the heal phase, whichever comes first). Consumer crashes are planned per delivery instead
+ * (scenarios/scenario.ts CrashPlan), so they strike mid-processing.
+ */
+export interface FaultPlan {
+  kind: Exclude<FaultKind, 'consumer-crash'>;
+  atMs: number;
+  durationMs: number;
+  /** Network faults: which direction of the proxy (client → broker is upstream). */
+  stream?: Stream | undefined;
+  /** Toxic attributes (latency ms, rate KB/s, …) or, for producer-crash, which producer. */
+  params: Record<string, number>;
+}
+
+export function isFaultKind(value: string): value is FaultKind {
+  return (FAULT_KINDS as readonly string[]).includes(value);
+}
+
+export const isNetworkFault = (kind: string): kind is NetworkFault =>
+  (NETWORK_FAULTS as readonly string[]).includes(kind);
+export const isBrokerFault = (kind: string): kind is BrokerFault =>
+  (BROKER_FAULTS as readonly string[]).includes(kind);
+
+/** A one-line description for logs, timelines and `toString` of a plan. */
+export function describeFault(plan: FaultPlan): string {
+  const params = Object.entries(plan.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const stream = plan.stream ? ` ${plan.stream}` : '';
+  return `${plan.kind}${stream}${params ? ` ${params}` : ''} at +${plan.atMs} ms for ${plan.durationMs} ms`;
+}
