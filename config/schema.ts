@@ -4,6 +4,7 @@ import { kafkaSettings } from '../drivers/kafka/settings.ts';
 import { memorySettings } from '../drivers/memory/settings.ts';
 import { natsSettings } from '../drivers/nats/settings.ts';
 import { rabbitmqSettings } from '../drivers/rabbitmq/settings.ts';
+import { sqsSettings } from '../drivers/sqs/settings.ts';
 import { FAULT_KINDS } from '../faults/fault-plan.ts';
 import { externalEndpointsSchema } from '../provision/external.ts';
 import { PROVISION_MODES } from '../provision/provisioner.ts';
@@ -43,6 +44,7 @@ export const configSchema = z.strictObject({
       memory: memorySettings.optional(),
       rabbitmq: rabbitmqSettings.optional(),
       nats: natsSettings.optional(),
+      sqs: sqsSettings.optional(),
       kafka: kafkaSettings.optional(),
     })
     .optional(),

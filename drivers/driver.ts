@@ -55,6 +55,8 @@ export interface Setup {
    * other (`sequential`: a crash in between forwards twice). Absent: no pipelines.
    */
   pipeline?: 'transactional' | 'sequential' | undefined;
+  /** Why this setup cannot run with this driver's broker (e.g. SNS on an emulator without it). */
+  unavailable?: string | undefined;
   /** Driver-specific settings (queue type, partitions, timeouts); serialisable. */
   options: Readonly<Record<string, unknown>>;
 }
@@ -86,7 +88,11 @@ export interface OutgoingMessage {
 export type SendOutcome =
   | { status: 'ok'; partition?: number | undefined; offset?: string | number | undefined }
   | { status: 'fail'; error: string }
-  | { status: 'info'; error: string };
+  /**
+   * Unknown. `final` when no answer ever comes by design (fire-and-forget): an application would
+   * not send it again, so the producer does not retry it.
+   */
+  | { status: 'info'; error: string; final?: boolean };
 
 export type AckOutcome =
   | { status: 'ok' }

@@ -5,12 +5,14 @@ import type { KafkaSettings } from './kafka/settings.ts';
 import type { MemorySettings } from './memory/settings.ts';
 import type { NatsSettings } from './nats/settings.ts';
 import type { RabbitmqSettings } from './rabbitmq/settings.ts';
+import { type SqsSettings, sqsBrokerFor } from './sqs/settings.ts';
 
 /** Settings per driver, as in the config file's `drivers` section (schemas in each driver's settings.ts). */
 export interface DriverSettings {
   memory?: MemorySettings;
   rabbitmq?: RabbitmqSettings;
   nats?: NatsSettings;
+  sqs?: SqsSettings;
   kafka?: KafkaSettings;
 }
 
@@ -27,6 +29,7 @@ const DRIVER_FACTORIES: {
     (await import('./rabbitmq/index.ts')).createRabbitmqDriver(settings, placement),
   nats: async (settings, placement) =>
     (await import('./nats/index.ts')).createNatsDriver(settings, placement),
+  sqs: async (settings, placement) => (await import('./sqs/index.ts')).createSqsDriver(settings, placement),
   kafka: async (settings, placement) =>
     (await import('./kafka/index.ts')).createKafkaDriver(settings, placement),
 };
@@ -49,6 +52,8 @@ export function brokerFor(name: string, settings: DriverSettings = {}): BrokerNa
       return settings.kafka?.brokers ? undefined : 'kafka';
     case 'nats':
       return settings.nats?.servers ? undefined : 'nats';
+    case 'sqs':
+      return sqsBrokerFor(settings.sqs);
     default:
       return undefined;
   }

@@ -33,7 +33,7 @@ export async function runProducer(
       // A send that did not succeed is sent again, same id, as an application would retry it.
       for (let attempt = 0; attempt <= options.retries && !signal.aborted; attempt++) {
         if (attempt > 0) await sleep(retryDelay(attempt), signal);
-        if ((await sendOnce(message, options)) === 'ok') break;
+        if (await sendOnce(message, options)) break;
       }
       if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), signal);
     }
@@ -93,8 +93,8 @@ export class ProducerClient {
       let sent = false;
       for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
         if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
-        const outcome = await sendOnce(message, options, () => incarnation === this.incarnation);
-        if (outcome === 'ok') {
+        const settled = await sendOnce(message, options, () => incarnation === this.incarnation);
+        if (settled) {
           sent = true;
           break;
         }
@@ -125,11 +125,12 @@ export class ProducerClient {
 /** Exponential backoff between send retries: 100, 200, 400, 800, 1600 ms — a short outage is ridden out. */
 const retryDelay = (attempt: number) => Math.min(1600, 100 * 2 ** (attempt - 1));
 
+/** Sends once and records it; true when settled (no retry wanted). */
 async function sendOnce(
   message: OutgoingMessage,
   options: ProducerClientOptions,
   alive: () => boolean = () => true,
-): Promise<SendOutcome['status']> {
+): Promise<boolean> {
   const { name, dest, producer, recorder } = options;
   const invoke: EventInput & Record<string, unknown> = {
     p: name,
@@ -149,7 +150,7 @@ async function sendOnce(
     outcome = { status: 'info', error: `driver threw: ${(error as Error).message}` };
   }
   // A producer that crashed meanwhile never learns (or records) the outcome.
-  if (!alive()) return 'info';
+  if (!alive()) return false;
   if (outcome.status === 'ok') {
     const ok: EventInput & Record<string, unknown> = { p: name, type: 'ok', f: 'send', id: message.id };
     if (outcome.partition !== undefined) ok.partition = outcome.partition;
@@ -158,5 +159,6 @@ async function sendOnce(
   } else {
     recorder.record({ p: name, type: outcome.status, f: 'send', id: message.id, error: outcome.error });
   }
-  return outcome.status;
+  // Settled: acknowledged, or fire-and-forget that never answers (nothing an application retries).
+  return outcome.status === 'ok' || (outcome.status === 'info' && outcome.final === true);
 }

@@ -75,7 +75,7 @@ export function selectTargets(
   if (setups.length > 0) {
     for (const setup of setups) {
       for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-        const unfit = scenario.unfit(setup, driver.capabilities);
+        const unfit = unfitFor(scenario, setup, driver);
         // Not named, a scenario skips setups that do not claim what it checks.
         const reason =
           unfit ??
@@ -95,7 +95,7 @@ export function selectTargets(
     }
   } else {
     for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-      const fitting = driver.setups.filter((s) => !scenario.unfit(s, driver.capabilities));
+      const fitting = driver.setups.filter((s) => !unfitFor(scenario, s, driver));
       const preferred = scenario.prefers ? fitting.filter((s) => scenario.prefers!(s)) : fitting;
       // Asked for by name, a scenario runs on the first setup it fits even if none is preferred.
       const setup = preferred[0] ?? (scenarios.length ? fitting[0] : undefined);
@@ -114,7 +114,7 @@ export function selectTargets(
 }
 
 function fittingSetups(driver: Driver, scenario: Scenario): string[] {
-  return driver.setups.filter((s) => !scenario.unfit(s, driver.capabilities)).map((s) => s.name);
+  return driver.setups.filter((s) => !unfitFor(scenario, s, driver)).map((s) => s.name);
 }
 
 /**
@@ -130,4 +130,9 @@ function claimedFor(setup: Setup, scenario: Scenario): Setup {
     return { ...setup, claim: { ...setup.claim, delivery: 'at-least-once' } };
   }
   return setup;
+}
+
+/** Why a scenario cannot run on a setup: the setup is unavailable here, or the scenario does not fit it. */
+function unfitFor(scenario: Scenario, setup: Setup, driver: Driver): string | undefined {
+  return setup.unavailable ?? scenario.unfit(setup, driver.capabilities);
 }

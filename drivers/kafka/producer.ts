@@ -106,7 +106,8 @@ export class KafkaProducer implements Producer {
         return;
       }
       if (acks === 0) {
-        for (const p of batch) p.done({ status: 'info', error: 'acks=0: the broker confirms nothing' });
+        for (const p of batch)
+          p.done({ status: 'info', error: 'acks=0: the broker confirms nothing', final: true });
         return;
       }
       settle(batch, result.value);

@@ -11,9 +11,9 @@ import type { KafkaEndpoint } from '../../provision/endpoints.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
 import type { CaseResult } from '../../runner/case.ts';
 import { run } from '../../runner/run.ts';
-import type { Isolation } from '../../runner/run-case.ts';
-import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
+import { selectTargets } from '../../runner/targets.ts';
 import { requireBroker } from '../helpers/brokers.ts';
+import { caseRunner } from '../helpers/run-on.ts';
 
 let endpoint: KafkaEndpoint;
 let settings: KafkaSettings;
@@ -33,42 +33,11 @@ afterAll(async () => {
   await driver?.close();
 });
 
-async function runOn(
-  setup: string,
-  scenario: string,
-  options: {
-    runs?: number;
-    seed?: number;
-    faults?: string[];
-    override?: ClaimOverride;
-    isolation?: Isolation;
-    messages?: number;
-    minCrashes?: number;
-    crashPoints?: ('before-process' | 'after-process')[];
-  } = {},
-): Promise<CaseResult[]> {
-  const { targets } = selectTargets(
-    driver,
-    { setups: [setup], scenarios: [scenario] },
-    options.override ?? {},
-  );
-  const faults = options.faults ?? ['consumer-crash'];
-  const result = await run({
-    targets,
-    runs: options.runs ?? 2,
-    seed: options.seed ?? 7,
-    messages: options.messages,
-    faults,
-    workload: faults.includes('consumer-crash')
-      ? { minCrashes: options.minCrashes ?? 1, crashPoints: options.crashPoints }
-      : undefined,
-    outDir: mkdtempSync(join(tmpdir(), 'bp-kafka-')),
-    toolVersion: 'test',
-    isolation: options.isolation ?? 'inline',
-    settings: { drivers: { kafka: settings } },
-  });
-  return result.cases;
-}
+const runOn = caseRunner(
+  () => driver,
+  () => ({ kafka: settings }),
+  { isolation: 'inline', minCrashes: 1 },
+);
 
 /** Events of a case's history file. */
 function history(dir: string, c: CaseResult): Array<Record<string, unknown>> {

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +7,8 @@ import { createDriver } from '../../drivers/index.ts';
 import type { NatsSettings } from '../../drivers/nats/settings.ts';
 import type { NatsEndpoint } from '../../provision/endpoints.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { run } from '../../runner/run.ts';
-import type { Isolation } from '../../runner/run-case.ts';
-import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
-import type { CrashPlan } from '../../scenarios/scenario.ts';
 import { requireBroker } from '../helpers/brokers.ts';
+import { caseRunner } from '../helpers/run-on.ts';
 
 let endpoint: NatsEndpoint;
 let settings: NatsSettings;
@@ -35,39 +28,11 @@ afterAll(async () => {
   await driver?.close();
 });
 
-async function runOn(
-  setup: string,
-  scenario: string,
-  options: {
-    runs?: number;
-    seed?: number;
-    faults?: string[];
-    override?: ClaimOverride;
-    isolation?: Isolation;
-    messages?: number;
-    minCrashes?: number;
-    crashPoints?: CrashPlan['point'][];
-  } = {},
-): Promise<CaseResult[]> {
-  const { targets } = selectTargets(
-    driver,
-    { setups: [setup], scenarios: [scenario] },
-    options.override ?? {},
-  );
-  const result = await run({
-    targets,
-    runs: options.runs ?? 2,
-    seed: options.seed ?? 7,
-    messages: options.messages,
-    faults: options.faults ?? ['consumer-crash'],
-    workload: { minCrashes: options.minCrashes, crashPoints: options.crashPoints },
-    outDir: mkdtempSync(join(tmpdir(), 'bp-nats-')),
-    toolVersion: 'test',
-    isolation: options.isolation ?? 'inline',
-    settings: { drivers: { nats: settings } },
-  });
-  return result.cases;
-}
+const runOn = caseRunner(
+  () => driver,
+  () => ({ nats: settings }),
+  { isolation: 'inline' },
+);
 
 async function topologyOf(setup: string, caseId: string): Promise<CaseTopology> {
   return driver.createTopology(

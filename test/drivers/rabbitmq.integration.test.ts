@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqp from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../core/clock.ts';
@@ -8,11 +5,8 @@ import type { Driver } from '../../drivers/driver.ts';
 import { createDriver } from '../../drivers/index.ts';
 import type { RabbitmqEndpoint } from '../../provision/endpoints.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { run } from '../../runner/run.ts';
-import type { Isolation } from '../../runner/run-case.ts';
-import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
 import { requireBroker } from '../helpers/brokers.ts';
+import { caseRunner } from '../helpers/run-on.ts';
 
 let endpoint: RabbitmqEndpoint;
 let driver: Driver;
@@ -22,36 +16,10 @@ beforeAll(async () => {
   driver = await createDriver('rabbitmq', { rabbitmq: { url: endpoint.url } });
 }, 300_000);
 
-async function runOn(
-  setup: string,
-  scenario: string,
-  options: {
-    runs?: number;
-    seed?: number;
-    faults?: string[];
-    override?: ClaimOverride;
-    isolation?: Isolation;
-    messages?: number;
-  } = {},
-): Promise<CaseResult[]> {
-  const { targets } = selectTargets(
-    driver,
-    { setups: [setup], scenarios: [scenario] },
-    options.override ?? {},
-  );
-  const result = await run({
-    targets,
-    runs: options.runs ?? 2,
-    seed: options.seed ?? 7,
-    messages: options.messages,
-    faults: options.faults ?? ['consumer-crash'],
-    outDir: mkdtempSync(join(tmpdir(), 'bp-rabbit-')),
-    toolVersion: 'test',
-    isolation: options.isolation,
-    settings: { drivers: { rabbitmq: { url: endpoint.url } } },
-  });
-  return result.cases;
-}
+const runOn = caseRunner(
+  () => driver,
+  () => ({ rabbitmq: { url: endpoint.url } }),
+);
 
 /** A queue or exchange that no longer exists makes its check fail. */
 async function exists(kind: 'queue' | 'exchange', name: string): Promise<boolean> {

@@ -1,0 +1,145 @@
+// SQS throughput: batch send, then long-polled batch receive + batch delete, through the harness
+// (driver + recording clients + history file) versus the raw AWS SDK doing the same work, in one run.
+// Goal: the harness keeps at least 80% of raw throughput.
+// Usage: node --import tsx bench/sqs/run.ts [<messages>]
+//   BENCH_IMPLEMENTATIONS=elasticmq,moto (default elasticmq)   BENCH_ROUNDS=3   BENCH_ONLY=harness
+// Brings the emulators up through the provisioner (honours BROKERPROOF_*_PORT and BROKERPROOF_STATE_DIR).
+import { performance } from 'node:perf_hooks';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createSqsDriver } from '../../drivers/sqs/index.ts';
+import { encodeBody, messageAttributes } from '../../drivers/sqs/messages.ts';
+import { SQS_SETUPS } from '../../drivers/sqs/setups.ts';
+import { brokersUp, endpointsFor } from '../../provision/local/index.ts';
+import { planMessages } from '../../runner/messages.ts';
+import type { Workload } from '../../scenarios/scenario.ts';
+import { compare, measureHarness, type Rates, rate } from '../shared/harness.ts';
+
+const MESSAGES = Number(process.argv[2] ?? 5000);
+const BATCHES_IN_FLIGHT = 16; // SendMessageBatch requests in flight
+const WINDOW = BATCHES_IN_FLIGHT * 10; // harness sends in flight (gathered into batches of 10)
+const RECEIVES_AHEAD = 20; // messages a consumer may hold (the driver's default)
+const PAYLOAD = 64;
+const VISIBILITY_S = 30;
+
+type Emulator = 'elasticmq' | 'moto';
+const implementations = (process.env.BENCH_IMPLEMENTATIONS ?? 'elasticmq').split(',') as Emulator[];
+
+const { failures } = await brokersUp({ only: implementations, log: (l) => process.stderr.write(`${l}\n`) });
+if (failures.length) throw new Error(`${failures[0]!.broker} did not come up: ${failures[0]!.message}`);
+
+const workload: Workload = {
+  messages: MESSAGES,
+  producers: 1,
+  consumersPerGroup: 1,
+  groups: 1,
+  keys: 0,
+  partitions: 1,
+  poison: [],
+  payloadBytes: PAYLOAD,
+  maxProcessingMs: 0,
+  transientFailureRate: 0,
+  sendIntervalMs: 0,
+  faults: [],
+  crashes: [],
+  seed: 1,
+};
+
+async function raw(implementation: Emulator): Promise<Rates> {
+  const endpoint = endpointsFor(implementation);
+  const sqs = new SQSClient({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: endpoint.credentials,
+    maxAttempts: 1,
+  });
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `bp-bench-raw-${Date.now()}`,
+      Attributes: { VisibilityTimeout: String(VISIBILITY_S) },
+    }),
+  );
+  // The same messages and metadata the harness carries: base64 body, id/key/poison attributes.
+  const messages = planMessages(workload);
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < messages.length) {
+      const batch = messages.slice(next, next + 10);
+      next += batch.length;
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl,
+          Entries: batch.map((m, k) => ({
+            Id: String(k),
+            MessageBody: encodeBody(m.payload),
+            MessageAttributes: messageAttributes(m),
+          })),
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, lane));
+  const publishMs = performance.now() - started;
+  // One consumer: receives run ahead while deletes are under way, holding at most RECEIVES_AHEAD.
+  let consumed = 0;
+  let held = 0;
+  let consumeStarted = 0;
+  const deletes = new Set<Promise<unknown>>();
+  while (consumed < MESSAGES) {
+    if (held >= RECEIVES_AHEAD) {
+      await Promise.race(deletes);
+      continue;
+    }
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: Math.min(10, RECEIVES_AHEAD - held),
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    if (Messages.length === 0) continue;
+    if (consumeStarted === 0) consumeStarted = performance.now();
+    held += Messages.length;
+    const request = sqs
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: Messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      )
+      .then(() => {
+        held -= Messages.length;
+        consumed += Messages.length;
+      })
+      .finally(() => deletes.delete(request));
+    deletes.add(request);
+  }
+  await Promise.all(deletes);
+  const consumeMs = performance.now() - consumeStarted;
+  await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  sqs.destroy();
+  return { send: rate(MESSAGES, publishMs), consume: rate(MESSAGES, consumeMs) };
+}
+
+const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
+const setup = SQS_SETUPS.find((s) => s.name === 'standard')!;
+for (const implementation of implementations) {
+  const driver = await createSqsDriver({ implementation, visibilityTimeoutSeconds: VISIBILITY_S });
+  await compare(
+    `${implementation}: ${MESSAGES} ${PAYLOAD}-byte messages, standard queue, ${BATCHES_IN_FLIGHT} send batches in flight, one consumer holding up to ${RECEIVES_AHEAD}`,
+    { send: 'SendMessageBatch', consume: 'receive + DeleteMessageBatch' },
+    () => raw(implementation),
+    () => measureHarness(driver, setup, shape),
+  );
+  await driver.close();
+}
+process.exit(0);

@@ -1,0 +1,100 @@
+import type { AttachedTopology, Consumer, Producer } from '../driver.ts';
+import type { SqsConnection } from './aws.ts';
+import { SqsConsumer } from './consumer.ts';
+import { SqsProducer } from './producer.ts';
+import type { SqsSetupOptions } from './setups.ts';
+
+export interface QueueRef {
+  name: string;
+  url: string;
+}
+
+/** Everything another process needs to reach a case's queues and topic (no credentials). */
+export interface SqsDescriptor {
+  [key: string]: unknown;
+  connection: SqsConnection;
+  dest: string;
+  /** Work queue per subscriber group. */
+  queues: Record<string, QueueRef>;
+  /** Dead-letter queue per group (setups with a RedrivePolicy). */
+  deadLetters: Record<string, QueueRef>;
+  /** SNS topic producers publish to (sns-fanout). */
+  topicArn: string | undefined;
+  setup: SqsSetupOptions;
+  maxReceiveCount: number | undefined;
+  visibilityTimeoutSeconds: number;
+  waitTimeSeconds: number;
+  receiveBatchSize: number;
+  contentBasedDeduplication: boolean;
+}
+
+/** Messages a consumer may hold at once when it receives ahead of its handler. */
+const MAX_IN_FLIGHT = 20;
+
+/** Producers and consumers of one case, in whichever process they run. */
+export class SqsClients implements AttachedTopology {
+  readonly dest: string;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(
+    readonly descriptor: SqsDescriptor,
+    protected readonly log: (message: string) => void,
+  ) {
+    this.dest = descriptor.dest;
+  }
+
+  async producer(_name: string): Promise<Producer> {
+    const d = this.descriptor;
+    const fifo = d.setup.queueType === 'fifo';
+    const [first] = Object.values(d.queues);
+    if (!d.topicArn && !first) throw new Error('the topology has no queue to send to');
+    const producer = new SqsProducer(
+      d.connection,
+      d.topicArn
+        ? { kind: 'topic', arn: d.topicArn }
+        : { kind: 'queue', url: first!.url, fifo, contentBasedDeduplication: d.contentBasedDeduplication },
+    );
+    this.open.add(producer);
+    return producer;
+  }
+
+  async consumer(name: string, group: string): Promise<Consumer> {
+    const queue = this.descriptor.queues[group];
+    if (!queue) throw new Error(`no queue for group ${group}`);
+    return this.consumerOf(name, queue, this.descriptor.dest, false);
+  }
+
+  async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
+    const queue = this.descriptor.deadLetters[group];
+    if (!queue) throw new Error(`group ${group} has no dead-letter queue in this setup`);
+    return this.consumerOf(name, queue, queue.name, true);
+  }
+
+  private consumerOf(name: string, queue: QueueRef, dest: string, deadLetterReader: boolean): Consumer {
+    const d = this.descriptor;
+    const redrive = d.setup.deadLetter === true;
+    // On dead-letter setups a consumer holds only what it handles: receives are the DLQ's counter.
+    const sequential = redrive && !deadLetterReader;
+    const consumer = new SqsConsumer(d.connection, {
+      name,
+      queueUrl: queue.url,
+      dest,
+      fifo: d.setup.queueType === 'fifo',
+      deadLetterReader,
+      redrive,
+      visibilityTimeoutSeconds: d.visibilityTimeoutSeconds,
+      waitTimeSeconds: d.waitTimeSeconds,
+      receiveBatchSize: deadLetterReader ? 10 : d.receiveBatchSize,
+      sequential,
+      maxInFlight: sequential ? d.receiveBatchSize : Math.max(MAX_IN_FLIGHT, d.receiveBatchSize),
+      log: this.log,
+    });
+    this.open.add(consumer);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.open].map((c) => c.close()));
+    this.open.clear();
+  }
+}

@@ -1,0 +1,325 @@
+import {
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  type SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  type QueueAttributeName,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { sleep } from '../../core/clock.ts';
+import { describeError } from '../../core/errors.ts';
+import type { FaultTargets } from '../../faults/nemesis.ts';
+import type {
+  AttachedTopology,
+  CaseTopology,
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  Setup,
+  TopologySpec,
+} from '../driver.ts';
+import { CaseNames, errorName, type SqsConnection, snsClient, sqsClient } from './aws.ts';
+import { type QueueRef, SqsClients, type SqsDescriptor } from './clients.ts';
+import type { SqsImplementation } from './settings.ts';
+import { SQS_SETUPS, type SqsSetupOptions } from './setups.ts';
+
+export interface SqsDriverOptions {
+  connection: SqsConnection;
+  /** SNS is served at the same endpoint (moto, AWS; not ElasticMQ). */
+  sns: boolean;
+  /** The endpoint is a Toxiproxy listener (faults can be injected). */
+  proxied: boolean;
+  visibilityTimeoutSeconds: number;
+  receiveBatchSize: number | undefined;
+  contentBasedDeduplication: boolean;
+  namePrefix: string;
+  /** The emulator's Toxiproxy proxy and process, when provisioned (network and broker faults). */
+  faultTargets?: FaultTargets | undefined;
+}
+
+const IMPLEMENTATION_NAMES: Record<SqsImplementation, string> = {
+  elasticmq: 'ElasticMQ',
+  moto: 'moto',
+  aws: 'AWS',
+};
+
+/** Which implementations serve SNS, for the message that says why sns-fanout cannot run. */
+export function snsUnavailable(implementation: SqsImplementation): string {
+  return `setup sns-fanout needs SNS, which ${IMPLEMENTATION_NAMES[implementation]} does not serve: select implementation moto or aws (drivers.sqs.implementation in the config, or BROKERPROOF_SQS_IMPLEMENTATION=moto)`;
+}
+
+/**
+ * Amazon SQS (and SNS + SQS fan-out) on the AWS SDK v3, against ElasticMQ, moto or AWS: standard
+ * and FIFO queues, visibility timeouts, ChangeMessageVisibility backoff, RedrivePolicy dead-letter
+ * queues, SNS topics with raw-delivery queue subscriptions. Queues and topics are created and
+ * deleted per case. Consumers can run in their own processes (`attach`).
+ */
+export class SqsDriver implements Driver {
+  readonly name = 'sqs';
+  readonly description: string;
+  readonly capabilities: DriverCapabilities;
+  readonly setups: readonly Setup[];
+  readonly faultTargets: FaultTargets | undefined;
+
+  constructor(private readonly options: SqsDriverOptions) {
+    this.faultTargets = options.faultTargets;
+    const implementation = options.connection.implementation;
+    // Setups this implementation cannot serve say so, instead of failing at topology creation.
+    this.setups = SQS_SETUPS.map((s) =>
+      (s.options as unknown as SqsSetupOptions).sns && !options.sns
+        ? { ...s, unavailable: snsUnavailable(implementation) }
+        : s,
+    );
+    this.description = `Amazon SQS${options.sns ? ' and SNS' : ''} with the AWS SDK v3, on ${IMPLEMENTATION_NAMES[implementation]}${
+      options.sns ? '' : ' (no SNS: sns-fanout needs moto or AWS)'
+    }`;
+    this.capabilities = {
+      orderingScopes: ['per-key'],
+      deadLetter: 'native',
+      exactlyOnce: 'dedupe-window',
+      fanOut: options.sns,
+      processIsolation: true,
+      // Queue counts include in-flight messages; AWS's are approximate and lag, so wait longer there.
+      drainSettleMs: implementation === 'aws' ? 5000 : 200,
+    };
+  }
+
+  async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
+    const setup = spec.setup.options as unknown as SqsSetupOptions;
+    const { connection } = this.options;
+    if (setup.sns && !this.options.sns) throw new Error(snsUnavailable(connection.implementation));
+    if (!setup.sns && spec.groups.length > 1) {
+      throw new Error(
+        `setup ${spec.setup.name} has one queue and cannot give ${spec.groups.length} subscriber groups every message: use sns-fanout`,
+      );
+    }
+    const fifo = setup.queueType === 'fifo';
+    const names = new CaseNames(this.options.namePrefix, spec.caseId, fifo);
+    const redrive = setup.deadLetter === true;
+    const maxReceiveCount = redrive ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 3) : undefined;
+    const topology = new SqsTopology(
+      {
+        connection,
+        dest: setup.sns ? names.topic() : names.queue(spec.groups[0] ?? 'default'),
+        queues: {},
+        deadLetters: {},
+        topicArn: undefined,
+        setup,
+        maxReceiveCount,
+        visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds,
+        waitTimeSeconds: connection.waitTimeSeconds,
+        receiveBatchSize: this.options.receiveBatchSize ?? (redrive ? 1 : 10),
+        contentBasedDeduplication: fifo && this.options.contentBasedDeduplication,
+      },
+      this.options,
+      context.log,
+    );
+    try {
+      await topology.declare(spec.groups, names);
+    } catch (error) {
+      await topology.dispose();
+      throw new Error(
+        `cannot create the SQS topology for ${spec.caseId} on ${IMPLEMENTATION_NAMES[connection.implementation]}${
+          connection.endpoint ? ` at ${connection.endpoint}` : ''
+        }: ${errorName(error)}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    return topology;
+  }
+
+  async attach(
+    descriptor: Readonly<Record<string, unknown>>,
+    context: DriverContext,
+  ): Promise<AttachedTopology> {
+    return new SqsClients(descriptor as SqsDescriptor, context.log);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A backlog of 0 is believed after a second look this much later. */
+const BACKLOG_RECHECK_MS = 100;
+
+const COUNT_ATTRIBUTES: QueueAttributeName[] = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+];
+
+class SqsTopology extends SqsClients implements CaseTopology {
+  private disposed = false;
+  private readonly admin: SQSClient;
+  private sns: SNSClient | undefined;
+  private readonly subscriptions: string[] = [];
+  private readonly created: QueueRef[] = [];
+
+  constructor(
+    descriptor: SqsDescriptor,
+    private readonly driverOptions: SqsDriverOptions,
+    log: (message: string) => void,
+  ) {
+    super(descriptor, log);
+    this.admin = sqsClient(descriptor.connection, true);
+  }
+
+  private async createQueue(
+    name: string,
+    attributes: Record<string, string>,
+  ): Promise<QueueRef & { arn: string }> {
+    const { QueueUrl } = await this.admin.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+    );
+    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+    const ref = { name, url: QueueUrl };
+    this.created.push(ref);
+    const { Attributes } = await this.admin.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const arn = Attributes?.QueueArn;
+    if (!arn) throw new Error(`queue ${name} has no QueueArn`);
+    return { ...ref, arn };
+  }
+
+  async declare(groups: readonly string[], names: CaseNames): Promise<void> {
+    const d = this.descriptor;
+    const fifo = d.setup.queueType === 'fifo';
+    const common: Record<string, string> = {
+      VisibilityTimeout: String(d.visibilityTimeoutSeconds),
+      ...(fifo && { FifoQueue: 'true' }),
+      ...(d.contentBasedDeduplication && { ContentBasedDeduplication: 'true' }),
+    };
+    if (d.setup.sns) {
+      this.sns = snsClient(d.connection, true);
+      const { TopicArn } = await this.sns.send(new CreateTopicCommand({ Name: d.dest }));
+      if (!TopicArn) throw new Error(`CreateTopic ${d.dest} returned no TopicArn`);
+      d.topicArn = TopicArn;
+    }
+    for (const group of groups) {
+      const attributes = { ...common };
+      if (d.maxReceiveCount !== undefined) {
+        // A FIFO queue needs a FIFO dead-letter queue.
+        const dlq = await this.createQueue(names.queue(group, true), fifo ? { FifoQueue: 'true' } : {});
+        d.deadLetters[group] = { name: dlq.name, url: dlq.url };
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: dlq.arn,
+          maxReceiveCount: d.maxReceiveCount,
+        });
+      }
+      if (d.topicArn) {
+        // Real AWS delivers to a queue only if its policy lets the topic send.
+        attributes.Policy = JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: '*',
+              Condition: { ArnEquals: { 'aws:SourceArn': d.topicArn } },
+            },
+          ],
+        });
+      }
+      const queue = await this.createQueue(names.queue(group), attributes);
+      d.queues[group] = { name: queue.name, url: queue.url };
+      if (d.topicArn && this.sns) {
+        const { SubscriptionArn } = await this.sns.send(
+          new SubscribeCommand({
+            TopicArn: d.topicArn,
+            Protocol: 'sqs',
+            Endpoint: queue.arn,
+            Attributes: { RawMessageDelivery: 'true' },
+            ReturnSubscriptionArn: true,
+          }),
+        );
+        if (SubscriptionArn) this.subscriptions.push(SubscriptionArn);
+      }
+    }
+  }
+
+  /**
+   * Visible, in-flight and delayed messages in every queue of the case. Work queues are counted
+   * before dead-letter queues (redrive moves messages that way), and a count of 0 is confirmed by a
+   * second look: a message on its way from a queue to its DLQ is in neither for a moment, and the
+   * drain must not end then.
+   */
+  async backlog(): Promise<number | undefined> {
+    try {
+      const first = await this.count();
+      if (first > 0) return first;
+      await sleep(BACKLOG_RECHECK_MS);
+      return await this.count();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async count(): Promise<number> {
+    const d = this.descriptor;
+    const deadLetters = new Set(Object.values(d.deadLetters).map((q) => q.url));
+    const work = this.created.filter((q) => !deadLetters.has(q.url));
+    const dead = this.created.filter((q) => deadLetters.has(q.url));
+    let total = 0;
+    for (const queues of [work, dead]) {
+      const counts = await Promise.all(
+        queues.map(async ({ url }) => {
+          const { Attributes = {} } = await this.admin.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: COUNT_ATTRIBUTES }),
+          );
+          return COUNT_ATTRIBUTES.reduce((sum, name) => sum + (Number(Attributes[name]) || 0), 0);
+        }),
+      );
+      total += counts.reduce((a, b) => a + b, 0);
+    }
+    return total;
+  }
+
+  diagnostics(): Record<string, unknown> {
+    const d = this.descriptor;
+    return {
+      implementation: d.connection.implementation,
+      endpoint: d.connection.endpoint ?? 'AWS default endpoint',
+      region: d.connection.region,
+      proxied: this.driverOptions.proxied,
+      queues: this.created.map((q) => q.name),
+      topic: d.topicArn,
+      maxReceiveCount: d.maxReceiveCount,
+      visibilityTimeoutSeconds: d.visibilityTimeoutSeconds,
+      receiveBatchSize: d.receiveBatchSize,
+      waitTimeSeconds: d.waitTimeSeconds,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.close();
+    if (this.sns) {
+      for (const arn of this.subscriptions) {
+        await this.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn })).catch(() => {});
+      }
+      if (this.descriptor.topicArn) {
+        await this.sns.send(new DeleteTopicCommand({ TopicArn: this.descriptor.topicArn })).catch(() => {});
+      }
+      this.sns.destroy();
+    }
+    for (const queue of this.created) {
+      await this.admin.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((error: unknown) => {
+        if (errorName(error) !== 'QueueDoesNotExist')
+          this.log(`could not delete queue ${queue.name}: ${describeError(error)}`);
+      });
+    }
+    this.admin.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

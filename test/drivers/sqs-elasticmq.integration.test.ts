@@ -1,0 +1,3 @@
+import { sqsIntegrationSuite } from './sqs-integration-suite.ts';
+
+sqsIntegrationSuite('elasticmq');
