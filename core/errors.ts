@@ -51,3 +51,27 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** A case's topology (queues, topics, streams) could not be created; what was made is removed. */
+export class TopologyError extends BrokerproofError {}
+
+/**
+ * Creates a case's topology; when that fails, removes whatever was made and says what failed — a
+ * half-made topology must not outlive its case.
+ */
+export async function createOrClean<T extends { dispose(): Promise<void> }>(
+  topology: T,
+  create: (topology: T) => Promise<void>,
+  what: string,
+): Promise<T> {
+  try {
+    await create(topology);
+    return topology;
+  } catch (error) {
+    await topology.dispose().catch(() => {});
+    throw new TopologyError(`cannot create ${what}: ${describeError(error)}`, {
+      cause: error,
+      hint: 'Check that the broker is up (`brokerproof brokers status`) and that the client may create resources there.',
+    });
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { sleep } from '../../core/clock.ts';
-import { describeError } from '../../core/errors.ts';
+import { createOrClean, describeError } from '../../core/errors.ts';
 import type { FaultTargets } from '../../faults/nemesis.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { connectionOptions, KafkaClients, type KafkaDescriptor, type KafkaTimeouts } from './clients.ts';
@@ -107,15 +107,7 @@ export class KafkaDriver implements Driver {
       countDeadLetters: spec.maxAttempts !== undefined,
       version: await this.version,
     });
-    try {
-      await topology.create();
-    } catch (error) {
-      await topology.dispose();
-      throw new Error(`cannot create the Kafka topics for ${spec.caseId}: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
-    return topology;
+    return createOrClean(topology, (t) => t.create(), `the Kafka topics for ${spec.caseId}`);
   }
 
   async attach(

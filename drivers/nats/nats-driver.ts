@@ -12,7 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { sleep } from '../../core/clock.ts';
-import { describeError } from '../../core/errors.ts';
+import { createOrClean } from '../../core/errors.ts';
 import type { BrokerName, ProxyRef } from '../../provision/endpoints.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { type DeadLetterRef, NatsClients, type NatsDescriptor } from './clients.ts';
@@ -109,21 +109,14 @@ export class NatsDriver implements Driver {
       name: `brokerproof admin ${token}`,
     });
     const topology = new NatsTopology(descriptor, nc, context.log);
-    try {
-      await topology.declare({
-        ackWaitMs: o.ackWaitMs ?? 3000,
-        maxDeliver,
-        duplicateWindowMs: o.duplicateWindowMs ?? 120_000,
-        storage: o.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        maxAgeMs: o.resourceMaxAgeMs ?? 30 * 60_000,
-      });
-    } catch (error) {
-      await topology.dispose();
-      throw new Error(`cannot create the NATS topology for ${spec.caseId}: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
-    return topology;
+    const settings = {
+      ackWaitMs: o.ackWaitMs ?? 3000,
+      maxDeliver,
+      duplicateWindowMs: o.duplicateWindowMs ?? 120_000,
+      storage: o.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      maxAgeMs: o.resourceMaxAgeMs ?? 30 * 60_000,
+    };
+    return createOrClean(topology, (t) => t.declare(settings), `the NATS topology for ${spec.caseId}`);
   }
 
   async attach(

@@ -1,5 +1,5 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { describeError } from '../../core/errors.ts';
+import { createOrClean } from '../../core/errors.ts';
 import type { FaultTargets } from '../../faults/nemesis.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { RabbitClients, type RabbitDescriptor } from './clients.ts';
@@ -77,15 +77,8 @@ export class RabbitmqDriver implements Driver {
       name: 'brokerproof admin',
     });
     const topology = new RabbitTopology(descriptor, admin, context.log);
-    try {
-      await topology.declare(this.options.queueExpiresMs ?? 30 * 60_000);
-    } catch (error) {
-      await topology.dispose();
-      throw new Error(`cannot create the RabbitMQ topology for ${spec.caseId}: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
-    return topology;
+    const expiresMs = this.options.queueExpiresMs ?? 30 * 60_000;
+    return createOrClean(topology, (t) => t.declare(expiresMs), `the RabbitMQ topology for ${spec.caseId}`);
   }
 
   async attach(

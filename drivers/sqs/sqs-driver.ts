@@ -13,7 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { sleep } from '../../core/clock.ts';
-import { describeError } from '../../core/errors.ts';
+import { createOrClean, describeError } from '../../core/errors.ts';
 import type { FaultTargets } from '../../faults/nemesis.ts';
 import type {
   AttachedTopology,
@@ -120,18 +120,12 @@ export class SqsDriver implements Driver {
       this.options,
       context.log,
     );
-    try {
-      await topology.declare(spec.groups, names);
-    } catch (error) {
-      await topology.dispose();
-      throw new Error(
-        `cannot create the SQS topology for ${spec.caseId} on ${IMPLEMENTATION_NAMES[connection.implementation]}${
-          connection.endpoint ? ` at ${connection.endpoint}` : ''
-        }: ${errorName(error)}: ${describeError(error)}`,
-        { cause: error },
-      );
-    }
-    return topology;
+    const where = `${IMPLEMENTATION_NAMES[connection.implementation]}${connection.endpoint ? ` at ${connection.endpoint}` : ''}`;
+    return createOrClean(
+      topology,
+      (t) => t.declare(spec.groups, names),
+      `the SQS topology for ${spec.caseId} on ${where}`,
+    );
   }
 
   async attach(

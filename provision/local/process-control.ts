@@ -41,12 +41,19 @@ export async function killBroker(broker: BrokerName, options: LocalOptions = {})
   return target;
 }
 
-/** SIGSTOP to the broker's process group: it keeps its connections but answers nothing. */
+/**
+ * SIGSTOP to the broker's process group: it keeps its connections but answers nothing. Returns
+ * once the kernel shows the process stopped (a signal is delivered asynchronously).
+ */
 export function pauseBroker(broker: BrokerName, options: LocalOptions = {}): ProcessTarget {
   const target = requireRunning(broker, options);
   signalGroup(target.pid, 'SIGSTOP');
+  const deadline = Date.now() + 1000;
+  while (!isPaused(target.pid) && Date.now() < deadline) Atomics.wait(pauseClock, 0, 0, 5);
   return target;
 }
+
+const pauseClock = new Int32Array(new SharedArrayBuffer(4));
 
 /** SIGCONT: the paused broker carries on. */
 export function resumeBroker(broker: BrokerName, options: LocalOptions = {}): ProcessTarget {
