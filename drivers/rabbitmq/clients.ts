@@ -33,6 +33,7 @@ export interface RabbitDescriptor {
 }
 
 const ATTEMPT_HEADER = 'bp-attempt';
+const START_ATTEMPTS = 5;
 const ok: AckOutcome = { status: 'ok' };
 
 /** Producers and consumers of one case, in whichever process they run. */
@@ -205,7 +206,16 @@ class RabbitConsumer implements Consumer {
   async start(handler: DeliveryHandler): Promise<void> {
     this.handler = handler;
     this.state = 'running';
-    await this.subscribe();
+    // A broker just restarted can refuse a subscription for a moment (a queue electing its leader).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.subscribe();
+        return;
+      } catch (error) {
+        if (attempt >= START_ATTEMPTS || this.state !== 'running') throw error;
+        await sleep(200 * attempt);
+      }
+    }
   }
 
   private async subscribe(): Promise<void> {

@@ -91,15 +91,37 @@ export class RabbitmqDriver implements Driver {
   async close(): Promise<void> {}
 }
 
+type Admin = { model: ChannelModel; channel: ConfirmChannel };
+
 class RabbitTopology extends RabbitClients implements CaseTopology {
   private disposed = false;
+  private admin: Admin | undefined;
+  private readonly version: unknown;
 
-  constructor(
-    descriptor: RabbitDescriptor,
-    private readonly admin: { model: ChannelModel; channel: ConfirmChannel },
-    log: (message: string) => void,
-  ) {
+  constructor(descriptor: RabbitDescriptor, admin: Admin, log: (message: string) => void) {
     super(descriptor, log);
+    this.version = admin.model.connection.serverProperties.version;
+    this.keep(admin);
+  }
+
+  /** Remembers the admin connection until it closes (a broker killed, a partition). */
+  private keep(admin: Admin): Admin {
+    this.admin = admin;
+    const forget = () => {
+      if (this.admin === admin) this.admin = undefined;
+    };
+    admin.model.once('close', forget);
+    admin.channel.once('close', forget);
+    return admin;
+  }
+
+  /** The admin channel, opened again when the last one died with the broker or the network. */
+  private async adminChannel(): Promise<ConfirmChannel> {
+    if (this.admin) return this.admin.channel;
+    const d = this.descriptor;
+    return this.keep(
+      await openChannel({ url: d.url, timeoutMs: d.connectTimeoutMs, name: 'brokerproof admin' }),
+    ).channel;
   }
 
   private get allQueues(): string[] {
@@ -109,7 +131,7 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
 
   async declare(expiresMs: number): Promise<void> {
     const d = this.descriptor;
-    const { channel } = this.admin;
+    const channel = await this.adminChannel();
     const setup = d.setup;
     await channel.assertExchange(d.exchange, 'fanout', { durable: true });
     for (const [group, queue] of Object.entries(d.queues)) {
@@ -139,21 +161,35 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     }
   }
 
-  /** Ready messages in every queue of the case (AMQP cannot count unacknowledged ones). */
+  /**
+   * Ready messages in every queue of the case (AMQP cannot count unacknowledged ones). When the
+   * broker does not answer — killed, partitioned, a queue without a leader — there may be work
+   * left: say 1, so the drain keeps waiting (and, if it never answers, ends cut off: "unknown").
+   */
   async backlog(): Promise<number | undefined> {
-    try {
+    const count = async () => {
+      const channel = await this.adminChannel();
       let total = 0;
-      for (const queue of this.allQueues) total += (await this.admin.channel.checkQueue(queue)).messageCount;
+      for (const queue of this.allQueues) total += (await channel.checkQueue(queue)).messageCount;
       return total;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(1), BACKLOG_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([count(), timeout]);
     } catch {
-      return undefined;
+      return 1;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   diagnostics(): Record<string, unknown> {
     return {
       broker: redactUrl(this.descriptor.url),
-      version: this.admin.model.connection.serverProperties.version,
+      version: this.version,
       exchange: this.descriptor.exchange,
       queues: this.allQueues,
     };
@@ -163,13 +199,17 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     if (this.disposed) return;
     this.disposed = true;
     await this.close();
-    const { channel, model } = this.admin;
-    for (const queue of this.allQueues) await channel.deleteQueue(queue).catch(() => {});
-    await channel.deleteExchange(this.descriptor.exchange).catch(() => {});
-    await model.close().catch(() => {});
+    const channel = await this.adminChannel().catch(() => undefined);
+    if (channel) {
+      for (const queue of this.allQueues) await channel.deleteQueue(queue).catch(() => {});
+      await channel.deleteExchange(this.descriptor.exchange).catch(() => {});
+    }
+    await this.admin?.model.close().catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
 }
+
+const BACKLOG_TIMEOUT_MS = 2000;
