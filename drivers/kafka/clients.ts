@@ -1,4 +1,5 @@
-import type { AttachedTopology, Consumer, Producer } from '../driver.ts';
+import { CaseClients } from '../case-clients.ts';
+import type { Consumer, Producer } from '../driver.ts';
 import type { ConnectionOptions, KafkaLogLevel } from './connection.ts';
 import { KafkaConsumer } from './consumer.ts';
 import { KafkaProducer } from './producer.ts';
@@ -49,22 +50,7 @@ export function connectionOptions(d: KafkaDescriptor, clientId: string): Connect
 }
 
 /** Producers and consumers of one case, in whichever process they run. */
-export class KafkaClients implements AttachedTopology {
-  readonly dest: string;
-  private readonly open = new Set<{ close(): Promise<void> }>();
-
-  constructor(
-    readonly descriptor: KafkaDescriptor,
-    protected readonly log: (message: string) => void,
-  ) {
-    this.dest = descriptor.dest;
-  }
-
-  private track<T extends { close(): Promise<void> }>(client: T): T {
-    this.open.add(client);
-    return client;
-  }
-
+export class KafkaClients extends CaseClients<KafkaDescriptor> {
   async producer(name: string): Promise<Producer> {
     const d = this.descriptor;
     return this.track(
@@ -118,10 +104,5 @@ export class KafkaClients implements AttachedTopology {
         log: this.log,
       }),
     );
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((c) => c.close()));
-    this.open.clear();
   }
 }

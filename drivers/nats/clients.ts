@@ -7,9 +7,9 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { describeError } from '../../core/errors.ts';
+import { CaseClients } from '../case-clients.ts';
 import type {
   AckOutcome,
-  AttachedTopology,
   Consumer,
   Delivery,
   DeliveryHandler,
@@ -102,22 +102,7 @@ export function messageHeaders(message: OutgoingMessage): MsgHdrs {
 }
 
 /** Producers and consumers of one case, in whichever process they run. */
-export class NatsClients implements AttachedTopology {
-  readonly dest: string;
-  private readonly open = new Set<{ close(): Promise<void> }>();
-
-  constructor(
-    readonly descriptor: NatsDescriptor,
-    protected readonly log: (message: string) => void,
-  ) {
-    this.dest = descriptor.dest;
-  }
-
-  private track<T extends { close(): Promise<void> }>(client: T): T {
-    this.open.add(client);
-    return client;
-  }
-
+export class NatsClients extends CaseClients<NatsDescriptor> {
   async producer(name: string): Promise<Producer> {
     return this.track(new NatsProducer(this.descriptor, name));
   }
@@ -144,11 +129,6 @@ export class NatsClients implements AttachedTopology {
         this.log,
       ),
     );
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((c) => c.close()));
-    this.open.clear();
   }
 }
 

@@ -1,9 +1,9 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
+import { CaseClients } from '../case-clients.ts';
 import type {
   AckOutcome,
-  AttachedTopology,
   Consumer,
   Delivery,
   DeliveryHandler,
@@ -37,42 +37,21 @@ const START_ATTEMPTS = 5;
 const ok: AckOutcome = { status: 'ok' };
 
 /** Producers and consumers of one case, in whichever process they run. */
-export class RabbitClients implements AttachedTopology {
-  readonly dest: string;
-  private readonly open = new Set<{ close(): Promise<void> }>();
-
-  constructor(
-    readonly descriptor: RabbitDescriptor,
-    protected readonly log: (message: string) => void,
-  ) {
-    this.dest = descriptor.dest;
-  }
-
+export class RabbitClients extends CaseClients<RabbitDescriptor> {
   async producer(name: string): Promise<Producer> {
-    const producer = new RabbitProducer(this.descriptor, name);
-    this.open.add(producer);
-    return producer;
+    return this.track(new RabbitProducer(this.descriptor, name));
   }
 
   async consumer(name: string, group: string): Promise<Consumer> {
     const queue = this.descriptor.queues[group];
     if (!queue) throw new Error(`no queue for group ${group}`);
-    const consumer = new RabbitConsumer(this.descriptor, name, group, queue, false, this.log);
-    this.open.add(consumer);
-    return consumer;
+    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, false, this.log));
   }
 
   async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
     const queue = this.descriptor.deadLetters[group];
     if (!queue) throw new Error(`group ${group} has no dead-letter queue in this setup`);
-    const consumer = new RabbitConsumer(this.descriptor, name, group, queue, true, this.log);
-    this.open.add(consumer);
-    return consumer;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((c) => c.close()));
-    this.open.clear();
+    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, true, this.log));
   }
 }
 

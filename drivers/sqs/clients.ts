@@ -1,4 +1,5 @@
-import type { AttachedTopology, Consumer, Producer } from '../driver.ts';
+import { CaseClients } from '../case-clients.ts';
+import type { Consumer, Producer } from '../driver.ts';
 import type { SqsConnection } from './aws.ts';
 import { SqsConsumer } from './consumer.ts';
 import { SqsProducer } from './producer.ts';
@@ -32,17 +33,7 @@ export interface SqsDescriptor {
 const MAX_IN_FLIGHT = 20;
 
 /** Producers and consumers of one case, in whichever process they run. */
-export class SqsClients implements AttachedTopology {
-  readonly dest: string;
-  private readonly open = new Set<{ close(): Promise<void> }>();
-
-  constructor(
-    readonly descriptor: SqsDescriptor,
-    protected readonly log: (message: string) => void,
-  ) {
-    this.dest = descriptor.dest;
-  }
-
+export class SqsClients extends CaseClients<SqsDescriptor> {
   async producer(_name: string): Promise<Producer> {
     const d = this.descriptor;
     const fifo = d.setup.queueType === 'fifo';
@@ -54,7 +45,7 @@ export class SqsClients implements AttachedTopology {
         ? { kind: 'topic', arn: d.topicArn }
         : { kind: 'queue', url: first!.url, fifo, contentBasedDeduplication: d.contentBasedDeduplication },
     );
-    this.open.add(producer);
+    this.track(producer);
     return producer;
   }
 
@@ -89,12 +80,7 @@ export class SqsClients implements AttachedTopology {
       maxInFlight: sequential ? d.receiveBatchSize : Math.max(MAX_IN_FLIGHT, d.receiveBatchSize),
       log: this.log,
     });
-    this.open.add(consumer);
+    this.track(consumer);
     return consumer;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((c) => c.close()));
-    this.open.clear();
   }
 }
