@@ -9,8 +9,9 @@
  * JetStream: max-deliver advisories) and subscriptions (Pub/Sub): what differs is declared as
  * capabilities and setups, so the runner has no broker-specific branches.
  */
+
+import type { FaultTargets } from '../core/fault-targets.ts';
 import type { Claim, OrderingScope } from '../core/guarantee.ts';
-import type { FaultTargets } from '../faults/nemesis.ts';
 
 export type DeadLetterSupport = 'native' | 'pattern' | 'none';
 export type ExactlyOnceMechanism = 'none' | 'transactions' | 'dedupe-window' | 'double-ack';

@@ -1,5 +1,6 @@
+import type { BrokerName } from '../core/brokers.ts';
 import { UsageError } from '../core/errors.ts';
-import type { BrokerEndpoint, BrokerName } from '../provision/endpoints.ts';
+import type { BrokerEndpoint } from '../provision/endpoints.ts';
 import type { Driver } from './driver.ts';
 import type { KafkaSettings } from './kafka/settings.ts';
 import type { MemorySettings } from './memory/settings.ts';

@@ -1,15 +1,9 @@
+import type { BrokerName } from '../core/brokers.ts';
 import { describeError } from '../core/errors.ts';
-import type { BrokerName, ProxyRef } from '../provision/endpoints.ts';
+import type { FaultTargets } from '../core/fault-targets.ts';
+import type { Recorder } from '../core/recorder.ts';
 import { type ToxicSpec, ToxiproxyApi } from '../provision/toxiproxy-api.ts';
-import type { Recorder } from '../runner/recorder.ts';
 import { type FaultPlan, isBrokerFault, isNetworkFault } from './fault-plan.ts';
-
-/** Where a driver's broker can be hurt: its Toxiproxy proxy, and its process (native brokers). */
-export interface FaultTargets {
-  toxiproxy?: ProxyRef | undefined;
-  /** The provisioned broker, for kill/pause (only brokers of `brokerproof brokers up`). */
-  broker?: BrokerName | undefined;
-}
 
 /** The case's producers, for producer-crash. */
 export interface ProducerControl {
@@ -179,48 +173,4 @@ async function ensureBrokerUp(broker: BrokerName): Promise<void> {
   const control = await import('../provision/local/process-control.ts');
   if (control.isBrokerPaused(broker)) control.resumeBroker(broker);
   if (!control.isBrokerRunning(broker)) await control.startBroker(broker);
-}
-
-/**
- * Runs a case's fault plans against the load's clock: each starts `atMs` after `begin` and is
- * healed `durationMs` later. `end` cancels what has not started and heals what is active.
- */
-export class FaultSchedule {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(
-    private readonly plans: readonly FaultPlan[],
-    private readonly nemesis: Nemesis,
-  ) {}
-
-  begin(): void {
-    for (const plan of this.plans) {
-      this.at(plan.atMs, async () => {
-        await this.nemesis.start(plan);
-        this.at(plan.durationMs, () => this.nemesis.stop(plan));
-      });
-    }
-  }
-
-  private at(ms: number, action: () => Promise<void>): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const running = action().finally(() => this.inFlight.delete(running));
-      this.inFlight.add(running);
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  async end(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    // Nested timers (a stop scheduled by a start still running) are caught by the second pass.
-    while (this.inFlight.size > 0) {
-      await Promise.allSettled([...this.inFlight]);
-      for (const timer of this.timers) clearTimeout(timer);
-      this.timers.clear();
-    }
-    await this.nemesis.healAll();
-  }
 }

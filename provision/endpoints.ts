@@ -4,20 +4,9 @@
  * is the address clients use: behind Toxiproxy when `proxied` is true, so faults can be injected.
  */
 
-export const BROKER_NAMES = ['kafka', 'rabbitmq', 'nats', 'elasticmq', 'moto', 'pubsub'] as const;
-export type BrokerName = (typeof BROKER_NAMES)[number];
+export { BROKER_NAMES, type BrokerName, isBrokerName, type ProxyRef } from '../core/brokers.ts';
 
-export function isBrokerName(value: string): value is BrokerName {
-  return (BROKER_NAMES as readonly string[]).includes(value);
-}
-
-/** The Toxiproxy proxy in front of a broker, for fault injection. */
-export interface ProxyRef {
-  /** Toxiproxy's HTTP API, e.g. `http://127.0.0.1:8474`. */
-  apiUrl: string;
-  /** The proxy's name in Toxiproxy (the broker's name). */
-  proxy: string;
-}
+import type { BrokerName, ProxyRef } from '../core/brokers.ts';
 
 export interface HostPort {
   host: string;

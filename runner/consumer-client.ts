@@ -1,10 +1,10 @@
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
+import type { Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import { type Behaviour, backoffDelay, type CrashPlan, type Workload } from '../scenarios/scenario.ts';
 import type { EffectStore } from './effect-store.ts';
-import type { Recorder } from './recorder.ts';
 
 export interface ConsumerClientOptions {
   name: string;

@@ -1,6 +1,6 @@
 import type { EventInput } from '../core/events.ts';
+import type { Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery } from '../drivers/driver.ts';
-import type { Recorder } from './recorder.ts';
 
 /**
  * Reads a destination that is not the work itself — a dead-letter queue, a pipeline's output —

@@ -1,7 +1,7 @@
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
+import type { Recorder } from '../core/recorder.ts';
 import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
-import type { Recorder } from './recorder.ts';
 
 export interface ProducerClientOptions {
   name: string;

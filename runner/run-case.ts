@@ -9,9 +9,11 @@ import { describeError } from '../core/errors.ts';
 import { DEFAULT_GROUP, HISTORY_VERSION, type Phase } from '../core/events.ts';
 import { History, HistoryWriter } from '../core/history-writer.ts';
 import { forkRandom } from '../core/random.ts';
+import type { Recorder } from '../core/recorder.ts';
 import type { CaseTopology, Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
-import { FaultSchedule, Nemesis } from '../faults/nemesis.ts';
+import { FaultSchedule } from '../faults/fault-schedule.ts';
+import { Nemesis } from '../faults/nemesis.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { ConsumerClient } from './consumer-client.ts';
@@ -20,7 +22,6 @@ import { MemoryEffectStore } from './effect-store.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { ProducerClient } from './producer-client.ts';
-import type { Recorder } from './recorder.ts';
 
 export interface CaseTimeouts {
   /** Producers stop sending after this long. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { CaseClock } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { History } from '../core/history-writer.ts';
-import type { Recorder } from './recorder.ts';
+import type { Recorder } from '../core/recorder.ts';
 
 /**
  * Producers and consumers may run in processes of their own, so that a crash is a real SIGKILL.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { sleep } from '../../core/clock.ts';
 import { createOrClean, describeError } from '../../core/errors.ts';
-import type { FaultTargets } from '../../faults/nemesis.ts';
+import type { FaultTargets } from '../../core/fault-targets.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { connectionOptions, KafkaClients, type KafkaDescriptor, type KafkaTimeouts } from './clients.ts';
 import { KafkaConnection, type KafkaLogLevel, protocolError } from './connection.ts';

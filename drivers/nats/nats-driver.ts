@@ -11,9 +11,9 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import type { BrokerName, ProxyRef } from '../../core/brokers.ts';
 import { sleep } from '../../core/clock.ts';
 import { createOrClean } from '../../core/errors.ts';
-import type { BrokerName, ProxyRef } from '../../provision/endpoints.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { type DeadLetterRef, NatsClients, type NatsDescriptor } from './clients.ts';
 import { openConnection } from './connection.ts';

@@ -1,6 +1,6 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { createOrClean } from '../../core/errors.ts';
-import type { FaultTargets } from '../../faults/nemesis.ts';
+import type { FaultTargets } from '../../core/fault-targets.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
 import { RabbitClients, type RabbitDescriptor } from './clients.ts';
 import { openChannel, redactUrl } from './connection.ts';

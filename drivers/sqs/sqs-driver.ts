@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sleep } from '../../core/clock.ts';
 import { createOrClean, describeError } from '../../core/errors.ts';
-import type { FaultTargets } from '../../faults/nemesis.ts';
+import type { FaultTargets } from '../../core/fault-targets.ts';
 import type {
   AttachedTopology,
   CaseTopology,

@@ -1,4 +1,4 @@
-import type { EventInput } from '../core/events.ts';
+import type { EventInput } from './events.ts';
 
 /**
  * How a client records events: in the runner's process straight into the case history, in a worker
