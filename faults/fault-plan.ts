@@ -23,6 +23,13 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Stream = 'upstream' | 'downstream' | 'both';
 
 /**
+ * Whose link to the broker a network fault cuts: producers and consumers reach the broker through
+ * separate Toxiproxy proxies, so a fault can hit one side while the other keeps working.
+ */
+export const NETWORK_ROLES = ['all', 'producers', 'consumers'] as const;
+export type NetworkRole = (typeof NETWORK_ROLES)[number];
+
+/**
  * One scheduled fault: starts `atMs` after the load phase begins and is healed `durationMs` later
  * (or in the heal phase, whichever comes first). Consumer crashes are planned per delivery instead
  * (scenarios/scenario.ts CrashPlan), so they strike mid-processing.
@@ -33,6 +40,8 @@ export interface FaultPlan {
   durationMs: number;
   /** Network faults: which direction of the proxy (client → broker is upstream). */
   stream?: Stream | undefined;
+  /** Network faults: whose link (default `all`: every proxy of the broker). */
+  role?: NetworkRole | undefined;
   /** Toxic attributes (latency ms, rate KB/s, …) or, for producer-crash, which producer. */
   params: Record<string, number>;
 }
@@ -52,5 +61,6 @@ export function describeFault(plan: FaultPlan): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const stream = plan.stream ? ` ${plan.stream}` : '';
-  return `${plan.kind}${stream}${params ? ` ${params}` : ''} at +${plan.atMs} ms for ${plan.durationMs} ms`;
+  const role = plan.role && plan.role !== 'all' ? `@${plan.role}` : '';
+  return `${plan.kind}${role}${stream}${params ? ` ${params}` : ''} at +${plan.atMs} ms for ${plan.durationMs} ms`;
 }
