@@ -11,6 +11,7 @@ import { type Anomaly, AnomalyCollector } from './anomalies.ts';
 import { checkDeadLetters } from './dead-letter.ts';
 import { checkDuplication } from './duplication.ts';
 import { checkEffects } from './effects.ts';
+import { type FaultIntegrity, FaultIntegrityTracker } from './fault-integrity.ts';
 import { checkLoss } from './loss.ts';
 import { MessageIndex } from './message-index.ts';
 import { checkOrdering } from './ordering.ts';
@@ -50,8 +51,13 @@ export interface CheckResult {
   anomalies: Anomaly[];
   /** Anomaly kinds the claim forbids that were found. */
   violations: AnomalyKind[];
-  /** Why the verdict is "unknown", when it is. */
+  /**
+   * Why the verdict is, or but for a definite violation would be, "unknown": an incomplete history
+   * first, then every fault or planned crash that did not happen, in file order.
+   */
   reasons: string[];
+  /** What the nemesis and the crash planner did (docs/semantics.md "Fault integrity"). */
+  faultIntegrity: FaultIntegrity;
 }
 
 export function zeroCounts(): Counts {
@@ -64,6 +70,7 @@ export function zeroCounts(): Counts {
  */
 export class Checker {
   private readonly index: MessageIndex;
+  private readonly faults = new FaultIntegrityTracker();
   private incomplete: string | undefined;
   constructor(private readonly options: CheckOptions) {
     this.index = new MessageIndex(options.groups ?? []);
@@ -81,10 +88,12 @@ export class Checker {
 
   add(event: HistoryEvent): void {
     this.index.add(event);
+    if (event.f === 'fault') this.faults.addFault(event);
+    else if (event.f === 'crash') this.faults.addCrash(event);
   }
 
   addAll(events: Iterable<HistoryEvent>): void {
-    for (const e of events) this.index.add(e);
+    for (const e of events) this.add(e);
   }
 
   result(): CheckResult {
@@ -129,16 +138,22 @@ export class Checker {
     const violations = forbiddenAnomalies(claim).filter(
       (kind) => !INFORMATIONAL_KINDS.has(kind) && counts[kind] > 0,
     );
-    const reasons: string[] = [];
-    if (this.incomplete) reasons.push(this.incomplete);
+    // More events could still undo an absence (a late delivery): an incomplete history leaves those
+    // undecided. Faults that did not happen undo nothing that was seen, but a case that did not
+    // test what it says cannot pass: they only turn `true` into "unknown".
+    const incomplete: string[] = [];
+    if (this.incomplete) incomplete.push(this.incomplete);
     if (ix.phases.length > 0 && !ix.phases.includes('check')) {
-      reasons.push(`the case stopped before its check phase (last phase: ${ix.phases.at(-1)})`);
+      incomplete.push(`the case stopped before its check phase (last phase: ${ix.phases.at(-1)})`);
     }
-    if (ix.drainCutOff) reasons.push('the drain was cut off by its deadline before consumers went quiet');
+    if (ix.drainCutOff) incomplete.push('the drain was cut off by its deadline before consumers went quiet');
+    const faults = this.faults.result();
     let valid: Validity;
     if (violations.some((kind) => !ABSENCE_KINDS.has(kind))) valid = false;
-    else if (reasons.length > 0) valid = 'unknown';
-    else valid = violations.length === 0;
+    else if (incomplete.length > 0) valid = 'unknown';
+    else if (violations.length > 0) valid = false;
+    else if (faults.reasons.length > 0) valid = 'unknown';
+    else valid = true;
 
     return {
       valid,
@@ -147,7 +162,8 @@ export class Checker {
       groups: perGroup,
       anomalies: out.examples,
       violations,
-      reasons,
+      reasons: [...incomplete, ...faults.reasons],
+      faultIntegrity: faults.faultIntegrity,
     };
   }
 }

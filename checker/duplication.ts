@@ -27,14 +27,17 @@ export function checkDuplication(ix: MessageIndex, g: GroupColumns, out: Anomaly
         () => `processed ${processed}× in group ${g.name}`,
       );
     }
+    // The broker handed out again what it had confirmed as acknowledged: a delivery after the first
+    // ack ok of the id in this group (the last delivery is after it whenever any is).
     const ack = g.firstAckOk.data[m]!;
-    if (ack >= 0 && g.lastProcess.data[m]! > ack) {
+    const lastDeliver = g.lastDeliver.data[m]!;
+    if (ack >= 0 && lastDeliver > ack) {
       out.add(
         'duplicatedAfterAck',
         g.name,
         id,
-        () => [ack, g.lastProcess.data[m]!],
-        () => `processed in group ${g.name} after its acknowledgement succeeded`,
+        () => [ack, lastDeliver],
+        () => `delivered again to group ${g.name} after its acknowledgement there had succeeded`,
       );
     }
   }

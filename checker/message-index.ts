@@ -19,12 +19,12 @@ export class GroupColumns {
   readonly deliverCount = new Int32Column(0);
   readonly firstDeliver = new Int32Column(-1);
   readonly secondDeliver = new Int32Column(-1);
+  readonly lastDeliver = new Int32Column(-1);
   /** Partition of the first delivery (-1 when none was given). */
   readonly firstDeliverPartition = new Int32Column(-1);
   readonly processCount = new Int32Column(0);
   readonly firstProcess = new Int32Column(-1);
   readonly secondProcess = new Int32Column(-1);
-  readonly lastProcess = new Int32Column(-1);
   readonly firstAckOk = new Int32Column(-1);
   readonly firstDlq = new Int32Column(-1);
   /** Deliveries in this group before the first dlq event. */
@@ -36,11 +36,11 @@ export class GroupColumns {
     this.deliverCount,
     this.firstDeliver,
     this.secondDeliver,
+    this.lastDeliver,
     this.firstDeliverPartition,
     this.processCount,
     this.firstProcess,
     this.secondProcess,
-    this.lastProcess,
     this.firstAckOk,
     this.firstDlq,
     this.deliveriesBeforeDlq,
@@ -178,6 +178,7 @@ export class MessageIndex {
           g.firstDeliver.data[m] = i;
           g.firstDeliverPartition.data[m] = typeof e.partition === 'number' ? e.partition : -1;
         } else if (count === 2) g.secondDeliver.data[m] = i;
+        g.lastDeliver.data[m] = i;
         return;
       }
       case 'process': {
@@ -186,7 +187,6 @@ export class MessageIndex {
         const count = ++g.processCount.data[m]!;
         if (count === 1) g.firstProcess.data[m] = i;
         else if (count === 2) g.secondProcess.data[m] = i;
-        g.lastProcess.data[m] = i;
         return;
       }
       case 'ack': {

@@ -3,11 +3,13 @@ import type { AnomalyCollector } from './anomalies.ts';
 import type { GroupColumns, MessageIndex } from './message-index.ts';
 
 /**
- * `reordered` in one group. Messages share a scope by (dest, key) for per-key, (dest, partition of
- * the first delivery in the group) for per-partition, and dest for total. Within a scope, for A ≠ B
- * sent first by the same process with A's first send ok before B's first send invoke, B is reordered
- * when its first delivery comes before A's. A sweep over each (scope, producer) bucket, sorted once
- * by A's ok and once by B's invoke, finds for every B the latest-delivered earlier A in O(n log n).
+ * `reordered` in one group, judged on processing (semantics v2). Only messages processed in the
+ * group take part. They share a scope by (dest, key) for per-key, (dest, partition of the first
+ * delivery in the group) for per-partition, and dest for total, with dest and key from the first
+ * send invoke. Within a scope, for A ≠ B sent first by the same process with A's first send ok
+ * before B's first send invoke, B is reordered when its first process comes before A's first
+ * process. A sweep over each (scope, producer) bucket, sorted once by A's ok and once by B's
+ * invoke, finds for every B the latest-processed earlier A in O(n log n).
  */
 export function checkOrdering(
   ix: MessageIndex,
@@ -16,10 +18,12 @@ export function checkOrdering(
   out: AnomalyCollector,
 ): void {
   if (scope === 'none') return;
+  const firstOk = ix.firstOk.data;
+  const firstInvoke = ix.firstInvoke.data;
+  const firstProcess = g.firstProcess.data;
   const buckets = new Map<string, number[]>();
   for (let m = 0; m < ix.size; m++) {
-    const invoke = ix.firstInvoke.data[m]!;
-    if (invoke < 0 || g.firstDeliver.data[m]! < 0) continue;
+    if (firstInvoke[m]! < 0 || firstProcess[m]! < 0) continue;
     let scopeKey: string;
     const dest = ix.dest.data[m]!;
     if (scope === 'per-key') scopeKey = `${dest}|${ix.key.data[m]}`;
@@ -33,29 +37,26 @@ export function checkOrdering(
     }
     bucket.push(m);
   }
-  const firstOk = ix.firstOk.data;
-  const firstInvoke = ix.firstInvoke.data;
-  const firstDeliver = g.firstDeliver.data;
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
     const predecessors = bucket.filter((m) => firstOk[m]! >= 0).sort((a, b) => firstOk[a]! - firstOk[b]!);
     const successors = [...bucket].sort((a, b) => firstInvoke[a]! - firstInvoke[b]!);
     let p = 0;
-    let latest = -1; // the predecessor delivered last so far
+    let latest = -1; // the predecessor processed last so far
     for (const b of successors) {
       while (p < predecessors.length && firstOk[predecessors[p]!]! < firstInvoke[b]!) {
         const a = predecessors[p++]!;
-        if (latest < 0 || firstDeliver[a]! > firstDeliver[latest]!) latest = a;
+        if (latest < 0 || firstProcess[a]! > firstProcess[latest]!) latest = a;
       }
-      if (latest >= 0 && firstDeliver[latest]! > firstDeliver[b]!) {
+      if (latest >= 0 && firstProcess[latest]! > firstProcess[b]!) {
         const a = latest;
         out.add(
           'reordered',
           g.name,
           ix.ids[b]!,
-          () => [firstOk[a]!, firstInvoke[b]!, firstDeliver[b]!, firstDeliver[a]!],
+          () => [firstOk[a]!, firstInvoke[b]!, firstProcess[b]!, firstProcess[a]!],
           () =>
-            `first delivered to group ${g.name} before ${ix.ids[a]}, which was sent (and acknowledged) before it was sent`,
+            `first processed in group ${g.name} before ${ix.ids[a]}, which was sent (and acknowledged) before it was sent`,
         );
       }
     }

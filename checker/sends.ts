@@ -8,7 +8,7 @@ import {
   SEND_OK,
 } from './message-index.ts';
 
-/** Send outcome of a message, from all its send events (DESIGN.md "Checker semantics v1"). */
+/** Send outcome of a message, from all its send events (docs/semantics.md). */
 export const isAttempted = (ix: MessageIndex, m: number) => (ix.flags.data[m]! & SEND_INVOKED) !== 0;
 export const isAcknowledged = (ix: MessageIndex, m: number) => (ix.flags.data[m]! & SEND_OK) !== 0;
 export const isFailed = (ix: MessageIndex, m: number) => {

@@ -5,7 +5,7 @@ import { memorySettings } from '../drivers/memory/settings.ts';
 import { natsSettings } from '../drivers/nats/settings.ts';
 import { rabbitmqSettings } from '../drivers/rabbitmq/settings.ts';
 import { sqsSettings } from '../drivers/sqs/settings.ts';
-import { FAULT_KINDS } from '../faults/fault-plan.ts';
+import { FAULT_KINDS, isFaultSpec } from '../faults/fault-plan.ts';
 import { externalEndpointsSchema } from '../provision/external.ts';
 import { PROVISION_MODES } from '../provision/provisioner.ts';
 
@@ -26,16 +26,27 @@ export const configSchema = z.strictObject({
   guarantee: z.enum(DELIVERY_GUARANTEES).optional(),
   ordering: z.enum(ORDERING_SCOPES).optional(),
   maxAttempts: positiveInt.optional(),
-  faults: z.array(z.enum(FAULT_KINDS)).optional(),
+  /** Fault kinds, a network fault optionally pinned to a role: `partition@consumers`. */
+  faults: z
+    .array(
+      z.string().refine((f) => isFaultSpec(f), {
+        message: `a fault is one of ${FAULT_KINDS.join(', ')}, a network fault optionally @producers, @consumers or @all`,
+      }),
+    )
+    .optional(),
   runs: positiveInt.optional(),
   seed: z.number().int().min(0).max(0x7fffffff).optional(),
   messages: positiveInt.optional(),
   out: z.string().min(1).optional(),
   timeouts: z
     .strictObject({
+      setupMs: positiveInt.optional(),
       loadMs: positiveInt.optional(),
+      healMs: positiveInt.optional(),
       drainMs: positiveInt.optional(),
       quietMs: positiveInt.optional(),
+      teardownMs: positiveInt.optional(),
+      caseMs: positiveInt.optional(),
       restartDelayMs: z.number().int().min(0).optional(),
     })
     .optional(),

@@ -1,5 +1,5 @@
 /**
- * History format v1 (DESIGN.md "History format v1"): one flat, append-only list of events.
+ * History format v1 (docs/semantics.md): one flat, append-only list of events.
  * Every event carries `i` (index in file order), `t` (µs since the case started), `p` (process),
  * `type` and `f`. Fields beyond those listed are allowed and kept.
  */
@@ -90,17 +90,31 @@ export interface EffectEvent extends EventBase {
   txn?: string;
   applied: boolean;
 }
+/**
+ * `info`: the process was killed. `fail`: a planned crash that never fired (its `reason` says why,
+ * `"cancelled"` when the case ended before the consumer reached the crash point).
+ */
 export interface CrashEvent extends EventBase {
   f: 'crash';
-  type: 'info';
+  type: 'info' | 'fail';
   target: string;
+  /** Crash point, e.g. `before-process`. */
+  point?: string;
+  reason?: string;
 }
+/**
+ * Nemesis activity. A `start` `fail` with `reason: "cancelled"` is a drawn fault that was never
+ * started (it may come without an `invoke`).
+ */
 export interface FaultEvent extends EventBase {
   f: 'fault';
+  type: 'invoke' | 'ok' | 'fail';
   fault: string;
   action: 'start' | 'stop';
   target: string;
   params?: Record<string, unknown>;
+  reason?: string;
+  error?: string;
 }
 export interface PhaseEvent extends EventBase {
   f: 'phase';
@@ -164,7 +178,7 @@ export const ALLOWED_TYPES: Readonly<Record<Operation, readonly EventType[]>> = 
   nack: ['ok'],
   dlq: ['ok'],
   effect: ['ok'],
-  crash: ['info'],
+  crash: ['info', 'fail'],
   fault: ['invoke', 'ok', 'fail'],
   phase: ['ok'],
 };

@@ -1,5 +1,5 @@
 /**
- * Guarantees a setup claims, and which anomalies each claim forbids (DESIGN.md "Checker semantics v1").
+ * Guarantees a setup claims, and which anomalies each claim forbids (docs/semantics.md).
  */
 
 export const DELIVERY_GUARANTEES = [

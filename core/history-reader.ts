@@ -25,7 +25,7 @@ class LineError extends Error {}
 const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
 
 /**
- * Checks one parsed line against history format v1 and returns it as an event. `id` may be written
+ * Checks one parsed line against history format v1 (docs/semantics.md) and returns it as an event. `id` may be written
  * as a string or an integer; it is normalised to a string.
  */
 export function validateEvent(value: unknown, previousIndex: number): HistoryEvent {
@@ -93,12 +93,15 @@ export function validateEvent(value: unknown, previousIndex: number): HistoryEve
       break;
     case 'crash':
       if (typeof e.target !== 'string') throw new LineError('a crash event needs a "target" (string)');
+      checkOptionalString(e, 'point');
+      checkOptionalString(e, 'reason');
       break;
     case 'fault':
       if (typeof e.fault !== 'string') throw new LineError('a fault event needs a "fault" (string)');
       if (e.action !== 'start' && e.action !== 'stop')
         throw new LineError('"action" must be "start" or "stop"');
       if (typeof e.target !== 'string') throw new LineError('a fault event needs a "target" (string)');
+      checkOptionalString(e, 'reason');
       break;
     case 'phase':
       if (typeof e.phase !== 'string' || !PHASE_SET.has(e.phase)) {
@@ -113,6 +116,10 @@ function checkPartition(e: Record<string, unknown>) {
   if (e.partition !== undefined && !(typeof e.partition === 'number' && Number.isInteger(e.partition))) {
     throw new LineError('"partition" must be an integer');
   }
+}
+function checkOptionalString(e: Record<string, unknown>, field: string) {
+  if (e[field] !== undefined && typeof e[field] !== 'string')
+    throw new LineError(`"${field}" must be a string`);
 }
 function checkCount(e: Record<string, unknown>, field: string) {
   const v = e[field];

@@ -64,3 +64,14 @@ export function describeFault(plan: FaultPlan): string {
   const role = plan.role && plan.role !== 'all' ? `@${plan.role}` : '';
   return `${plan.kind}${role}${stream}${params ? ` ${params}` : ''} at +${plan.atMs} ms for ${plan.durationMs} ms`;
 }
+
+/**
+ * A fault as the command line and config name it: a kind, and for network faults optionally whose
+ * link (`partition@consumers`).
+ */
+export function isFaultSpec(value: string): boolean {
+  if (value === 'none') return true;
+  const [kind, role, ...rest] = value.split('@');
+  if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return false;
+  return role === undefined || (isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role));
+}

@@ -3,11 +3,14 @@ import type { Nemesis } from './nemesis.ts';
 
 /**
  * Runs a case's fault plans against the load's clock: each starts `atMs` after `begin` and is
- * healed `durationMs` later. `end` cancels what has not started and heals what is active.
+ * healed `durationMs` later. `end` heals what is active and records every plan that never started
+ * as cancelled.
  */
 export class FaultSchedule {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly started = new Set<FaultPlan>();
+  private ended = false;
 
   constructor(
     private readonly plans: readonly FaultPlan[],
@@ -17,6 +20,7 @@ export class FaultSchedule {
   begin(): void {
     for (const plan of this.plans) {
       this.at(plan.atMs, async () => {
+        this.started.add(plan);
         await this.nemesis.start(plan);
         this.at(plan.durationMs, () => this.nemesis.stop(plan));
       });
@@ -32,6 +36,11 @@ export class FaultSchedule {
     this.timers.add(timer);
   }
 
+  /** Plans that were due but never started. */
+  get cancelled(): FaultPlan[] {
+    return this.plans.filter((p) => !this.started.has(p));
+  }
+
   async end(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
@@ -40,6 +49,10 @@ export class FaultSchedule {
       await Promise.allSettled([...this.inFlight]);
       for (const timer of this.timers) clearTimeout(timer);
       this.timers.clear();
+    }
+    if (!this.ended) {
+      this.ended = true;
+      for (const plan of this.cancelled) this.nemesis.cancelled(plan);
     }
     await this.nemesis.healAll();
   }

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { describeClaim } from '../core/guarantee.ts';
 import type { CaseResult } from '../runner/case.ts';
+import { coverageLine } from '../runner/coverage.ts';
 import { formatMs, keyCounts, verdictSymbol, verdictWord } from './format.ts';
 import type { Reporter } from './reporter.ts';
 
@@ -75,6 +76,7 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
       stream.write(
         `\n${verdictSymbol(result.valid)} ${verdictWord(result.valid)}: ${held} held, ${violatedCases} violated, ${unknown} unknown` +
           ` in ${formatMs(result.durationMs)}${result.interrupted ? ' (interrupted)' : ''}\n` +
+          `  faults: ${coverageLine(result.cases)}\n` +
           `  report: ${outDir}/index.html  results: ${outDir}/results.json\n`,
       );
     },

@@ -2,7 +2,6 @@
  * The self-contained HTML report: one file, no network, every shown value escaped. A reader goes
  * from the run's verdict to a case, to its anomalies, to the history events that prove them.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNT_NAMES, type CountName, type Counts, type Validity } from '../checker/check.ts';
@@ -14,127 +13,29 @@ import {
   INFORMATIONAL_KINDS,
 } from '../core/guarantee.ts';
 import type { CaseResult } from '../runner/case.ts';
+import { coverageLine } from '../runner/coverage.ts';
 import type { RunResult } from '../runner/run-result.ts';
+import { CSP, SCRIPT, STYLE } from './html-assets.ts';
+import { coverageSection } from './html-coverage.ts';
+import {
+  anchorFor,
+  formatDuration,
+  formatValue,
+  type Html,
+  html,
+  microsToMs,
+  plural,
+  prettyJson,
+  raw,
+  relativeHref,
+  verdictBadge,
+  verdictOf,
+} from './html-markup.ts';
 import type { Reporter } from './reporter.ts';
 
+export { escapeHtml, relativeHref } from './html-markup.ts';
+
 export const HTML_FILE = 'index.html';
-
-// ---------------------------------------------------------------------------------------------
-// Escaping. All markup goes through the `html` tag: interpolated values are escaped unless they
-// are already `Html`, so data can only become markup by passing through `escapeHtml`.
-
-/** Markup that is already safe to emit. Only `html` and `raw` create it. */
-class Html {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-}
-
-type Interpolation = Html | string | number | boolean | null | undefined | readonly Interpolation[];
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** The one escaping function: safe in text and in quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-function interpolate(value: Interpolation): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Html) return value.text;
-  if (Array.isArray(value)) return value.map(interpolate).join('');
-  return escapeHtml(String(value));
-}
-
-function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
-  let out = strings[0]!;
-  for (let k = 0; k < values.length; k++) out += interpolate(values[k]!) + strings[k + 1]!;
-  return new Html(out);
-}
-
-/** For constants of this module only (stylesheet, script); never for data. */
-const raw = (constant: string) => new Html(constant);
-
-// ---------------------------------------------------------------------------------------------
-// Attribute values derived from data.
-
-/**
- * Fragment ids from case ids, kept readable and stable across runs. Every character outside
- * [A-Za-z0-9-] (including `_`) becomes `_<hex>_`, so distinct case ids give distinct anchors.
- */
-function anchorFor(caseId: string): string {
-  return `case-${caseId.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
-}
-
-/**
- * A relative href for a file path: each segment percent-encoded, so a path can never become a
- * scheme (`javascript:`) or a network location (`//host`).
- */
-export function relativeHref(path: string): string {
-  const segments = path
-    .replace(/\\/g, '/')
-    .split('/')
-    .filter((s) => s !== '' && s !== '.')
-    .map(encodeURIComponent);
-  return segments.join('/') || '.';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small formatting helpers.
-
-type VerdictWord = 'holds' | 'violated' | 'unknown';
-
-function verdictOf(valid: Validity): VerdictWord {
-  return valid === true ? 'holds' : valid === false ? 'violated' : 'unknown';
-}
-
-const VERDICT_SYMBOL: Readonly<Record<VerdictWord, string>> = { holds: '✓', violated: '✗', unknown: '?' };
-
-function verdictBadge(valid: Validity): Html {
-  const word = verdictOf(valid);
-  return html`<span class="badge v-${word}">${VERDICT_SYMBOL[word]} ${word}</span>`;
-}
-
-function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms - minutes * 60_000) / 1000)} s`;
-}
-
-/** History times are microseconds; people read milliseconds. */
-function microsToMs(t: number): string {
-  return `${(t / 1000).toFixed(3)} ms`;
-}
-
-/** A value as a reader wants to see it: plain words bare, anything else as JSON. */
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /^[\w.:@/+-]+$/u.test(value) ? value : JSON.stringify(value);
-  if (value === undefined) return 'undefined';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function prettyJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, null, 2) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 // ---------------------------------------------------------------------------------------------
 // Page sections.
@@ -155,6 +56,7 @@ ${result.interrupted ? html`<p class="warning">⚠ The run was interrupted: not 
 <div><dt>seed</dt><dd>${result.seed}</dd></div>
 <div><dt>runs</dt><dd>${result.runs}</dd></div>
 <div><dt>faults</dt><dd>${result.faults.length ? result.faults.join(', ') : 'none'}</dd></div>
+<div><dt>fault coverage</dt><dd>${coverageLine(result.cases)}</dd></div>
 <div><dt>duration</dt><dd>${formatDuration(result.durationMs)}</dd></div>
 <div><dt>started</dt><dd>${result.startedAt}</dd></div>
 <div><dt>finished</dt><dd>${result.finishedAt}</dd></div>
@@ -232,6 +134,7 @@ ${countsTable(c.counts, forbidden)}
 ${groupCounts(c, forbidden)}
 ${anomalyExamples(c, anchor, forbidden)}
 ${timeline(c)}
+${coverageSection(c)}
 ${retryIntervals(c)}
 ${workloadTable(c)}
 ${diagnostics(c)}
@@ -462,7 +365,7 @@ function workloadTable(c: CaseResult): Html {
   );
   const crashList = (crashes ?? []).map(
     (k) =>
-      html`<li>consumer ${formatValue(k.consumer)} of group ${formatValue(k.group)} dies at its delivery ${formatValue(k.atDelivery)}, ${formatValue(k.point)}</li>`,
+      html`<li>the first consumer of group ${formatValue(k.group)} to reach its delivery ${formatValue(k.atDelivery)} dies there, ${formatValue(k.point)}</li>`,
   );
   return html`<h3>Workload</h3>
 <table class="compact kv"><tbody>${rows}
@@ -484,109 +387,6 @@ function skippedSection(result: RunResult): Html {
 <table><thead><tr><th>driver</th><th>setup</th><th>scenario</th><th>reason</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Constants: stylesheet and the small progressive-enhancement script.
-
-const STYLE = `
-:root{--fg:#1d2330;--muted:#5f6b7a;--line:#d9dee5;--bg:#fff;--soft:#f5f7fa;
---ok:#1a7f37;--ok-bg:#e6f4ea;--bad:#b42318;--bad-bg:#fdecea;--unk:#8a5a00;--unk-bg:#fff4d6;--info:#1f5fa8}
-*{box-sizing:border-box}
-body{margin:0 auto;max-width:1200px;padding:24px;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-code,pre,.events{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:13px}
-pre{background:var(--soft);padding:10px;border-radius:4px;overflow:auto;white-space:pre-wrap;word-break:break-word}
-h1{font-size:26px;margin:4px 0 8px}h2{font-size:20px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-h3{font-size:15px;margin:20px 0 6px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-a{color:#0b57d0}
-.eyebrow{margin:0;color:var(--muted);font-size:13px;text-transform:uppercase;letter-spacing:.08em}
-.run{border-left:6px solid var(--line);padding:8px 16px;margin-bottom:16px}
-.run.v-holds{border-color:var(--ok)}.run.v-violated{border-color:var(--bad)}.run.v-unknown{border-color:var(--unk)}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85em;white-space:nowrap;border:1px solid currentColor}
-.badge.v-holds{color:var(--ok);background:var(--ok-bg)}
-.badge.v-violated{color:var(--bad);background:var(--bad-bg)}.badge.v-unknown{color:var(--unk);background:var(--unk-bg)}
-h1 .badge{font-size:20px;vertical-align:middle}
-.warning{color:var(--unk);font-weight:600}
-.muted{color:var(--muted)}.info{color:var(--info)}.bad,strong.bad{color:var(--bad)}
-.facts{display:flex;flex-wrap:wrap;gap:4px 24px;margin:8px 0}.facts div{display:flex;gap:6px}
-.facts dt{color:var(--muted)}.facts dd{margin:0}.facts code{margin-right:4px}
-table{border-collapse:collapse;margin:6px 0;font-size:14px}
-th,td{text-align:left;padding:4px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-thead th{background:var(--soft);font-weight:600;white-space:nowrap}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.scroll{overflow-x:auto}
-table.cases{width:100%}table.cases tbody tr:hover{background:var(--soft)}
-tr.row-violated td:first-child{box-shadow:inset 4px 0 var(--bad)}tr.row-unknown td:first-child{box-shadow:inset 4px 0 var(--unk)}
-table.compact{font-size:13px}
-.counts-pair{display:flex;flex-wrap:wrap;gap:0 24px;align-items:flex-start}
-.counts td:nth-child(2),.counts thead th:nth-child(2){text-align:right;font-variant-numeric:tabular-nums}
-.counts tbody th{font-weight:400}.counts tr.bad{background:var(--bad-bg)}.counts tr.bad th{font-weight:700}
-.counts tr.allowed td:last-child{color:var(--muted)}.counts tr.info th,.counts tr.info td{color:var(--info)}
-.counts td.bad{background:var(--bad-bg);font-weight:700}
-.filter{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0;font-size:14px}
-.filter button{font:inherit;padding:2px 10px}
-body:has(#show-violated:checked) :is(tr.row-holds,tr.row-unknown,section.case-holds,section.case-unknown),
-body:has(#show-unknown:checked) :is(tr.row-holds,tr.row-violated,section.case-holds,section.case-violated),
-body:has(#show-holds:checked) :is(tr.row-violated,tr.row-unknown,section.case-violated,section.case-unknown){display:none}
-section.case{border:1px solid var(--line);border-radius:6px;margin:8px 0}
-section.case-violated{border-left:6px solid var(--bad)}section.case-unknown{border-left:6px solid var(--unk)}section.case-holds{border-left:6px solid var(--ok)}
-section.case>details>summary{padding:8px 12px;cursor:pointer;display:flex;flex-wrap:wrap;gap:10px;align-items:baseline}
-.case-id{font-weight:600;word-break:break-all}
-.case-body{padding:0 16px 12px}
-.why{font-weight:600;margin:8px 0 4px}
-.error{border:1px solid var(--bad);border-radius:4px;padding:6px 10px;margin:8px 0;background:var(--bad-bg)}.error pre{background:#fff;margin:4px 0 0}
-details.kind{margin:6px 0;border:1px solid var(--line);border-radius:4px;padding:4px 10px}
-details.kind>summary{cursor:pointer}
-.tag{font-size:12px;padding:0 6px;border-radius:8px;border:1px solid currentColor}
-.tag-forbidden{color:var(--bad)}.tag-info{color:var(--info)}.tag-allowed{color:var(--muted)}
-ul.anomalies{list-style:none;padding:0;margin:4px 0}
-li.anomaly{border-top:1px dashed var(--line);padding:4px 0}li.anomaly p{margin:2px 0}
-ol.events{list-style:none;margin:2px 0 6px;padding:4px 8px;background:var(--soft);border-radius:4px}
-ol.events li{white-space:pre-wrap;word-break:break-word}
-.ev-i{color:var(--muted)}.ev-t{color:var(--muted)}.ev-k{color:var(--muted)}.ev-type{font-style:italic}
-.timeline{position:relative;height:26px;background:var(--soft);border:1px solid var(--line);border-radius:4px;margin:6px 0;overflow:hidden}
-.timeline .seg{position:absolute;top:0;bottom:0;font-size:11px;line-height:26px;padding-left:3px;overflow:hidden;white-space:nowrap;border-right:1px solid #fff;color:#102a43}
-.ph-setup,.ph-teardown{background:#dfe3e8}.ph-load{background:#b9d4f5}.ph-heal{background:#bfe6c8}
-.ph-drain{background:#b8e3e0}.ph-check{background:#d9cdf2}.ph-other{background:#eee}
-.timeline .fault{position:absolute;bottom:0;height:7px;background:var(--bad);opacity:.55}
-tr.fault-row td{color:#8a4b08}
-.timeline .crash{position:absolute;top:0;bottom:0;width:0;border-left:2px solid var(--bad);color:var(--bad);font-weight:700;font-size:12px;line-height:26px;padding-left:2px}
-tr.crash-row td{color:var(--bad)}
-ul.plain{margin:0;padding-left:18px}
-.history{margin-top:16px}
-footer{margin-top:40px;color:var(--muted);font-size:13px}
-@media print{
-body{max-width:none;padding:0;font-size:11pt}
-.no-print{display:none!important}
-section.case{break-inside:avoid-page}
-a{color:inherit;text-decoration:none}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-}
-`;
-
-// Buttons stay hidden without scripts; `<details>` still works by hand.
-const SCRIPT = `
-for (const button of document.querySelectorAll('[data-toggle-all]')) {
-  button.hidden = false;
-  button.addEventListener('click', () => {
-    const open = button.dataset.toggleAll === 'open';
-    for (const d of document.querySelectorAll('details.case-details')) d.open = open;
-  });
-}
-function openTarget() {
-  const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
-  if (!target) return;
-  const details = target.querySelector('details.case-details') || target.closest('details.case-details');
-  if (details) details.open = true;
-  if (target.tagName === 'DETAILS') target.open = true;
-  target.scrollIntoView();
-}
-window.addEventListener('hashchange', openTarget);
-openTarget();
-`;
-
-// A hash instead of 'unsafe-inline' for scripts: only this exact script may run.
-const SCRIPT_HASH = `sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`;
-const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; base-uri 'none'; form-action 'none'`;
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeClaim } from '../core/guarantee.ts';
+import { caseCoverageSummary, coverageLine } from '../runner/coverage.ts';
 import type { RunResult } from '../runner/run-result.ts';
 import { formatMs, keyCounts, verdictSymbol, verdictWord } from './format.ts';
 import type { Reporter } from './reporter.ts';
@@ -20,12 +21,14 @@ export function renderMarkdown(result: RunResult): string {
     '',
     `${result.cases.length} cases — ${held} held, ${violated} violated, ${unknown} unknown · seed ${result.seed} · ${formatMs(result.durationMs)}${result.interrupted ? ' · **interrupted**' : ''}`,
     '',
-    '| case | claim | verdict | counts |',
-    '| --- | --- | --- | --- |',
+    `Faults: ${cell(coverageLine(result.cases))}`,
+    '',
+    '| case | claim | verdict | counts | faults |',
+    '| --- | --- | --- | --- | --- |',
   ];
   for (const c of result.cases) {
     lines.push(
-      `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} |`,
+      `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} | ${cell(caseCoverageSummary(c.coverage))} |`,
     );
   }
   const broken = result.cases.filter((c) => c.valid !== true);

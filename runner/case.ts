@@ -5,6 +5,7 @@ import type { HistoryEvent } from '../core/events.ts';
 import type { AnomalyKind, Claim } from '../core/guarantee.ts';
 import type { Setup } from '../drivers/driver.ts';
 import type { Scenario, Workload } from '../scenarios/scenario.ts';
+import type { CaseCoverage } from './coverage.ts';
 
 /** One case to run: a scenario on a driver's setup, with a drawn workload and what to check. */
 export interface CasePlan {
@@ -53,9 +54,12 @@ export interface CaseResult {
   faults: readonly string[];
   /** Phase changes (µs since the case started); `cutOff` marks a drain ended by its deadline. */
   phases: { phase: string; t: number; cutOff?: boolean }[];
-  crashes: { target: string; t: number }[];
+  /** Consumer and producer crashes that fired (µs since the case started), with the crash point. */
+  crashes: { target: string; t: number; point?: string }[];
   /** Network, broker and producer faults: when each started and was healed (µs), or why it failed. */
   faultTimeline: FaultSpan[];
+  /** Which drawn faults and crash points fired, for how long, and what the broker redelivered after each. */
+  coverage?: CaseCoverage | undefined;
   retryIntervals: RetryIntervalStats[];
   diagnostics: Record<string, unknown>;
   events: number;

@@ -2,8 +2,22 @@ import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
+import type { CrashClaims } from './crash-claims.ts';
+
+/** A planned crash and its index among the workload's crashes (its claim and its record). */
+export interface IndexedCrash {
+  index: number;
+  plan: CrashPlan;
+}
+
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
-import { type Behaviour, backoffDelay, type CrashPlan, type Workload } from '../scenarios/scenario.ts';
+import {
+  type Behaviour,
+  backoffDelay,
+  type CrashPlan,
+  type CrashPoint,
+  type Workload,
+} from '../scenarios/scenario.ts';
 import type { EffectStore } from './effect-store.ts';
 
 export interface ConsumerClientOptions {
@@ -13,11 +27,16 @@ export interface ConsumerClientOptions {
   recorder: Recorder;
   behaviour: Behaviour;
   workload: Workload;
-  /** Crashes planned for this consumer, by delivery number. */
-  crashes: readonly CrashPlan[];
+  /**
+   * Crashes planned for this consumer's group, with their index in the workload: the first consumer
+   * of the group to reach a plan's delivery (and claim it) dies there.
+   */
+  crashes: readonly IndexedCrash[];
+  /** Shared by every consumer of the case, in any process: who took which planned crash. */
+  claims: CrashClaims;
   effects: EffectStore;
   random: Random;
-  /** The broker acknowledges on delivery (auto-ack): the ack is recorded with the delivery. */
+  /** The broker acknowledges on delivery (auto-ack): the consumer sends no ack, so none is recorded. */
   ackOnDelivery: boolean;
   /**
    * Consume-transform-produce: each message is forwarded to the output destination with its ack
@@ -91,15 +110,24 @@ export class ConsumerClient {
       if (d.deliveryCount !== undefined) deliver.deliveryCount = d.deliveryCount;
       recorder.record(deliver);
       const n = ++this.deliveries;
-      const crash = this.options.crashes.find((c) => c.atDelivery === n);
+      // The first consumer of the group to get this far at a planned point takes that crash.
+      const crashAt = (point: CrashPoint) => {
+        const planned = this.options.crashes.find(
+          (c) => c.plan.atDelivery === n && c.plan.point === point && this.options.claims.claim(c.index),
+        );
+        return planned ? this.crash(incarnation, planned) : undefined;
+      };
 
-      if (this.options.ackOnDelivery) {
-        recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
-        recorder.record({ p: name, type: 'ok', f: 'ack', id: d.id, group, auto: true });
-      } else if (behaviour.ack === 'before-process') {
+      // Auto-ack: the broker forgot the message as it handed it over; the client confirmed nothing.
+      if (!this.options.ackOnDelivery && behaviour.ack === 'before-process') {
         if (!(await this.ack(d, incarnation))) return;
       }
-      if (crash?.point === 'before-process') return await this.crash(incarnation);
+      if (this.options.ackOnDelivery || behaviour.ack === 'before-process') {
+        const died = crashAt('after-ack');
+        if (died) return await died;
+      }
+      const before = crashAt('before-process');
+      if (before) return await before;
 
       const processingMs = workload.maxProcessingMs > 0 ? randomInt(random, 0, workload.maxProcessingMs) : 0;
       if (processingMs > 0) {
@@ -128,15 +156,20 @@ export class ConsumerClient {
         return;
       }
 
-      if (this.options.pipeline) return await this.forward(d, crash, incarnation);
+      if (this.options.pipeline) return await this.forward(d, crashAt, incarnation);
 
       if (behaviour.idempotent) {
         const applied = this.options.effects.apply(group, d.id);
         recorder.record({ p: name, type: 'ok', f: 'effect', id: d.id, group, txn: d.id, applied });
       }
       recorder.record({ p: name, type: 'ok', f: 'process', id: d.id, group });
-      if (crash?.point === 'after-process') return await this.crash(incarnation);
-      if (behaviour.ack === 'after-process' && !this.options.ackOnDelivery) await this.ack(d, incarnation);
+      const after = crashAt('after-process');
+      if (after) return await after;
+      if (behaviour.ack === 'after-process' && !this.options.ackOnDelivery) {
+        if (!(await this.ack(d, incarnation))) return;
+        const died = crashAt('after-ack');
+        if (died) return await died;
+      }
     } finally {
       this.running--;
       this.lastActivity = Date.now();
@@ -147,11 +180,17 @@ export class ConsumerClient {
    * The pipeline step: the output message carries the input's id; `forward` commits the input
    * offset with it. A planned after-process crash strikes between the send and the commit.
    */
-  private async forward(d: Delivery, crash: CrashPlan | undefined, incarnation: number): Promise<void> {
+  private async forward(
+    d: Delivery,
+    crashAt: (point: CrashPoint) => Promise<void> | undefined,
+    incarnation: number,
+  ): Promise<void> {
     const { recorder, name, group } = this.options;
     if (!d.forward) throw new Error(`the driver gave ${name} a delivery that cannot be forwarded`);
     recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
-    const beforeCommit = crash?.point === 'after-process' ? () => this.crash(incarnation) : undefined;
+    const beforeCommit = async () => {
+      await crashAt('after-process');
+    };
     let outcome: Awaited<ReturnType<Delivery['ack']>>;
     try {
       outcome = await d.forward(
@@ -164,6 +203,7 @@ export class ConsumerClient {
     if (!this.alive(incarnation)) return;
     if (outcome.status === 'ok') recorder.record({ p: name, type: 'ok', f: 'ack', id: d.id, group });
     else recorder.record({ p: name, type: outcome.status, f: 'ack', id: d.id, group, error: outcome.error });
+    await crashAt('after-ack');
   }
 
   /** Records the ack; false when this incarnation died while acknowledging. */
@@ -182,11 +222,19 @@ export class ConsumerClient {
     return true;
   }
 
-  private async crash(incarnation: number): Promise<void> {
+  private async crash(incarnation: number, planned: IndexedCrash): Promise<void> {
     if (!this.alive(incarnation)) return;
     const { recorder, name, restartDelayMs } = this.options;
     this.incarnation++; // everything the old incarnation still does goes unrecorded
-    recorder.record({ p: 'nemesis', type: 'info', f: 'crash', target: name });
+    recorder.record({
+      p: 'nemesis',
+      type: 'info',
+      f: 'crash',
+      target: name,
+      point: planned.plan.point,
+      atDelivery: planned.plan.atDelivery,
+      plan: planned.index,
+    });
     if (this.options.die) return this.options.die();
     const consumer = this.consumer;
     this.consumer = undefined;

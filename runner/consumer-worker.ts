@@ -5,6 +5,7 @@ import { describeError } from '../core/errors.ts';
 import { forkRandom } from '../core/random.ts';
 import { createDriver } from '../drivers/index.ts';
 import { ConsumerClient } from './consumer-client.ts';
+import { CrashClaims } from './crash-claims.ts';
 import { FileEffectStore } from './effect-store.ts';
 import type { ConsumerWorkerSpec } from './process-consumer.ts';
 import { PipeRecorder } from './worker-pipe.ts';
@@ -32,6 +33,7 @@ try {
     behaviour: spec.behaviour,
     workload: spec.workload,
     crashes: spec.crashes,
+    claims: new CrashClaims(spec.claimsDir),
     effects: new FileEffectStore(spec.effectsDir),
     random: forkRandom(spec.workload.seed, `${spec.name}#${spec.deliveriesSoFar}`),
     ackOnDelivery: spec.ackOnDelivery,

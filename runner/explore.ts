@@ -1,7 +1,8 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
-import type { Workload, WorkloadOptions } from '../scenarios/scenario.ts';
+import type { NetworkRole } from '../faults/fault-plan.ts';
+import { CRASH_POINTS, type CrashPoint, type Workload, type WorkloadOptions } from '../scenarios/scenario.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import type { Target } from './targets.ts';
 
@@ -13,7 +14,7 @@ export interface ExploreOptions {
   messages?: number | undefined;
   faults: readonly string[];
   /** Extra workload constraints (at least one crash, crash points) for probes. */
-  workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints'> | undefined;
+  workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints' | 'loadMs' | 'faultDurationMs'> | undefined;
   /**
    * Stop at the first violated case and let fast-check shrink it for up to this long (fewer
    * messages, fewer and shorter faults); 0 or undefined: run all `runs` cases, no shrinking.
@@ -62,22 +63,27 @@ export async function explore(
     messages: options.messages,
     faults: new Set(options.faults),
     maxAttempts: target.claim.maxAttempts,
+    networkRoles: networkRoles(target),
+    silenceTimeoutMs: target.driver.capabilities.silenceTimeoutMs,
     ...options.workload,
   });
+  const points = options.workload?.crashPoints?.length ? options.workload.crashPoints : CRASH_POINTS;
   const shrinking = (options.shrinkMs ?? 0) > 0 && options.path === undefined;
-  const plan = (path: string, id: string, workload: Workload): CasePlan => ({
+  const plan = (path: string, id: string, workload: Workload, caseIndex: number): CasePlan => ({
     id,
     driver: target.driver.name,
     setup: target.setup,
     scenario: target.scenario,
     claim: target.claim,
-    workload,
+    workload: rotateCrashPoints(workload, points, caseIndex),
     faults: options.faults,
     seed: options.seed,
     path,
   });
 
   let k = 0;
+  // The case a shrink step comes from: its crash points rotate as that case's did.
+  let caseIndex = 0;
   let firstFailureAt: number | undefined;
   let lastFailure: CaseResult | undefined;
   let shrinkRuns = 0;
@@ -87,7 +93,8 @@ export async function explore(
     if (options.signal?.aborted) return true;
     if (firstFailureAt === undefined) {
       const path = options.path ?? String(k++);
-      const result = await runner.run(plan(path, caseId(target, path), workload));
+      caseIndex = Number.parseInt(path, 10) || 0;
+      const result = await runner.run(plan(path, caseId(target, path), workload, caseIndex));
       cases.push(result);
       if (!shrinking || result.valid !== false) return true;
       firstFailureAt = Date.now();
@@ -98,7 +105,7 @@ export async function explore(
     if (Date.now() - firstFailureAt > options.shrinkMs!) return true;
     shrinkRuns++;
     const id = `${caseId(target, lastFailure!.path)}.shrink-${shrinkRuns}`;
-    const result = await runner.shrinkStep(plan('', id, workload), shrinkRuns);
+    const result = await runner.shrinkStep(plan('', id, workload, caseIndex), shrinkRuns);
     shrinkSteps.push(result);
     if (result.valid !== false) return true;
     shrinkFailures++;
@@ -126,6 +133,30 @@ export async function explore(
   for (const step of shrinkSteps)
     if (step !== lastFailure) rmSync(join(options.outDir, step.history), { force: true });
   return { cases, counterexample, shrinkRuns, shrinkFailures };
+}
+
+/**
+ * Crash points cycle systematically instead of by chance: the j-th planned crash of case k strikes
+ * at point (k + j) mod |points|, so three cases cover before-process, after-process and after-ack
+ * once each. A replay of path k rotates the same way.
+ */
+export function rotateCrashPoints(
+  workload: Workload,
+  points: readonly CrashPoint[],
+  caseIndex: number,
+): Workload {
+  if (workload.crashes.length === 0) return workload;
+  return {
+    ...workload,
+    crashes: workload.crashes.map((c, j) => ({ ...c, point: points[(caseIndex + j) % points.length]! })),
+  };
+}
+
+/** Roles the driver's broker has separate proxies for (network faults can target each). */
+function networkRoles(target: Target): NetworkRole[] {
+  const roles = target.driver.faultTargets?.roles;
+  if (!roles) return ['all'];
+  return ['all', ...(['producers', 'consumers'] as const).filter((r) => roles[r] !== undefined)];
 }
 
 /** Gives the last failing shrink attempt the id and path fast-check reports for it. */

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { sleep } from '../core/clock.ts';
 import type { History } from '../core/history-writer.ts';
 import type { DriverSettings } from '../drivers/index.ts';
-import type { Behaviour, CrashPlan, Workload } from '../scenarios/scenario.ts';
+import type { Behaviour, Workload } from '../scenarios/scenario.ts';
+import type { IndexedCrash } from './consumer-client.ts';
 import { collectWorkerEvents, spawnWorker } from './worker-pipe.ts';
 
 /** What a consumer worker process needs; JSON, passed as its argument. */
@@ -14,10 +15,12 @@ export interface ConsumerWorkerSpec {
   group: string;
   behaviour: Behaviour;
   workload: Workload;
-  crashes: readonly CrashPlan[];
+  crashes: readonly IndexedCrash[];
   ackOnDelivery: boolean;
   pipeline: boolean;
   effectsDir: string;
+  /** Where planned crashes are claimed (crash-claims.ts), shared by every consumer of the case. */
+  claimsDir: string;
   epochMs: number;
   deliveriesSoFar: number;
 }
@@ -112,6 +115,12 @@ export class ProcessConsumer {
   /** Waits for a restart in progress (the heal phase). */
   async heal(): Promise<void> {
     await this.restarting;
+  }
+
+  /** Interrupted: the worker goes at once (SIGKILL), no clean goodbye to wait for. */
+  kill(): void {
+    this.stopped = true;
+    this.child?.kill('SIGKILL');
   }
 
   /** SIGTERM (the worker closes its consumer cleanly), SIGKILL if it does not leave in time. */

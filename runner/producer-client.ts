@@ -12,7 +12,10 @@ export interface ProducerClientOptions {
   window: number;
   /** Sends retried (same id) after a `fail` or `info` outcome. */
   retries: number;
-  /** Pause between this producer's sends (paced loads, so faults have time to act). */
+  /**
+   * Time between this producer's sends (paced loads, so faults have time to act): the n-th message
+   * is due n × interval after the load started, so a stall is caught up rather than stretched.
+   */
   intervalMs?: number | undefined;
   signal: AbortSignal;
 }
@@ -47,8 +50,9 @@ export async function runProducer(
  * restarted, sends again every message it had not seen acknowledged, with the same ids.
  */
 export class ProducerClient {
-  private queue: OutgoingMessage[];
+  private queue: { message: OutgoingMessage; dueMs: number }[];
   private incarnation = 0;
+  private inFlight = 0;
   private producer: Producer | undefined;
   private restarted: (() => void) | undefined;
 
@@ -57,7 +61,14 @@ export class ProducerClient {
     messages: readonly OutgoingMessage[],
     private readonly options: Omit<ProducerClientOptions, 'producer' | 'dest'>,
   ) {
-    this.queue = [...messages];
+    const start = Date.now();
+    const interval = options.intervalMs ?? 0;
+    this.queue = messages.map((message, n) => ({ message, dueMs: start + n * interval }));
+  }
+
+  /** Messages not yet sent, or sent and not yet answered. */
+  get unsettled(): number {
+    return this.queue.length + this.inFlight;
   }
 
   async run(): Promise<void> {
@@ -89,19 +100,30 @@ export class ProducerClient {
   private async lane(incarnation: number, producer: Producer): Promise<void> {
     const options = { ...this.options, producer, dest: this.topology.dest };
     while (this.queue.length > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
-      const message = this.queue.shift()!;
+      const next = this.queue.shift()!;
+      await sleep(next.dueMs - Date.now(), options.signal);
+      if (options.signal.aborted) {
+        this.queue.unshift(next);
+        return;
+      }
       let sent = false;
-      for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
-        if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
-        const settled = await sendOnce(message, options, () => incarnation === this.incarnation);
-        if (settled) {
-          sent = true;
-          break;
+      this.inFlight++;
+      try {
+        for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
+          if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
+          // Retries end with the load: past its deadline nothing is sent again.
+          if (options.signal.aborted) break;
+          const settled = await sendOnce(next.message, options, () => incarnation === this.incarnation);
+          if (settled) {
+            sent = true;
+            break;
+          }
         }
+      } finally {
+        this.inFlight--;
       }
       // Died while sending: the next incarnation sends it again.
-      if (!sent && incarnation !== this.incarnation) this.queue.unshift(message);
-      if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), options.signal);
+      if (!sent && incarnation !== this.incarnation) this.queue.unshift(next);
     }
   }
 

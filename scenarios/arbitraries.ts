@@ -1,7 +1,15 @@
 import * as fc from 'fast-check';
 import { forkRandom } from '../core/random.ts';
-import { type FaultPlan, isNetworkFault, type NetworkFault, type Stream } from '../faults/fault-plan.ts';
-import type { CrashPlan, Workload, WorkloadOptions } from './scenario.ts';
+import { type FaultDraw, placeFaults } from '../faults/fault-placement.ts';
+import {
+  type FaultPlan,
+  isFaultKind,
+  isNetworkFault,
+  type NetworkFault,
+  type NetworkRole,
+  type Stream,
+} from '../faults/fault-plan.ts';
+import { CRASH_POINTS, type CrashPlan, type Workload, type WorkloadOptions } from './scenario.ts';
 
 export interface Range {
   min: number;
@@ -26,8 +34,12 @@ export interface WorkloadShape {
   maxFaults?: number;
 }
 
+/**
+ * Cases are drawn at sizes that can matter — hundreds to thousands of messages — and shrinking, not
+ * the first draw, makes a failing case small.
+ */
 export const DEFAULT_SHAPE: WorkloadShape = {
-  messages: { min: 1, max: 120 },
+  messages: { min: 1, max: 2000 },
   producers: { min: 1, max: 3 },
   consumersPerGroup: { min: 1, max: 4 },
   groups: { min: 1, max: 1 },
@@ -37,7 +49,7 @@ export const DEFAULT_SHAPE: WorkloadShape = {
   payloadBytes: { min: 16, max: 512 },
   maxProcessingMs: { min: 0, max: 4 },
   transientFailureRate: { min: 0, max: 0 },
-  maxCrashes: 2,
+  maxCrashes: 3,
 };
 
 const int = (r: Range) => fc.integer({ min: r.min, max: r.max });
@@ -46,8 +58,11 @@ const fraction = (r: Range) =>
     ? fc.constant(r.min)
     : fc.double({ min: r.min, max: r.max, noNaN: true, noDefaultInfinity: true });
 
-const point = (options: WorkloadOptions) =>
-  fc.constantFrom(...(options.crashPoints ?? (['before-process', 'after-process'] as const)));
+/**
+ * Uniform over the range: fast-check's bias towards small values would make first draws tiny. It
+ * still shrinks towards the minimum.
+ */
+const spread = (r: Range) => (r.min === r.max ? fc.constant(r.min) : fc.noBias(int(r)));
 
 /** Toxic attributes per network fault (Toxiproxy's names and units). */
 const TOXIC_PARAMS: Record<NetworkFault, fc.Arbitrary<Record<string, number>>> = {
@@ -67,23 +82,23 @@ const TOXIC_PARAMS: Record<NetworkFault, fc.Arbitrary<Record<string, number>>> =
   'limit-data': fc.record({ bytes: fc.integer({ min: 1, max: 20_000 }) }),
 };
 
-/** A fault before it is placed in time: where in the load (0..1 of it), how long, and how. */
-interface FaultDraw {
-  kind: FaultPlan['kind'];
-  at: number;
-  durationMs: number;
-  stream: Stream;
-  params: Record<string, number>;
+/** Fault durations: from a blip to well past the broker's timeouts for a silent client. */
+export function faultDurationRange(silenceTimeoutMs: number | undefined): Range {
+  return { min: 200, max: Math.max(3_000, Math.round(2.5 * (silenceTimeoutMs ?? 2_000))) };
 }
 
-function faultArbitrary(kinds: readonly FaultPlan['kind'][]): fc.Arbitrary<FaultDraw> {
+function faultArbitrary(
+  kinds: readonly { kind: FaultPlan['kind']; roles: readonly NetworkRole[] }[],
+  durations: Range,
+): fc.Arbitrary<FaultDraw> {
   return fc.oneof(
-    ...kinds.map((kind) =>
+    ...kinds.map(({ kind, roles }) =>
       fc.record({
         kind: fc.constant(kind),
         at: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
-        durationMs: fc.integer({ min: 100, max: 3000 }),
+        durationMs: spread(durations),
         stream: fc.constantFrom<Stream>('both', 'downstream', 'upstream'),
+        role: fc.constantFrom(...roles),
         params:
           kind === 'producer-crash'
             ? fc.record({ producer: fc.nat(9) })
@@ -96,18 +111,41 @@ function faultArbitrary(kinds: readonly FaultPlan['kind'][]): fc.Arbitrary<Fault
 }
 
 /**
+ * The scheduled fault kinds of a run, each with the roles it may target: `partition@consumers`
+ * pins one, a bare network fault draws among the roles the broker has proxies for.
+ */
+export function scheduledFaults(
+  options: WorkloadOptions,
+): { kind: FaultPlan['kind']; roles: NetworkRole[] }[] {
+  const byKind = new Map<FaultPlan['kind'], Set<NetworkRole>>();
+  const available = options.networkRoles?.length ? options.networkRoles : (['all'] as const);
+  for (const entry of options.faults) {
+    const [kind, role] = entry.split('@') as [string, string | undefined];
+    if (kind === 'consumer-crash' || !isFaultKind(kind)) continue;
+    const roles = byKind.get(kind as FaultPlan['kind']) ?? new Set<NetworkRole>();
+    if (!isNetworkFault(kind)) roles.add('all');
+    else if (role) roles.add(role as NetworkRole);
+    else for (const r of available) roles.add(r);
+    byKind.set(kind as FaultPlan['kind'], roles);
+  }
+  return [...byKind].map(([kind, roles]) => ({ kind, roles: [...roles] }));
+}
+
+/**
  * Draws a workload of the given shape. Everything is drawn independently and made consistent
- * afterwards (a crash's consumer modulo the consumers there are, a fault's time as a fraction of
- * the load), so that fast-check shrinks each part on its own: fewer messages, fewer and shorter
- * faults, no poison.
+ * afterwards (a crash's delivery within what a consumer will get, faults placed inside the paced
+ * load and never two on one target at once), so that fast-check shrinks each part on its own:
+ * fewer messages, fewer and shorter faults, no poison.
  */
 export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions): fc.Arbitrary<Workload> {
-  const messages = options.messages !== undefined ? fc.constant(options.messages) : int(shape.messages);
-  const crashes = options.faults.has('consumer-crash') ? shape.maxCrashes : 0;
-  const minCrashes = Math.min(options.minCrashes ?? 0, crashes);
-  const scheduled = [...options.faults].filter((f): f is FaultPlan['kind'] => f !== 'consumer-crash');
-  // Faults need time to act on: with any scheduled, producers pace their sends.
+  const messages = options.messages !== undefined ? fc.constant(options.messages) : spread(shape.messages);
+  const crashes = options.faults.has('consumer-crash') ? Math.max(1, shape.maxCrashes) : 0;
+  // A run that asks for consumer crashes gets at least one in every case.
+  const minCrashes = Math.min(Math.max(1, options.minCrashes ?? 1), crashes);
+  const scheduled = scheduledFaults(options);
+  // Faults need time to act on: with any scheduled, producers pace their sends over the load.
   const paced = scheduled.length > 0;
+  const points = options.crashPoints?.length ? options.crashPoints : CRASH_POINTS;
   return fc
     .record({
       messages,
@@ -120,48 +158,59 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
       payloadBytes: int(shape.payloadBytes),
       maxProcessingMs: int(shape.maxProcessingMs),
       transientFailureRate: fraction(shape.transientFailureRate),
-      sendIntervalMs: paced ? fc.integer({ min: 10, max: 40 }) : fc.constant(0),
+      loadMs: paced ? spread(options.loadMs ?? { min: 2_000, max: 20_000 }) : fc.constant(0),
       seed: fc.integer({ min: 0, max: 0x7fffffff }),
       crashes: fc.array(
         fc.record({
-          consumer: fc.nat(15),
           group: fc.nat(15),
           at: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
-          point: point(options),
+          point: fc.constantFrom(...points),
         }),
         { minLength: minCrashes, maxLength: crashes },
       ),
       faults: paced
-        ? fc.array(faultArbitrary(scheduled), { minLength: 1, maxLength: shape.maxFaults ?? 3 })
+        ? fc.array(
+            faultArbitrary(
+              scheduled,
+              options.faultDurationMs ?? faultDurationRange(options.silenceTimeoutMs),
+            ),
+            {
+              minLength: 1,
+              maxLength: shape.maxFaults ?? 3,
+            },
+          )
         : fc.constant<FaultDraw[]>([]),
     })
-    .map(({ poisonFraction, crashes: drawnCrashes, faults: drawnFaults, ...w }) => {
+    .map(({ poisonFraction, crashes: drawnCrashes, faults: drawnFaults, loadMs: drawnLoadMs, ...w }) => {
       const poisonCount = Math.round(w.messages * poisonFraction);
       const poison = choosePoison(w.messages, poisonCount, w.seed);
+      // The busiest consumer of a group gets at least this many deliveries once all arrive.
       const perConsumer = Math.max(1, Math.ceil(w.messages / w.consumersPerGroup));
       const plans: CrashPlan[] = drawnCrashes.map((c) => ({
-        consumer: c.consumer % w.consumersPerGroup,
         group: c.group % w.groups,
-        // Deliveries per consumer are about messages / consumers: crash somewhere within that.
         atDelivery: 1 + Math.min(perConsumer - 1, Math.floor(c.at * perConsumer)),
         point: c.point,
       }));
-      const loadMs = Math.ceil(w.messages / w.producers) * w.sendIntervalMs;
-      const faults: FaultPlan[] = drawnFaults
-        .map((f) => ({
-          kind: f.kind,
-          atMs: Math.round(f.at * loadMs),
-          durationMs: f.durationMs,
-          // A partition cuts the whole proxy; toxics act on one direction or both.
-          ...(isNetworkFault(f.kind) && f.kind !== 'partition' && { stream: f.stream }),
-          params:
-            f.kind === 'producer-crash' ? { producer: (f.params.producer ?? 0) % w.producers } : f.params,
-        }))
-        .sort((a, b) => a.atMs - b.atMs);
-      return { ...w, poison, crashes: plans, faults } satisfies Workload;
+      const faults = placeFaults(
+        drawnFaults.map((f) =>
+          f.kind === 'producer-crash'
+            ? { ...f, params: { producer: (f.params.producer ?? 0) % w.producers } }
+            : f,
+        ),
+        drawnLoadMs,
+      );
+      const perProducer = Math.ceil(w.messages / w.producers);
+      const sendIntervalMs = paced ? faults.loadMs / perProducer : 0;
+      return {
+        ...w,
+        poison,
+        crashes: plans,
+        faults: faults.plans,
+        loadMs: paced ? faults.loadMs : 0,
+        sendIntervalMs,
+      } satisfies Workload;
     });
 }
-
 /** `count` message indices, spread by the seed (so shrinking the count keeps the choice stable). */
 function choosePoison(messages: number, count: number, seed: number): number[] {
   if (count <= 0) return [];

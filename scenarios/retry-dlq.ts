@@ -27,7 +27,7 @@ export const retryDlq: Scenario = {
     return workloadArbitrary(
       {
         ...DEFAULT_SHAPE,
-        messages: { min: 10, max: 60 },
+        messages: { min: 1, max: 300 },
         poisonFraction: { min: 0.05, max: 0.25 },
         transientFailureRate: { min: 0, max: 0.2 },
         // A healthy message may fail once transiently; each crash adds a delivery. Keep their sum

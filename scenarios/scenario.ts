@@ -1,17 +1,27 @@
 import type * as fc from 'fast-check';
 import type { Claim } from '../core/guarantee.ts';
 import type { DriverCapabilities, Setup } from '../drivers/driver.ts';
-import type { FaultPlan } from '../faults/fault-plan.ts';
+import type { FaultPlan, NetworkRole } from '../faults/fault-plan.ts';
 
-/** A consumer crash planned by the workload: at its n-th delivery the consumer dies. */
+/**
+ * Where a consumer dies while handling a delivery: before the handler processes it, after
+ * processing but before the ack (for a pipeline: between the output send and the commit), or right
+ * after the ack (or commit) completed.
+ */
+export const CRASH_POINTS = ['before-process', 'after-process', 'after-ack'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/**
+ * A consumer crash planned by the workload: the first consumer of the group to reach its n-th
+ * delivery dies there. Whichever consumer gets that far takes it (at most one does), so the crash
+ * fires whenever the group receives about `messages / consumers` deliveries, however the broker
+ * spreads them; one that never fires is recorded as cancelled.
+ */
 export interface CrashPlan {
-  /** Index of the consumer within its group. */
-  consumer: number;
   group: number;
   /** Dies while handling its n-th delivery (counted over restarts). */
   atDelivery: number;
-  /** Before the handler processes the message, or after processing but before the ack. */
-  point: 'before-process' | 'after-process';
+  point: CrashPoint;
 }
 
 /** Everything fast-check draws for one case. */
@@ -31,8 +41,13 @@ export interface Workload {
   /** Chance that a healthy message fails transiently on its first delivery (then succeeds). */
   transientFailureRate: number;
   crashes: CrashPlan[];
-  /** Pause between one producer's sends (0: as fast as it can); paced loads give faults time to act. */
+  /**
+   * Time between one producer's sends (0: as fast as it can). A paced load lasts about `loadMs`, long
+   * enough for every scheduled fault to start, act and heal while producers still send.
+   */
   sendIntervalMs: number;
+  /** How long the paced load is planned to last (0 when unpaced). */
+  loadMs: number;
   /** Network, broker and producer faults, in time order. */
   faults: FaultPlan[];
   /** Seeds every random choice made inside the case. */
@@ -61,14 +76,27 @@ export interface Behaviour {
 export interface WorkloadOptions {
   /** Exact message count (the workload draws it otherwise). */
   messages?: number | undefined;
-  /** Fault kinds enabled for the run (consumer-crash, …). */
+  /**
+   * Fault kinds enabled for the run (consumer-crash, …); a network fault may name whose link it
+   * cuts (`partition@consumers`), else any role the driver has proxies for is drawn.
+   */
   faults: ReadonlySet<string>;
+  /** Roles the broker has separate proxies for (default: `all` only). */
+  networkRoles?: readonly NetworkRole[] | undefined;
+  /**
+   * The longest time the broker waits on a silent client before it acts (session timeout,
+   * visibility timeout, ack wait): fault durations are drawn up to well past it.
+   */
+  silenceTimeoutMs?: number | undefined;
   /** Max deliveries before dead-lettering, for scenarios that use a DLQ. */
   maxAttempts?: number | undefined;
   /** At least this many consumer crashes per case (when consumer-crash faults are on). */
   minCrashes?: number | undefined;
-  /** Where crashes may strike (both by default). */
-  crashPoints?: readonly CrashPlan['point'][] | undefined;
+  /** How long a paced load is drawn to last (default 2–20 s), and how long scheduled faults last. */
+  loadMs?: { min: number; max: number } | undefined;
+  faultDurationMs?: { min: number; max: number } | undefined;
+  /** Where crashes may strike (all of CRASH_POINTS by default). */
+  crashPoints?: readonly CrashPoint[] | undefined;
 }
 
 export interface Scenario {

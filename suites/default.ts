@@ -1,8 +1,8 @@
 /**
  * The default suite: what `brokerproof run` does with no arguments. Every scenario of the catalogue
  * on the memory reference broker (each on the first setup it fits), three drawn cases each, with
- * consumers crashing mid-processing — a full report in seconds with nothing installed. (Runs that
- * name a driver, setup or scenario inject only the faults they name.)
+ * consumers crashing at every crash point — a full report in seconds with nothing installed. Runs
+ * that name a driver, setup or scenario crash consumers too unless `--faults` says otherwise.
  */
 export const DEFAULT_SUITE = {
   driver: 'memory',

@@ -1,4 +1,4 @@
-import type { AnomalyKind } from '../core/guarantee.ts';
+import { type AnomalyKind, forbiddenAnomalies } from '../core/guarantee.ts';
 import type { MemoryAnomaly } from '../drivers/memory/anomalies.ts';
 import { MemoryDriver } from '../drivers/memory/memory-driver.ts';
 import type { Reporter } from '../reports/reporter.ts';
@@ -15,9 +15,18 @@ export interface SelftestProbe {
   setup: string;
   scenario: string;
   faults: string[];
-  /** The anomaly kind the checker must report when the broker injected something. */
+  /**
+   * The anomaly kind the checker must report when the broker injected something. When the claim
+   * forbids that kind the verdict must also be false; a kind no claim forbids (`duplicatedAfterAck`)
+   * only has to be reported.
+   */
   expect: AnomalyKind | undefined;
-  workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints'>;
+  workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints' | 'loadMs' | 'faultDurationMs'>;
+  /**
+   * What is injected is a fault that cannot act (a network fault on a broker with no proxy): the
+   * case must not say "holds" — it must be "unknown", naming the fault.
+   */
+  unappliedFault?: boolean;
 }
 
 const clean = (scenario: string, setup: string): SelftestProbe => ({
@@ -31,8 +40,9 @@ const clean = (scenario: string, setup: string): SelftestProbe => ({
 });
 
 /**
- * Each memory-broker anomaly paired with a scenario whose claim forbids what it causes, plus every
- * scenario run clean (with consumer crashes) where no violation may appear.
+ * Each memory-broker anomaly paired with a scenario whose claim forbids what it causes (or, for a
+ * kind no claim forbids, one where it is reported), plus every scenario run clean (with consumer
+ * crashes) where no violation may appear.
  */
 export const SELFTEST_PROBES: readonly SelftestProbe[] = [
   {
@@ -62,6 +72,12 @@ export const SELFTEST_PROBES: readonly SelftestProbe[] = [
     faults: [],
     expect: 'reordered',
   },
+  // The broker hands out again what it confirmed as acknowledged. The queue requeues inside the ack
+  // call, before the consumer (a worker process) has recorded its ack ok, so its history shows an
+  // ordinary redelivery of a message whose ack was still in flight: what it proves is the second
+  // processing that at-most-once forbids. The log re-reads the record after the commit returned: a
+  // delivery after the ack ok, which is duplicatedAfterAck (reported; the duplicate itself is
+  // allowed by at-least-once).
   {
     name: 'redeliverAfterAck',
     anomaly: 'redeliverAfterAck',
@@ -70,6 +86,15 @@ export const SELFTEST_PROBES: readonly SelftestProbe[] = [
     scenario: 'at-most-once',
     faults: [],
     expect: 'duplicated',
+  },
+  {
+    name: 'redeliverAfterAck (log)',
+    anomaly: 'redeliverAfterAck',
+    rate: 0.2,
+    setup: 'log',
+    scenario: 'work-queue',
+    faults: [],
+    expect: 'duplicatedAfterAck',
   },
   // A producer that retries turns a phantom into an acknowledged duplicate: probe without retries.
   {
@@ -102,6 +127,19 @@ export const SELFTEST_PROBES: readonly SelftestProbe[] = [
     expect: 'lost',
     // A message lost after it was processed loses nothing: crash before processing.
     workload: { minCrashes: 1, crashPoints: ['before-process'] },
+  },
+  // The memory broker has no Toxiproxy proxy: a drawn partition fails to start, so the case did
+  // not test what it lists and may not say "holds".
+  {
+    name: 'fault that never acted',
+    anomaly: undefined,
+    rate: 0,
+    setup: 'queue',
+    scenario: 'work-queue',
+    faults: ['partition'],
+    expect: undefined,
+    unappliedFault: true,
+    workload: { loadMs: { min: 200, max: 400 }, faultDurationMs: { min: 50, max: 100 } },
   },
   clean('work-queue', 'queue'),
   clean('work-queue', 'log'),
@@ -170,23 +208,30 @@ export async function selftest(options: SelftestOptions): Promise<SelftestResult
       toolVersion: 'selftest',
     });
     for (const c of result.cases) {
-      const injected = probe.anomaly
-        ? Number((c.diagnostics.injected as Record<string, number>)?.[probe.anomaly] ?? 0)
-        : 0;
+      const injected = probe.unappliedFault
+        ? (c.coverage?.faults.filter((f) => f.status !== 'fired').length ?? 0)
+        : probe.anomaly
+          ? Number((c.diagnostics.injected as Record<string, number>)?.[probe.anomaly] ?? 0)
+          : 0;
       const nonZero = Object.fromEntries(Object.entries(c.counts).filter(([, n]) => n > 0));
-      if (probe.anomaly && injected === 0) {
+      if ((probe.anomaly || probe.unappliedFault) && injected === 0) {
         notExercised++;
         continue;
       }
-      const detected = probe.expect ? c.valid === false && c.counts[probe.expect] > 0 : undefined;
+      const detected = probe.unappliedFault
+        ? c.valid === 'unknown' && c.reasons.some((r) => r.includes('partition'))
+        : probe.expect
+          ? c.counts[probe.expect] > 0 &&
+            (c.valid === false || !forbiddenAnomalies(c.guarantee).includes(probe.expect))
+          : undefined;
       cases.push({
         probe: probe.name,
-        anomaly: probe.anomaly ?? null,
+        anomaly: probe.unappliedFault ? 'unappliedFault' : (probe.anomaly ?? null),
         expect: probe.expect ?? null,
         id: c.id,
         injected,
         valid: c.valid,
-        correct: probe.expect ? detected === true : c.valid === true,
+        correct: detected !== undefined ? detected === true : c.valid === true,
         ...(detected !== undefined && { detected }),
         counts: nonZero,
       });

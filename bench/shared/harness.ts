@@ -10,6 +10,7 @@ import type { Driver, Setup } from '../../drivers/driver.ts';
 import type { BrokerName } from '../../provision/endpoints.ts';
 import { brokersUp } from '../../provision/local/index.ts';
 import { ConsumerClient } from '../../runner/consumer-client.ts';
+import { CrashClaims } from '../../runner/crash-claims.ts';
 import { MemoryEffectStore } from '../../runner/effect-store.ts';
 import { planMessages } from '../../runner/messages.ts';
 import { runProducer } from '../../runner/producer-client.ts';
@@ -71,6 +72,7 @@ export async function measureHarness(
     maxProcessingMs: 0,
     transientFailureRate: 0,
     sendIntervalMs: 0,
+    loadMs: 0,
     faults: [],
     crashes: [],
     seed: 1,
@@ -108,6 +110,8 @@ export async function measureHarness(
       behaviour: { ack: 'after-process', idempotent: false, producerWindow: shape.window },
       workload,
       crashes: [],
+      // No crash is planned, so nothing is ever claimed there.
+      claims: new CrashClaims(tmpdir()),
       effects: new MemoryEffectStore(),
       random: seededRandom(1),
       ackOnDelivery: false,

@@ -46,6 +46,7 @@ const workload: Workload = {
   maxProcessingMs: 0,
   transientFailureRate: 0,
   sendIntervalMs: 0,
+  loadMs: 0,
   faults: [],
   crashes: [],
   seed: 1,
@@ -133,7 +134,10 @@ async function raw(implementation: Emulator): Promise<Rates> {
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
 const setup = SQS_SETUPS.find((s) => s.name === 'standard')!;
 for (const implementation of implementations) {
-  const driver = await createSqsDriver({ implementation, visibilityTimeoutSeconds: VISIBILITY_S });
+  const driver = await createSqsDriver(
+    { implementation, visibilityTimeoutSeconds: VISIBILITY_S },
+    { endpoint: endpointsFor(implementation), native: true },
+  );
   await compare(
     `${implementation}: ${MESSAGES} ${PAYLOAD}-byte messages, standard queue, ${BATCHES_IN_FLIGHT} send batches in flight, one consumer holding up to ${RECEIVES_AHEAD}`,
     { send: 'SendMessageBatch', consume: 'receive + DeleteMessageBatch' },

@@ -23,7 +23,11 @@ interface CheckFlags {
   json?: boolean;
 }
 
-/** The `check --json` document of DESIGN.md. */
+/**
+ * The `check --json` document (docs/semantics.md "check --json"): verdict, claim, counts summed and
+ * per group, anomaly examples with their evidence, plus the forbidden kinds found, the reasons for an
+ * "unknown" verdict and the fault-integrity summary.
+ */
 export function checkJson(result: CheckResult) {
   return {
     valid: result.valid,
@@ -39,6 +43,7 @@ export function checkJson(result: CheckResult) {
     })),
     violations: result.violations,
     reasons: result.reasons,
+    faultIntegrity: result.faultIntegrity,
   };
 }
 
@@ -126,6 +131,13 @@ function printHuman(io: CliIo, file: string, result: CheckResult, events: number
       `${c.delivered} delivered, ${c.processed} processed, ${c.deadLettered} dead-lettered (summed over ${Object.keys(result.groups).length} group(s))\n`,
   );
   if (truncated) io.out('  the file ends in a partial line (the writer was killed mid-write)\n');
+  const f = result.faultIntegrity;
+  if (Object.values(f).some((n) => n > 0)) {
+    io.out(
+      `  faults: ${f.started} started, ${f.failed} failed, ${f.cancelled} cancelled, ${f.neverCompleted} never completed; ` +
+        `crashes: ${f.crashesFired} fired, ${f.crashesCancelled} planned but never fired\n`,
+    );
+  }
   for (const kind of result.violations) io.out(`  ✗ ${kind}: ${c[kind]}\n`);
   const others = Object.entries(c).filter(
     ([k, n]) =>

@@ -6,12 +6,14 @@ import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
 import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
-import { FAULT_KINDS } from '../../faults/fault-plan.ts';
+import { FAULT_KINDS, isFaultSpec, type NetworkRole } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
 import { type ProvisionMode, parseProvisionMode, resolveProvisioner } from '../../provision/provisioner.ts';
 import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
+import { coverageLine } from '../../runner/coverage.ts';
+import { bounded } from '../../runner/deadlines.ts';
 import { run } from '../../runner/run.ts';
 import type { CaseTimeouts, Isolation } from '../../runner/run-case.ts';
 import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
@@ -75,23 +77,12 @@ export interface RunPlan {
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
-  // The default suite (nothing selected) crashes consumers; a run that names what it runs injects
-  // only the faults it names.
-  const defaultSuite = [
-    flags.driver,
-    flags.setup,
-    flags.scenario,
-    config.driver,
-    config.setups,
-    config.scenarios,
-  ].every((v) => v === undefined);
-  const faults = (flags.faults ?? config.faults ?? (defaultSuite ? DEFAULT_SUITE.faults : [])).filter(
-    (f) => f !== 'none',
-  );
+  // Consumers crash unless the run says otherwise: a claim tested without faults says little.
+  const faults = (flags.faults ?? config.faults ?? DEFAULT_SUITE.faults).filter((f) => f !== 'none');
   for (const fault of faults) {
-    if (!(FAULT_KINDS as readonly string[]).includes(fault)) {
+    if (!isFaultSpec(fault)) {
       throw new UsageError(`unknown fault "${fault}"`, {
-        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none").`,
+        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"); a network fault may name whose link it cuts: partition@consumers, latency@producers.`,
       });
     }
   }
@@ -133,6 +124,8 @@ export function clearReportDir(outDir: string): void {
 export function runJson(result: RunResult, outDir: string) {
   return {
     valid: result.valid,
+    interrupted: result.interrupted,
+    faultCoverage: coverageLine(result.cases),
     cases: result.cases.map((c) => ({
       id: c.id,
       driver: c.driver,
@@ -143,6 +136,8 @@ export function runJson(result: RunResult, outDir: string) {
       path: c.path,
       valid: c.valid,
       counts: c.counts,
+      reasons: c.reasons,
+      coverage: c.coverage,
       history: join(outDir, c.history),
     })),
   };
@@ -162,11 +157,13 @@ export async function executeRun(
     io.err(`brokerproof: ${broker} from ${provisioner.kind} provisioning (${provisioner.reason})\n`);
     placement.endpoint = (await provisioner.up([broker]))[broker];
     placement.native = provisioner.kind === 'local';
+    placement.version = () => provisioner.version(broker);
   }
   const driver = await createDriver(plan.driver, plan.settings, placement);
   try {
     for (const fault of plan.faults) {
-      const reason = Nemesis.unsupported(fault, driver.faultTargets ?? {});
+      const [kind, role] = fault.split('@') as [string, NetworkRole | undefined];
+      const reason = Nemesis.unsupported(kind, driver.faultTargets ?? {}, role);
       if (reason) {
         throw new UsageError(`--faults ${fault} cannot be injected into driver ${driver.name}: ${reason}`, {
           hint: 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
@@ -213,7 +210,13 @@ export async function executeRun(
       stopListening();
     }
   } finally {
-    await driver.close();
+    // Bounded, so an interrupted run exits promptly even if the broker does not answer.
+    await bounded(
+      'closing the driver',
+      3_000,
+      () => driver.close(),
+      (m) => io.err(`brokerproof: ${m}\n`),
+    );
   }
 }
 
@@ -240,7 +243,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--faults <kinds>',
-      `faults to inject, comma-separated (${FAULT_KINDS.join(', ')}, or none; default consumer-crash)`,
+      `faults to inject, comma-separated (${FAULT_KINDS.join(', ')}, or none; a network fault may target @producers or @consumers; default consumer-crash)`,
       listValue,
     )
     .option('--runs <n>', 'cases fast-check draws per scenario (default 3)', positiveInt('--runs'))

@@ -105,11 +105,26 @@ describe('duplicated', () => {
 });
 
 describe('duplicatedAfterAck', () => {
-  it('processing after a successful ack of the same message in the group', () => {
+  it('a delivery in the group after a successful ack of the same message there', () => {
     const h = history().sent('a').consumed('a').deliver('a').process('a');
-    expect(run(h).counts.duplicatedAfterAck).toBe(1);
+    const r = run(h);
+    expect(r.counts.duplicatedAfterAck).toBe(1);
+    const example = r.anomalies.find((a) => a.kind === 'duplicatedAfterAck')!;
+    // evidence: the first ack ok, then the later delivery
+    expect(example.events.map((i) => [h.events[i]!.f, h.events[i]!.type])).toEqual([
+      ['ack', 'ok'],
+      ['deliver', 'ok'],
+    ]);
+    expect(example.events).toEqual([5, 6]);
+    expect(example.detail).toMatch(/delivered again to group default after its acknowledgement/);
   });
-  it('not when the ack failed, or the later processing is in another group', () => {
+  it('not for ack-before-process with a single delivery (at-most-once consumers)', () => {
+    const h = history().sent('a').deliver('a').ack('a').process('a');
+    const r = run(h, { delivery: 'at-most-once', ordering: 'none' });
+    expect(r.counts.duplicatedAfterAck).toBe(0);
+    expect(r.valid).toBe(true);
+  });
+  it('not when the ack failed, or the later delivery is in another group', () => {
     const h = history()
       .sent('a')
       .deliver('a')
@@ -168,6 +183,94 @@ describe('reordered', () => {
     expect(run(h, perKey).counts.reordered).toBe(0);
     const split = history().sent('a').sent('b').deliver('b', { partition: 1 }).deliver('a', { partition: 0 });
     expect(run(split, { ...perKey, ordering: 'per-partition' }).counts.reordered).toBe(0);
+  });
+});
+
+describe('reordered is judged on processing', () => {
+  const total: Claim = { delivery: 'at-least-once', ordering: 'total' };
+  it('a crash before processing and a redelivery let a later message be processed first', () => {
+    const h = history()
+      .sent('a')
+      .sent('b')
+      .deliver('a')
+      .add({ p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-0', point: 'before-process' })
+      .consumed('b')
+      .consumed('a');
+    const r = run(h, total);
+    expect(r.counts.reordered).toBe(1);
+    const example = r.anomalies.find((a) => a.kind === 'reordered')!;
+    expect(example.id).toBe('b');
+    expect(example.detail).toMatch(/first processed in group default before a/);
+    // a's send ok, b's send invoke, b's first process, a's first process
+    expect(example.events.map((i) => h.events[i]!.f)).toEqual(['send', 'send', 'process', 'process']);
+  });
+  it('deliveries out of order but processed in order are not reordered', () => {
+    const h = history().sent('a').sent('b').deliver('b').deliver('a').process('a').process('b');
+    expect(run(h, total).counts.reordered).toBe(0);
+  });
+});
+
+describe('fault integrity', () => {
+  const crashFail = (reason = 'cancelled') =>
+    ({
+      p: 'nemesis',
+      type: 'fail',
+      f: 'crash',
+      target: 'consumer-1',
+      point: 'before-process',
+      reason,
+    }) as const;
+  it('a planned crash that never fired makes a pass "unknown", with the reason', () => {
+    const r = run(history().sent('a').consumed('a').add(crashFail()));
+    expect(r.valid).toBe('unknown');
+    expect(r.reasons).toEqual(['planned crash of consumer-1 at before-process never fired (cancelled)']);
+    expect(r.faultIntegrity).toMatchObject({ crashesCancelled: 1, crashesFired: 0 });
+  });
+  it('a definite violation stays false', () => {
+    const r = run(history().sent('a').add(crashFail()));
+    expect(r.valid).toBe(false);
+    expect(r.violations).toEqual(['lost']);
+    expect(r.reasons).toHaveLength(1);
+  });
+  it('a fault start that failed names the fault, target and error', () => {
+    const fields = {
+      p: 'nemesis',
+      f: 'fault',
+      fault: 'broker-kill',
+      action: 'start',
+      target: 'rabbitmq',
+    } as const;
+    const h = history()
+      .add({ ...fields, type: 'invoke' })
+      .add({ ...fields, type: 'fail', error: 'not running' })
+      .sent('a')
+      .consumed('a');
+    const r = run(h);
+    expect(r.valid).toBe('unknown');
+    expect(r.reasons).toEqual(['fault broker-kill on rabbitmq failed to start: not running']);
+    expect(r.faultIntegrity).toEqual({
+      started: 0,
+      failed: 1,
+      cancelled: 0,
+      neverCompleted: 0,
+      crashesFired: 0,
+      crashesCancelled: 0,
+    });
+  });
+  it('lists at most 20 problems, then how many more', () => {
+    const h = history().sent('a').consumed('a');
+    for (let n = 0; n < 25; n++) h.add(crashFail());
+    const r = run(h);
+    expect(r.faultIntegrity.crashesCancelled).toBe(25);
+    expect(r.reasons).toHaveLength(21);
+    expect(r.reasons.at(-1)).toBe('… and 5 more faults or crashes that did not happen');
+  });
+  it('an incomplete history lists its own reason first', () => {
+    const h = history().phase('load').sent('a').consumed('a').add(crashFail());
+    const r = run(h);
+    expect(r.valid).toBe('unknown');
+    expect(r.reasons[0]).toMatch(/before its check phase/);
+    expect(r.reasons[1]).toMatch(/planned crash of consumer-1/);
   });
 });
 

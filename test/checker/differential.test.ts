@@ -1,8 +1,11 @@
 /**
  * Differential property test: the production checker (`checker/check.ts`) against the literal
- * reference implementation of DESIGN.md "Checker semantics v1" (`reference-checker.ts`), on random
- * but well-formed histories and random claims. A companion test proves the generator is not
- * vacuous: every anomaly kind shows up with a non-zero count in a good fraction of histories.
+ * reference implementation of checker semantics v2 (`reference-checker.ts`, docs/semantics.md), on
+ * random but well-formed histories and random claims: every count, the verdict, the fault-integrity
+ * summary and the reasons must agree. A companion test proves the generator is not vacuous: every
+ * anomaly kind, every verdict and every fault-integrity outcome shows up in a good fraction of
+ * histories, and so do the cases where v1 and v2 differ (ack before process, processing order
+ * unlike delivery order).
  *
  * DIFF_RUNS=20000 npx vitest run test/checker/differential.test.ts  runs a longer search.
  */
@@ -120,6 +123,9 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
                 : roundsRoll < 19
                   ? 3
                   : 4;
+      // Some consumers acknowledge on receipt, before processing (at-most-once style): the ack ok
+      // then precedes the only process, which is not a redelivery after an ack.
+      const ackFirst = chance(30);
       const dlqOn = !clean && (poison ? chance(75) : chance(10));
       const dlqAfter = dlqOn ? (chance(50) ? int(0, rounds) : rounds) : -1;
       let applied = false;
@@ -144,7 +150,36 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
         script.push(deliver);
         const outcomeRoll = clean ? 0 : int(0, 9);
         if (outcomeRoll < 6) {
-          // processed, maybe with an effect, then acknowledged (or not)
+          // processed, maybe with an effect, and acknowledged (or not) before or after processing
+          const acknowledge = () => {
+            if (chance(15)) return;
+            const ackRoll = clean ? 0 : int(0, 19);
+            script.push({ p: consumer, type: 'invoke', f: 'ack', id, ...gf() });
+            const type = ackRoll < 14 ? 'ok' : ackRoll < 17 ? 'fail' : ackRoll < 19 ? 'info' : undefined;
+            if (type !== undefined) {
+              script.push({
+                p: consumer,
+                type,
+                f: 'ack',
+                id,
+                ...gf(),
+                ...(type === 'ok' ? {} : { error: 'x' }),
+              });
+            }
+          };
+          if (ackFirst) {
+            acknowledge();
+            if (!clean && chance(15)) {
+              script.push({
+                p: 'nemesis',
+                type: 'info',
+                f: 'crash',
+                target: consumer,
+                point: 'before-process',
+              });
+              continue;
+            }
+          }
           script.push({ p: consumer, type: 'ok', f: 'process', id, ...gf() });
           if (effectsOn && !chance(15)) {
             const appliedNow = !applied || chance(25);
@@ -159,21 +194,7 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
             });
             applied = true;
           }
-          if (!chance(15)) {
-            const ackRoll = clean ? 0 : int(0, 19);
-            script.push({ p: consumer, type: 'invoke', f: 'ack', id, ...gf() });
-            const type = ackRoll < 14 ? 'ok' : ackRoll < 17 ? 'fail' : ackRoll < 19 ? 'info' : undefined;
-            if (type !== undefined) {
-              script.push({
-                p: consumer,
-                type,
-                f: 'ack',
-                id,
-                ...gf(),
-                ...(type === 'ok' ? {} : { error: 'x' }),
-              });
-            }
-          }
+          if (!ackFirst) acknowledge();
         } else if (outcomeRoll < 8) {
           script.push({
             p: consumer,
@@ -185,8 +206,17 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
             reason: poison ? 'poison' : 'transient',
           });
         } else {
-          script.push({ p: 'nemesis', type: 'info', f: 'crash', target: consumer });
+          const crash: Draft = { p: 'nemesis', type: 'info', f: 'crash', target: consumer };
+          if (chance(50)) crash.point = 'before-process';
+          script.push(crash);
         }
+      }
+      // A planned crash that never fired (normally because the case ended first).
+      if (chance(clean ? 2 : 6)) {
+        const notFired: Draft = { p: 'nemesis', type: 'fail', f: 'crash', target: consumer };
+        if (chance(70)) notFired.point = pick(['before-process', 'after-process', 'before-ack']);
+        if (!chance(10)) notFired.reason = chance(85) ? 'cancelled' : 'consumer stopped first';
+        script.push(notFired);
       }
       if (dlqAfter === rounds) dlq();
       if (dlqOn && chance(15)) dlq(); // read twice from the DLQ
@@ -206,24 +236,39 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
   const completedAttempts = new Map<string, number>(); // id -> completed attempts
   const invoked = new Set<string>();
   const scriptPos = consumerScripts.map(() => 0);
-  const noise: Draft[] = [];
-  if (!clean && chance(30)) {
-    noise.push({
-      p: 'nemesis',
-      type: 'invoke',
-      f: 'fault',
-      fault: 'partition',
+  // Nemesis activity: each drawn fault is its own sequence of events, interleaved with the rest.
+  // Sequences that share (p, fault, target) exercise the pairing of a completion with the earliest
+  // open invoke.
+  const noise: Draft[][] = [];
+  const nFaults = clean ? (chance(30) ? 1 : 0) + (chance(5) ? 1 : 0) : chance(40) ? int(1, 3) : 0;
+  for (let n = 0; n < nFaults; n++) {
+    const fields = {
+      p: chance(85) ? 'nemesis' : 'nemesis-1',
+      f: 'fault' as const,
+      fault: pick(['partition', 'partition', 'latency']),
+      target: pick(['toxiproxy:q', 'toxiproxy:q', 'broker']),
+    };
+    const start = (type: Draft['type'], extra: Record<string, unknown> = {}): Draft => ({
+      ...fields,
+      type,
       action: 'start',
-      target: 'broker',
+      ...extra,
     });
-    noise.push({
-      p: 'nemesis',
-      type: 'ok',
-      f: 'fault',
-      fault: 'partition',
-      action: 'start',
-      target: 'broker',
-    });
+    const stop = (type: Draft['type']): Draft => ({ ...fields, type, action: 'stop' });
+    // The first fault of a clean run always happens (so that `true` with faults is common).
+    const roll = clean && n === 0 ? 0 : int(0, 11);
+    if (roll < 4)
+      noise.push([start('invoke'), start('ok'), stop('invoke'), stop(chance(85) ? 'ok' : 'fail')]);
+    else if (roll < 6) noise.push([start('invoke'), start('fail', { error: 'not running' })]);
+    else if (roll < 7) noise.push([start('invoke'), start('fail', { reason: 'proxy gone' })]);
+    else if (roll < 8)
+      noise.push([start('invoke')]); // never completed
+    else if (roll < 9)
+      noise.push([start('fail', { reason: 'cancelled' })]); // drawn, never started
+    else if (roll < 10) noise.push([start('invoke'), start('fail', { reason: 'cancelled' })]);
+    else if (roll < 11)
+      noise.push([start('invoke'), start('invoke'), start('ok'), start('fail', { error: 'x' })]);
+    else noise.push([start('invoke'), start('invoke'), start('ok')]); // one of two never completed
   }
   // Sometimes consumers only start once every send completed: deliveries then come in an order
   // unrelated to send order, which is what makes `reordered` likely.
@@ -260,7 +305,9 @@ function buildCase(gen: fc.GeneratorValue): GeneratedCase {
         scriptPos[k]!++;
       });
     });
-    if (noise.length > 0) steps.push(() => drafts.push(noise.shift()!));
+    for (const sequence of noise) {
+      if (sequence.length > 0) steps.push(() => drafts.push(sequence.shift()!));
+    }
     if (steps.length === 0) break;
     pick(steps)();
   }
@@ -290,7 +337,8 @@ describe('differential: production check() vs reference checker', () => {
           actualGroups[g] = picked;
         }
         expect(actualGroups).toEqual(expected.groups);
-        expect(typeof actual.valid).toBe('boolean');
+        expect(actual.faultIntegrity).toEqual(expected.faultIntegrity);
+        expect(actual.reasons).toEqual(expected.reasons);
         expect(actual.valid).toBe(expected.valid);
       }),
       { numRuns: Number(process.env.DIFF_RUNS ?? 1000) },
@@ -298,21 +346,71 @@ describe('differential: production check() vs reference checker', () => {
   });
 });
 
+/** Some group has two ids whose first deliveries come in one order and first processes in the other. */
+function processOrderDiffers(events: HistoryEvent[]): boolean {
+  const firsts = new Map<string, Map<string, { deliver?: number; process?: number }>>();
+  for (const e of events) {
+    if (e.f !== 'deliver' && e.f !== 'process') continue;
+    const g = typeof e.group === 'string' ? e.group : 'default';
+    const byId = firsts.get(g) ?? new Map();
+    firsts.set(g, byId);
+    const entry = byId.get(e.id) ?? {};
+    byId.set(e.id, entry);
+    if (e.f === 'deliver') entry.deliver ??= e.i;
+    else entry.process ??= e.i;
+  }
+  for (const byId of firsts.values()) {
+    const both = [...byId.values()].filter((x) => x.deliver !== undefined && x.process !== undefined);
+    for (const a of both)
+      for (const b of both) if (a.deliver! < b.deliver! && a.process! > b.process!) return true;
+  }
+  return false;
+}
+
+/** Some id is processed after an ack ok in its group while delivered only once there. */
+function ackedBeforeOnlyProcess(events: HistoryEvent[]): boolean {
+  return events.some(
+    (ack) =>
+      ack.f === 'ack' &&
+      ack.type === 'ok' &&
+      events.some((p) => p.f === 'process' && p.id === ack.id && p.group === ack.group && p.i > ack.i) &&
+      events.filter((d) => d.f === 'deliver' && d.id === ack.id && d.group === ack.group).length === 1,
+  );
+}
+
 describe('the history generator is not vacuous', () => {
-  it('makes every anomaly kind occur, and both verdicts, in a good fraction of 500 histories', () => {
+  it('makes every anomaly kind, verdict and fault outcome occur in a good fraction of 500 histories', () => {
     const samples = fc.sample(caseArbitrary, { numRuns: 500, seed: 42 });
     const nonZero: Record<string, number> = {};
     for (const name of [...REFERENCE_ANOMALY_KINDS, 'extraProcessing']) nonZero[name] = 0;
-    let valid = 0;
+    const faultOutcomes: Record<string, number> = {
+      started: 0,
+      failed: 0,
+      cancelled: 0,
+      neverCompleted: 0,
+      crashesFired: 0,
+      crashesCancelled: 0,
+    };
+    const verdicts = { true: 0, false: 0, unknown: 0 };
+    let orderDiffers = 0;
+    let ackFirst = 0;
     for (const { events, claim, declaredGroups } of samples) {
       const result = referenceCheck(events, claim, declaredGroups);
       for (const name of Object.keys(nonZero)) if (result.counts[name]! > 0) nonZero[name]!++;
-      if (result.valid) valid++;
+      for (const name of Object.keys(faultOutcomes)) {
+        if (result.faultIntegrity[name as keyof typeof result.faultIntegrity] > 0) faultOutcomes[name]!++;
+      }
+      verdicts[String(result.valid) as keyof typeof verdicts]++;
+      if (processOrderDiffers(events)) orderDiffers++;
+      if (ackedBeforeOnlyProcess(events)) ackFirst++;
     }
-    for (const [name, runs] of Object.entries(nonZero)) {
+    for (const [name, runs] of Object.entries({ ...nonZero, ...faultOutcomes })) {
       expect({ name, fraction: runs / samples.length >= 0.05 }).toEqual({ name, fraction: true });
     }
-    expect(valid / samples.length).toBeGreaterThanOrEqual(0.1);
-    expect(valid / samples.length).toBeLessThanOrEqual(0.9);
+    expect(verdicts.true / samples.length).toBeGreaterThanOrEqual(0.1);
+    expect(verdicts.false / samples.length).toBeGreaterThanOrEqual(0.1);
+    expect(verdicts.unknown / samples.length).toBeGreaterThanOrEqual(0.03);
+    expect(orderDiffers / samples.length).toBeGreaterThanOrEqual(0.05);
+    expect(ackFirst / samples.length).toBeGreaterThanOrEqual(0.05);
   });
 });

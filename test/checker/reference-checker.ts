@@ -1,6 +1,6 @@
 /**
- * An independent reference implementation of DESIGN.md "Checker semantics v1", written from the
- * design page alone (not from checker/*.ts). It is deliberately the most literal, obviously-correct
+ * An independent reference implementation of checker semantics v2 (docs/semantics.md), written from
+ * the semantics table alone (not from checker/*.ts). It is deliberately the most literal, obviously-correct
  * transcription of the spec: every count is a direct scan over the whole history, with no indexes or
  * incremental state. Quadratic (and worse) on purpose; histories in tests are small.
  *
@@ -13,6 +13,16 @@
  * - A missing `key` (per-key scope) or a first delivery without `partition` (per-partition scope)
  *   is a scope value like any other: all such messages of one `dest` share that scope.
  * - `A's first send ok` is A's first `send`/`ok` event, from whichever process.
+ * - duplicatedAfterAck: some `deliver` of the id in g has a larger `i` than some `ack` `ok` of the
+ *   id in g (equivalently: than the first one).
+ * - reordered compares first `process` events; a message never processed in g is in no pair.
+ * - Fault integrity: only `fault` events with `action: "start"` count; `stop` is ignored. A
+ *   completion (`ok` / `fail`) closes the earliest open `invoke` with the same (p, fault, target,
+ *   action), if there is one. Every start `fail` is a problem whether or not it closed an invoke:
+ *   "cancelled" when `reason` is "cancelled", otherwise "failed to start" with `reason`, else
+ *   `error`. Every `crash` `fail` is a planned crash that never fired, whatever its `reason`.
+ *   Problems are listed in file order of the event that shows them (the completion, the crash, or
+ *   the invoke left open); only the first 20 are spelled out, then one "… and N more" line.
  */
 import type { HistoryEvent } from '../../core/events.ts';
 import type { Claim, DeliveryGuarantee } from '../../core/guarantee.ts';
@@ -51,10 +61,21 @@ export const REFERENCE_COUNT_NAMES = [
   ...REFERENCE_GLOBAL_COUNT_NAMES,
 ] as const;
 
+export interface ReferenceFaultIntegrity {
+  started: number;
+  failed: number;
+  cancelled: number;
+  neverCompleted: number;
+  crashesFired: number;
+  crashesCancelled: number;
+}
+
 export interface ReferenceResult {
-  valid: boolean;
+  valid: boolean | 'unknown';
   counts: Record<string, number>;
   groups: Record<string, Record<string, number>>;
+  reasons: string[];
+  faultIntegrity: ReferenceFaultIntegrity;
 }
 
 /** DESIGN.md "Guarantees" table, copied by hand (deliberately not imported from core/guarantee.ts). */
@@ -141,18 +162,18 @@ export function referenceCheck(
     const sb = scope(b, g);
     return sa.length === sb.length && sa.every((v, k) => v === sb[k]);
   };
-  /** B is reordered in g if some A in its scope was sent strictly before it and delivered after it. */
+  /** B is reordered in g if some A in its scope was sent strictly before it and processed after it. */
   const reordered = (b: string, g: string) =>
-    delivered(b, g) &&
+    processed(b, g) &&
     ids.some((a) => {
-      if (a === b || !delivered(a, g) || !sameScope(a, b, g)) return false;
+      if (a === b || !processed(a, g) || !sameScope(a, b, g)) return false;
       const aInvoke = firstSendInvoke(a);
       const bInvoke = firstSendInvoke(b);
       const aOk = firstSendOk(a);
       if (aInvoke === undefined || bInvoke === undefined || aOk === undefined) return false;
       if (aInvoke.p !== bInvoke.p) return false;
       if (!(aOk.i < bInvoke.i)) return false;
-      return first(inGroup('deliver', b, g))!.i < first(inGroup('deliver', a, g))!.i;
+      return first(inGroup('process', b, g))!.i < first(inGroup('process', a, g))!.i;
     });
 
   /** Deliveries of `id` in `g` before its first dlq event in `g`. */
@@ -170,7 +191,7 @@ export function referenceCheck(
     redelivered: (id, g) => inGroup('deliver', id, g).length > 1,
     duplicated: (id, g) => inGroup('process', id, g).length > 1,
     duplicatedAfterAck: (id, g) =>
-      inGroup('process', id, g).some((p) => inGroup('ack', id, g, 'ok').some((a) => a.i < p.i)),
+      inGroup('deliver', id, g).some((d) => inGroup('ack', id, g, 'ok').some((a) => a.i < d.i)),
     reordered: (id, g) => claim.ordering !== 'none' && reordered(id, g),
     dlqMissing: (id, g) => poison(id) && acknowledged(id) && !deadLettered(id, g),
     dlqUnexpected: (id, g) => !poison(id) && deadLettered(id, g),
@@ -223,7 +244,74 @@ export function referenceCheck(
   const notAllowed = [...NOT_ALLOWED[claim.delivery]];
   if (claim.ordering !== 'none') notAllowed.push('reordered');
   if (claim.maxAttempts !== undefined) notAllowed.push('dlqMissing', 'dlqUnexpected', 'dlqEarly', 'dlqLate');
-  const valid = notAllowed.every((kind) => counts[kind] === 0);
+  const { faultIntegrity, reasons } = referenceFaultIntegrity(events);
+  // A violation is definite (these histories are complete); faults that did not happen only turn
+  // a pass into "unknown".
+  const valid = notAllowed.some((kind) => counts[kind]! > 0) ? false : reasons.length > 0 ? 'unknown' : true;
 
-  return { valid, counts, groups: perGroup };
+  return { valid, counts, groups: perGroup, reasons, faultIntegrity };
+}
+
+/** "Faults must have happened", by a literal walk over the history. */
+function referenceFaultIntegrity(events: HistoryEvent[]): {
+  faultIntegrity: ReferenceFaultIntegrity;
+  reasons: string[];
+} {
+  const summary: ReferenceFaultIntegrity = {
+    started: 0,
+    failed: 0,
+    cancelled: 0,
+    neverCompleted: 0,
+    crashesFired: 0,
+    crashesCancelled: 0,
+  };
+  const problems: { i: number; text: string }[] = [];
+  const sameKey = (a: HistoryEvent, b: HistoryEvent) =>
+    a.p === b.p && a.fault === b.fault && a.target === b.target && a.action === b.action;
+  const open: HistoryEvent[] = []; // start invokes not yet completed, in file order
+  for (const e of events) {
+    if (e.f === 'crash' && e.type === 'info') summary.crashesFired++;
+    if (e.f === 'crash' && e.type === 'fail') {
+      summary.crashesCancelled++;
+      const at = e.point === undefined ? '' : ` at ${e.point}`;
+      problems.push({
+        i: e.i,
+        text: `planned crash of ${e.target}${at} never fired (${e.reason ?? 'no reason given'})`,
+      });
+    }
+    if (e.f !== 'fault' || e.action !== 'start') continue;
+    if (e.type === 'invoke') {
+      open.push(e);
+      continue;
+    }
+    if (e.type !== 'ok' && e.type !== 'fail') continue;
+    const paired = open.findIndex((o) => sameKey(o, e));
+    if (paired >= 0) open.splice(paired, 1);
+    if (e.type === 'ok') summary.started++;
+    if (e.type === 'fail' && e.reason === 'cancelled') {
+      summary.cancelled++;
+      problems.push({
+        i: e.i,
+        text: `fault ${e.fault} on ${e.target} was drawn but never started (cancelled)`,
+      });
+    } else if (e.type === 'fail') {
+      summary.failed++;
+      problems.push({
+        i: e.i,
+        text: `fault ${e.fault} on ${e.target} failed to start: ${e.reason ?? e.error ?? 'no reason given'}`,
+      });
+    }
+  }
+  for (const e of open) {
+    summary.neverCompleted++;
+    problems.push({
+      i: e.i,
+      text: `fault ${e.fault} on ${e.target} was invoked but its start never completed`,
+    });
+  }
+  problems.sort((a, b) => a.i - b.i);
+  const reasons = problems.slice(0, 20).map((p) => p.text);
+  if (problems.length > 20)
+    reasons.push(`… and ${problems.length - 20} more faults or crashes that did not happen`);
+  return { faultIntegrity: summary, reasons };
 }

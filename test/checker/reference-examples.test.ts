@@ -1,5 +1,5 @@
 /**
- * Hand-computed examples for the trickiest rules of DESIGN.md "Checker semantics v1". Each history
+ * Hand-computed examples for the trickiest rules of checker semantics v2 (docs/semantics.md). Each history
  * is checked by both the reference checker and the production checker against numbers worked out by
  * hand, so a disagreement points at which side is wrong.
  */
@@ -92,8 +92,11 @@ const claim = (overrides: Partial<Claim> = {}): Claim => ({
 
 interface Expectation {
   counts: Record<string, number>;
-  valid: boolean;
+  valid: boolean | 'unknown';
   groups?: Record<string, Record<string, number>>;
+  /** Compared in full when given. */
+  faultIntegrity?: Record<string, number>;
+  reasons?: string[];
 }
 
 /** Both checkers must give exactly the hand-computed numbers (only the names listed are compared). */
@@ -118,6 +121,14 @@ function expectBoth(
   for (const [g, counts] of Object.entries(expected.groups ?? {})) {
     expect(pick(reference.groups[g] ?? {}, counts), `reference group ${g}`).toEqual(counts);
     expect(pick(production.groups[g]?.counts ?? {}, counts), `production group ${g}`).toEqual(counts);
+  }
+  if (expected.faultIntegrity) {
+    expect(reference.faultIntegrity, 'reference faultIntegrity').toEqual(expected.faultIntegrity);
+    expect(production.faultIntegrity, 'production faultIntegrity').toEqual(expected.faultIntegrity);
+  }
+  if (expected.reasons) {
+    expect(reference.reasons, 'reference reasons').toEqual(expected.reasons);
+    expect(production.reasons, 'production reasons').toEqual(expected.reasons);
   }
 }
 
@@ -389,19 +400,22 @@ describe('phantom, recovered, failed, indeterminate with mixed send outcomes', (
   });
 });
 
-describe('duplicatedAfterAck', () => {
-  it('needs a process after an ack ok of the same id in the same group', () => {
+describe('duplicatedAfterAck (v2: a delivery after an ack ok)', () => {
+  it('needs a deliver after an ack ok of the same id in the same group', () => {
     const events = history(
       ...sent('producer-0', 'afterInvoke'),
       ...sent('producer-0', 'afterFail'),
       ...sent('producer-0', 'afterOk'),
       ...sent('producer-0', 'otherGroup'),
-      // processed between ack invoke and ack ok: not after the ok
+      ...sent('producer-0', 'ackFirst'),
+      ...sent('producer-0', 'notProcessedAgain'),
+      // redelivered between ack invoke and ack ok: the delivery is not after the ok
       deliver('afterInvoke'),
       ack('afterInvoke', 'invoke'),
+      deliver('afterInvoke', { redelivered: true }),
       processed('afterInvoke'),
       ack('afterInvoke', 'ok'),
-      // the ack failed, then it was processed again: a duplicate, but not after an ack
+      // the ack failed, then it was redelivered and processed again: a duplicate, not after an ack
       ...handled('afterFail').slice(0, 3),
       ack('afterFail', 'fail'),
       deliver('afterFail', { redelivered: true }),
@@ -410,15 +424,239 @@ describe('duplicatedAfterAck', () => {
       ...handled('afterOk'),
       deliver('afterOk', { redelivered: true }),
       processed('afterOk'),
-      // acked in g1, processed (once) in default afterwards
+      // acked in g1, delivered and processed (once) in default afterwards
       ...handled('otherGroup', { group: 'g1' }),
       deliver('otherGroup'),
       processed('otherGroup'),
+      // acknowledged on receipt, then processed once: the only delivery precedes the ack
+      deliver('ackFirst'),
+      ack('ackFirst', 'invoke'),
+      ack('ackFirst', 'ok'),
+      processed('ackFirst'),
+      // acked, then handed out again but never processed again: still after the ack
+      ...handled('notProcessedAgain'),
+      deliver('notProcessedAgain', { redelivered: true }),
     );
     expectBoth(events, claim({ delivery: 'exactly-once' }), {
-      counts: { duplicatedAfterAck: 1, duplicated: 2, extraProcessing: 2, redelivered: 2 },
+      counts: { duplicatedAfterAck: 2, duplicated: 2, extraProcessing: 2, redelivered: 4 },
       valid: false,
-      groups: { default: { duplicatedAfterAck: 1, lost: 0 }, g1: { duplicatedAfterAck: 0, lost: 3 } },
+      groups: { default: { duplicatedAfterAck: 2, lost: 0 }, g1: { duplicatedAfterAck: 0, lost: 5 } },
+    });
+  });
+
+  it('is 0 for ack-before-process with a single delivery, 1 once the broker redelivers after the ack ok', () => {
+    const once = [
+      ...sent('producer-0', 'a'),
+      deliver('a'),
+      ack('a', 'invoke'),
+      ack('a', 'ok'),
+      processed('a'),
+    ];
+    expectBoth(history(...once), claim({ delivery: 'at-most-once' }), {
+      counts: { duplicatedAfterAck: 0, duplicated: 0, redelivered: 0 },
+      valid: true,
+    });
+    expectBoth(history(...once, deliver('a', { redelivered: true })), claim({ delivery: 'at-most-once' }), {
+      counts: { duplicatedAfterAck: 1, duplicated: 0, redelivered: 1 },
+      valid: true, // reported; no guarantee forbids it on its own
+    });
+    expectBoth(
+      history(...once, deliver('a', { redelivered: true }), processed('a')),
+      claim({ delivery: 'at-most-once' }),
+      { counts: { duplicatedAfterAck: 1, duplicated: 1 }, valid: false },
+    );
+  });
+});
+
+describe('reordered (v2: judged on processing)', () => {
+  it('counts a crash and a redelivery that reorder processing but not first delivery', () => {
+    // a is delivered first, the consumer crashes before processing it, b overtakes it, a is redelivered.
+    const events = history(
+      ...sent('producer-0', 'a'),
+      ...sent('producer-0', 'b'),
+      deliver('a'),
+      { p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-0', point: 'before-process' },
+      ...handled('b'),
+      deliver('a', { redelivered: true }),
+      processed('a'),
+      ack('a', 'invoke'),
+      ack('a', 'ok'),
+    );
+    expectBoth(events, claim({ ordering: 'total' }), {
+      counts: { reordered: 1, redelivered: 1, lost: 0 },
+      valid: false,
+      faultIntegrity: {
+        started: 0,
+        failed: 0,
+        cancelled: 0,
+        neverCompleted: 0,
+        crashesFired: 1,
+        crashesCancelled: 0,
+      },
+    });
+  });
+
+  it('does not count deliveries out of order that were processed in order', () => {
+    const events = history(
+      ...sent('producer-0', 'a'),
+      ...sent('producer-0', 'b'),
+      deliver('b'),
+      deliver('a'),
+      processed('a'),
+      processed('b'),
+    );
+    expectBoth(events, claim({ ordering: 'total' }), { counts: { reordered: 0 }, valid: true });
+  });
+
+  it('ignores a message that was never processed in the group', () => {
+    // b is processed before a is even delivered, but a is never processed: only lost, not reordered.
+    const events = history(
+      ...sent('producer-0', 'a'),
+      ...sent('producer-0', 'b'),
+      ...handled('b'),
+      deliver('a'),
+    );
+    expectBoth(events, claim({ ordering: 'total' }), { counts: { reordered: 0, lost: 1 }, valid: false });
+    expectBoth(events, claim({ ordering: 'total', delivery: 'at-most-once' }), {
+      counts: { reordered: 0 },
+      valid: true,
+    });
+  });
+
+  it('per-partition scope still takes the partition of the first delivery, not of the processed one', () => {
+    // a: first delivered from partition 1 (crash), processed after a redelivery from partition 0.
+    // b: delivered and processed from partition 0 before a was processed. Scopes: a→1, b→0.
+    const events = history(
+      ...sent('producer-0', 'a'),
+      ...sent('producer-0', 'b'),
+      deliver('a', { partition: 1 }),
+      ...handled('b', { partition: 0 }),
+      deliver('a', { partition: 0, redelivered: true }),
+      processed('a'),
+    );
+    expectBoth(events, claim({ ordering: 'per-partition' }), { counts: { reordered: 0 }, valid: true });
+    expectBoth(events, claim({ ordering: 'total' }), { counts: { reordered: 1 }, valid: false });
+  });
+});
+
+describe('faults must have happened', () => {
+  const fault = (type: string, extra: Fields = {}): Fields => ({
+    p: 'nemesis',
+    type,
+    f: 'fault',
+    fault: 'partition',
+    action: 'start',
+    target: 'toxiproxy:nats',
+    params: {},
+    ...extra,
+  });
+  const good = [...sent('producer-0', 'a'), ...handled('a')];
+  const none = {
+    started: 0,
+    failed: 0,
+    cancelled: 0,
+    neverCompleted: 0,
+    crashesFired: 0,
+    crashesCancelled: 0,
+  };
+
+  it('a fault that started (and a failed stop) leaves a passing verdict alone', () => {
+    const events = history(
+      fault('invoke'),
+      fault('ok'),
+      ...good,
+      fault('invoke', { action: 'stop' }),
+      fault('fail', { action: 'stop', error: 'proxy gone' }),
+      { p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-0' },
+    );
+    expectBoth(events, claim(), {
+      counts: { lost: 0 },
+      valid: true,
+      faultIntegrity: { ...none, started: 1, crashesFired: 1 },
+      reasons: [],
+    });
+  });
+
+  it('a cancelled planned crash turns true into "unknown" with the reason', () => {
+    const events = history(...good, {
+      p: 'nemesis',
+      type: 'fail',
+      f: 'crash',
+      target: 'consumer-1',
+      point: 'before-process',
+      reason: 'cancelled',
+    });
+    expectBoth(events, claim(), {
+      counts: { lost: 0 },
+      valid: 'unknown',
+      faultIntegrity: { ...none, crashesCancelled: 1 },
+      reasons: ['planned crash of consumer-1 at before-process never fired (cancelled)'],
+    });
+  });
+
+  it('a violated claim with a cancelled fault stays false (a definite and an absence violation alike)', () => {
+    const cancelled = fault('fail', { reason: 'cancelled' });
+    const duplicated = history(cancelled, ...good, ...handled('a'));
+    expectBoth(duplicated, claim({ delivery: 'exactly-once' }), {
+      counts: { duplicated: 1 },
+      valid: false,
+      faultIntegrity: { ...none, cancelled: 1 },
+      reasons: ['fault partition on toxiproxy:nats was drawn but never started (cancelled)'],
+    });
+    const lost = history(cancelled, ...sent('producer-0', 'a'));
+    expectBoth(lost, claim(), {
+      counts: { lost: 1 },
+      valid: false,
+      faultIntegrity: { ...none, cancelled: 1 },
+    });
+  });
+
+  it('a start that failed, or was never completed, makes a pass "unknown"', () => {
+    expectBoth(
+      history(
+        fault('invoke', { fault: 'broker-kill', target: 'rabbitmq' }),
+        fault('fail', { fault: 'broker-kill', target: 'rabbitmq', error: 'not running' }),
+        ...good,
+      ),
+      claim(),
+      {
+        counts: {},
+        valid: 'unknown',
+        faultIntegrity: { ...none, failed: 1 },
+        reasons: ['fault broker-kill on rabbitmq failed to start: not running'],
+      },
+    );
+    expectBoth(history(fault('invoke'), ...good), claim(), {
+      counts: {},
+      valid: 'unknown',
+      faultIntegrity: { ...none, neverCompleted: 1 },
+      reasons: ['fault partition on toxiproxy:nats was invoked but its start never completed'],
+    });
+  });
+
+  it('pairs a completion with the earliest open invoke of the same (p, fault, target, action)', () => {
+    // Two overlapping starts of one fault: ok closes the first, fail the second. A start invoked by
+    // another process is not closed by nemesis's completion, and a stop never closes a start.
+    const events = history(
+      fault('invoke'), // 0
+      fault('invoke'), // 1
+      fault('invoke', { p: 'nemesis-1' }), // 2
+      fault('ok'), // 3 closes 0
+      fault('invoke', { action: 'stop' }), // 4
+      fault('ok', { action: 'stop' }), // 5
+      fault('fail', { error: 'x' }), // 6 closes 1
+      fault('fail', { reason: 'cancelled' }), // 7 no open invoke of its key: cancelled without invoke
+      ...good,
+    );
+    expectBoth(events, claim(), {
+      counts: {},
+      valid: 'unknown',
+      faultIntegrity: { ...none, started: 1, failed: 1, cancelled: 1, neverCompleted: 1 },
+      reasons: [
+        'fault partition on toxiproxy:nats was invoked but its start never completed',
+        'fault partition on toxiproxy:nats failed to start: x',
+        'fault partition on toxiproxy:nats was drawn but never started (cancelled)',
+      ],
     });
   });
 });

@@ -213,6 +213,66 @@ describe('brokerproof check', () => {
     expect(JSON.parse(r.stdout).guarantee.delivery).toBe('at-most-once');
   });
 
+  it('--json carries reasons and the fault-integrity summary; a planned crash that never fired exits 2', async () => {
+    const handled = [
+      ...lost,
+      { i: 2, t: 2, p: 'consumer-0', type: 'ok', f: 'deliver', id: 'a', dest: 'q' },
+      { i: 3, t: 3, p: 'consumer-0', type: 'ok', f: 'process', id: 'a' },
+      { i: 4, t: 4, p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-0', point: 'after-process' },
+    ];
+    const fired = await cli('check', write(handled), '--guarantee', 'at-least-once', '--json');
+    expect(fired.code).toBe(0);
+    const passed = JSON.parse(fired.stdout);
+    expect(Object.keys(passed)).toEqual(
+      expect.arrayContaining([
+        'valid',
+        'guarantee',
+        'counts',
+        'groups',
+        'anomalies',
+        'reasons',
+        'faultIntegrity',
+      ]),
+    );
+    expect(passed).toMatchObject({ valid: true, reasons: [] });
+    expect(passed.faultIntegrity).toEqual({
+      started: 0,
+      failed: 0,
+      cancelled: 0,
+      neverCompleted: 0,
+      crashesFired: 1,
+      crashesCancelled: 0,
+    });
+    for (const name of ['lost', 'duplicatedAfterAck', 'reordered', 'attempted', 'extraProcessing'])
+      expect(passed.counts).toHaveProperty(name);
+
+    const cancelled = {
+      i: 5,
+      t: 5,
+      p: 'nemesis',
+      type: 'fail',
+      f: 'crash',
+      target: 'consumer-1',
+      reason: 'cancelled',
+    };
+    const r = await cli('check', write([...handled, cancelled]), '--guarantee', 'at-least-once', '--json');
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.valid).toBe('unknown');
+    expect(doc.reasons).toEqual(['planned crash of consumer-1 never fired (cancelled)']);
+    expect(doc.faultIntegrity.crashesCancelled).toBe(1);
+    // A violation stays a violation: exit 1.
+    const violated = await cli(
+      'check',
+      write([...lost, { ...cancelled, i: 2, t: 2 }]),
+      '--guarantee',
+      'at-least-once',
+    );
+    expect(violated.code).toBe(1);
+    expect(violated.stdout).toMatch(/planned crash of consumer-1 never fired \(cancelled\)/);
+    expect(violated.stdout).toMatch(/crashes: 0 fired, 1 planned but never fired/);
+  });
+
   it('exits 2 ("unknown") on a history cut off before its check phase', async () => {
     const file = write([
       { i: 0, t: 0, p: 'harness', type: 'ok', f: 'phase', phase: 'load' },

@@ -25,7 +25,8 @@ describe('config', () => {
     [{ drivers: { memory: { anomalies: { dorp: 0.1 } } } }, /drivers\.memory\.anomalies: unknown key "dorp"/],
     [{ scenarios: 'work-queue', colour: 'red' }, /\(top level\): unknown key "colour"/],
     [{ guarantee: 'twice' }, /guarantee: Invalid option: expected one of "at-most-once"/],
-    [{ faults: ['meteor'] }, /faults\.0: Invalid/],
+    [{ faults: ['meteor'] }, /faults\.0: a fault is one of consumer-crash/],
+    [{ faults: ['broker-kill@consumers'] }, /faults\.0: a fault is one of/],
   ])('names the bad key in %j', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);
     expect(() => parseConfig(raw)).toThrow(message);

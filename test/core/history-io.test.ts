@@ -80,6 +80,36 @@ describe('history reader', () => {
     [{ i: 0, t: 0, type: 'ok', f: 'process', id: 'x' }, /"p" must be a non-empty string/],
     [{ i: 0, t: 0, p: 'a', type: 'ok', f: 'effect', id: 'x' }, /needs "applied"/],
     [{ i: 0, t: 0, p: 'a', type: 'ok', f: 'phase', phase: 'lunch' }, /"phase" must be one of/],
+    [
+      { i: 0, t: 0, p: 'nemesis', type: 'ok', f: 'crash', target: 'c' },
+      /"type" of a crash event must be info or fail/,
+    ],
+    [
+      { i: 0, t: 0, p: 'nemesis', type: 'fail', f: 'crash', target: 'c', point: 3 },
+      /"point" must be a string/,
+    ],
+    [
+      { i: 0, t: 0, p: 'nemesis', type: 'fail', f: 'crash', target: 'c', reason: true },
+      /"reason" must be a string/,
+    ],
+    [
+      { i: 0, t: 0, p: 'nemesis', type: 'info', f: 'fault', fault: 'x', action: 'start', target: 't' },
+      /"type" of a fault event must be invoke or ok or fail/,
+    ],
+    [
+      {
+        i: 0,
+        t: 0,
+        p: 'nemesis',
+        type: 'fail',
+        f: 'fault',
+        fault: 'x',
+        action: 'start',
+        target: 't',
+        reason: 1,
+      },
+      /"reason" must be a string/,
+    ],
     [[1, 2], /expected a JSON object/],
   ])('rejects %j', async (event, message) => {
     const file = write([line(event as Record<string, unknown>)]);
@@ -87,6 +117,28 @@ describe('history reader', () => {
     expect(error).toBeInstanceOf(HistoryFormatError);
     expect((error as HistoryFormatError).line).toBe(1);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('reads crashes that fired (info) or never fired (fail), and cancelled faults, with point and reason', async () => {
+    const events = [
+      { i: 0, t: 0, p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-0', point: 'before-ack' },
+      { i: 1, t: 1, p: 'nemesis', type: 'fail', f: 'crash', target: 'consumer-1', reason: 'cancelled' },
+      { i: 2, t: 2, p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-2' },
+      {
+        i: 3,
+        t: 3,
+        p: 'nemesis',
+        type: 'fail',
+        f: 'fault',
+        fault: 'partition',
+        action: 'start',
+        target: 'toxiproxy:nats',
+        params: {},
+        reason: 'cancelled',
+      },
+    ];
+    const read = await readHistory(write(events.map(line)));
+    expect(read.events).toEqual(events);
   });
 
   it('requires i to increase in file order', async () => {

@@ -43,7 +43,8 @@ export function caseRunner(
       targets,
       runs: o.runs ?? 2,
       seed: o.seed ?? 7,
-      messages: o.messages,
+      // Small enough for the suite's time budget; the CLI's own draws are far larger.
+      messages: o.messages ?? 60,
       faults,
       workload: faults.includes('consumer-crash')
         ? { minCrashes: o.minCrashes, crashPoints: o.crashPoints }

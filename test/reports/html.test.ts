@@ -44,6 +44,7 @@ function baseCase(overrides: Partial<CaseResult>): CaseResult {
       maxProcessingMs: 0,
       transientFailureRate: 0,
       sendIntervalMs: 0,
+      loadMs: 0,
       faults: [],
       crashes: [],
       seed: 7,
@@ -119,6 +120,22 @@ const violatedCase = baseCase({
     { phase: 'teardown', t: 9_500 },
   ],
   crashes: [{ target: `consumer-0${HOSTILE}`, t: 4_000 }],
+  coverage: {
+    faults: [
+      {
+        fault: 'partition',
+        target: HOSTILE,
+        status: 'fired',
+        startT: 1_000,
+        stopT: 2_500_000,
+        durationMs: 2_499,
+        redeliveries: 7,
+      },
+      { fault: 'broker-kill', target: 'rabbitmq', status: 'cancelled', error: HOSTILE, redeliveries: 0 },
+    ],
+    crashes: [{ point: 'after-ack', fired: 1, cancelled: 1, redeliveries: 4 }],
+    otherCrashes: 0,
+  },
   retryIntervals: [
     { afterDelivery: 1, samples: 3, intendedMs: 250, minMs: 240.5, meanMs: 260.1, maxMs: 301.9 },
   ],
@@ -126,7 +143,7 @@ const violatedCase = baseCase({
   workload: {
     ...baseCase({}).workload,
     poison: [2, 5],
-    crashes: [{ consumer: 0, group: 1, atDelivery: 3, point: 'before-process' }],
+    crashes: [{ group: 1, atDelivery: 3, point: 'before-process' }],
   },
   faults: ['consumer-crash'],
 });
@@ -320,8 +337,13 @@ describe('content', () => {
       '<td class="num">8.500 ms</td><td>cut off</td><td>drain (deadline reached)</td>',
     );
     expect(violated).toContain('<h3>Retry intervals</h3>');
+    expect(violated).toContain('<h3>Fault coverage</h3>');
+    expect(violated).toContain('<td class="num">2.5 s</td><td class="num">7</td>');
+    expect(violated).toContain('1 fired, <strong>1 never fired</strong>');
     expect(violated).toContain('<td class="num">250</td><td class="num">240.5</td>');
-    expect(violated).toContain('<li>consumer 0 of group 1 dies at its delivery 3, before-process</li>');
+    expect(violated).toContain(
+      '<li>the first consumer of group 1 to reach its delivery 3 dies there, before-process</li>',
+    );
     expect(violated).toContain('<th scope="row">poison</th><td>2, 5</td>');
     expect(violated).toContain('<h3>Counts per group</h3>');
     expect(sectionOf(page, 'memory/queue/steady#1')).not.toContain('Counts per group');

@@ -19,6 +19,13 @@ describe('selftest: the checker against the memory broker', () => {
     // Every probe was exercised at least once, so neither rate is vacuous.
     for (const probe of SELFTEST_PROBES) expect(result.cases.some((c) => c.probe === probe.name)).toBe(true);
     expect(result.cases.filter((c) => c.anomaly !== null).length).toBeGreaterThanOrEqual(20);
+    // A broker that hands out again what it confirmed shows a delivery after the ack ok; a clean
+    // consumer that acks before processing (at-most-once) shows none.
+    const afterAck = result.cases.filter((c) => c.probe === 'redeliverAfterAck (log)');
+    expect(afterAck.every((c) => (c.counts.duplicatedAfterAck ?? 0) > 0)).toBe(true);
+    const clean = result.cases.filter((c) => c.anomaly === null);
+    expect(clean.some((c) => c.id.includes('at-most-once'))).toBe(true);
+    expect(clean.filter((c) => (c.counts.duplicatedAfterAck ?? 0) > 0)).toEqual([]);
   }, 120_000);
 
   it('brokerproof selftest --json prints detectionRate, falsePositiveRate and cases, exit 0', async () => {

@@ -1,0 +1,241 @@
+import { setMaxListeners } from 'node:events';
+import { sleep } from '../core/clock.ts';
+import type { History } from '../core/history-writer.ts';
+import { forkRandom } from '../core/random.ts';
+import type { Recorder } from '../core/recorder.ts';
+import type { CaseTopology, Driver } from '../drivers/driver.ts';
+import type { DriverSettings } from '../drivers/index.ts';
+import { FaultSchedule } from '../faults/fault-schedule.ts';
+import { Nemesis } from '../faults/nemesis.ts';
+import type { CasePlan } from './case.ts';
+import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
+import type { CrashClaims } from './crash-claims.ts';
+import type { CaseTimeouts } from './deadlines.ts';
+import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
+import { MemoryEffectStore } from './effect-store.ts';
+import { planMessages } from './messages.ts';
+import { ProcessConsumer } from './process-consumer.ts';
+import { ProducerClient } from './producer-client.ts';
+
+/** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
+export type Isolation = 'inline' | 'process';
+
+/** A consumer as the runner sees it, wherever it runs. */
+export interface ConsumerHandle {
+  start(): Promise<void>;
+  heal(): Promise<void>;
+  stop(): Promise<void>;
+  /** Ends it at once, where it runs in a process of its own (Ctrl-C). */
+  kill?(): void;
+  readonly idle: boolean;
+  readonly lastActivity: number;
+}
+
+/** Everything one case holds while its phases run; teardown releases all of it. */
+export interface CaseState {
+  plan: CasePlan;
+  driver: Driver;
+  groups: string[];
+  history: History;
+  recorder: Recorder;
+  timeouts: CaseTimeouts;
+  isolation: Isolation;
+  driverSettings: DriverSettings | undefined;
+  effectsDir: string | undefined;
+  claims: CrashClaims;
+  /** Consume-transform-produce: the scenario asks for it and the setup can. */
+  pipeline: boolean;
+  signal: AbortSignal;
+  log: (message: string) => void;
+  topology?: CaseTopology;
+  consumers: ConsumerHandle[];
+  readers: DestinationReader[];
+  producers: ProducerClient[];
+  schedule?: FaultSchedule;
+}
+
+/** setup: the topology, every consumer subscribed, the dead-letter and output readers running. */
+export async function setupPhase(s: CaseState): Promise<void> {
+  const { plan, driver, groups, timeouts } = s;
+  const { workload, setup } = plan;
+  const context = { signal: s.signal, log: s.log };
+  const topology = await driver.createTopology(
+    {
+      caseId: plan.id,
+      setup,
+      groups,
+      partitions: workload.partitions,
+      maxAttempts: plan.claim.maxAttempts,
+      seed: workload.seed,
+      output: s.pipeline,
+    },
+    context,
+  );
+  s.topology = topology;
+  const effects = new MemoryEffectStore();
+  for (const [g, group] of groups.entries()) {
+    const crashes: IndexedCrash[] = workload.crashes
+      .map((planned, index) => ({ index, plan: planned }))
+      .filter((c) => c.plan.group === g);
+    for (let c = 0; c < workload.consumersPerGroup; c++) {
+      const name = groups.length > 1 ? `consumer-${g}-${c}` : `consumer-${c}`;
+      const common = {
+        name,
+        group,
+        behaviour: plan.scenario.behaviour,
+        workload,
+        crashes,
+        ackOnDelivery: setup.ackMode === 'on-delivery',
+        pipeline: s.pipeline,
+      };
+      const client: ConsumerHandle =
+        s.isolation === 'process'
+          ? new ProcessConsumer(
+              {
+                ...common,
+                driver: driver.name,
+                settings: s.driverSettings ?? {},
+                descriptor: topology.descriptor,
+                effectsDir: s.effectsDir!,
+                claimsDir: s.claims.dir,
+                epochMs: s.history.clock.epochMs,
+              },
+              s.history,
+              timeouts.restartDelayMs,
+              s.log,
+            )
+          : new ConsumerClient({
+              ...common,
+              topology,
+              recorder: s.recorder,
+              effects,
+              claims: s.claims,
+              random: forkRandom(workload.seed, name),
+              restartDelayMs: timeouts.restartDelayMs,
+            });
+      s.consumers.push(client);
+      await client.start();
+    }
+    if (plan.claim.maxAttempts !== undefined && topology.deadLetterConsumer) {
+      const name = groups.length > 1 ? `dlq-reader-${g}` : 'dlq-reader';
+      const reader = new DestinationReader(
+        await topology.deadLetterConsumer(name, group),
+        s.recorder,
+        deadLetterEvent(name, group),
+      );
+      s.readers.push(reader);
+      await reader.start();
+    }
+  }
+  if (s.pipeline) {
+    if (!topology.outputConsumer)
+      throw new Error(`setup ${setup.name} declares a pipeline but has no output reader`);
+    const reader = new DestinationReader(
+      await topology.outputConsumer('output-reader'),
+      s.recorder,
+      outputEvent('output-reader', groups[0]!),
+    );
+    s.readers.push(reader);
+    await reader.start();
+  }
+}
+
+/**
+ * load: producers send (paced over the planned load when faults are scheduled) while the nemesis
+ * runs the fault schedule. `stop` ends the producers' sending and retrying (the load deadline).
+ */
+export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> {
+  const { plan, topology } = s;
+  const { workload, scenario } = plan;
+  const messages = planMessages(workload);
+  // Every paced or retrying send waits on it: many listeners at once are expected.
+  setMaxListeners(0, stop);
+  s.producers = Array.from(
+    { length: workload.producers },
+    (_, p) =>
+      new ProducerClient(
+        topology!,
+        messages.filter((m) => m.producer === p),
+        {
+          name: `producer-${p}`,
+          recorder: s.recorder,
+          window: scenario.behaviour.producerWindow,
+          retries: scenario.behaviour.sendRetries ?? 0,
+          intervalMs: workload.sendIntervalMs,
+          signal: stop,
+        },
+      ),
+  );
+  s.schedule = new FaultSchedule(
+    workload.faults,
+    new Nemesis(
+      s.driver.faultTargets ?? {},
+      s.recorder,
+      {
+        crash: async (index) => s.producers[index]?.crash(),
+        restart: async (index) => s.producers[index]?.restart(),
+      },
+      s.log,
+    ),
+  );
+  s.schedule.begin();
+  await Promise.all(s.producers.map((producer) => producer.run()));
+}
+
+/** What the producers still wait on, for a load deadline's reason. */
+export function loadOutstanding(s: CaseState): string | undefined {
+  const unsent = s.producers.reduce((n, p) => n + p.unsettled, 0);
+  return unsent > 0 ? `${unsent} messages not yet sent or answered` : undefined;
+}
+
+/** heal: every fault removed (and a drawn fault that never started recorded as cancelled), crashed consumers back. */
+export async function healPhase(s: CaseState): Promise<void> {
+  await s.schedule?.end();
+  await Promise.all(s.consumers.map((c) => c.heal()));
+}
+
+/**
+ * drain: consumers read until the broker reports nothing outstanding and every handler is idle (or,
+ * when the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
+ */
+export async function drainPhase(s: CaseState): Promise<boolean> {
+  const { timeouts, signal, topology } = s;
+  const settleMs = s.driver.capabilities.drainSettleMs;
+  const started = Date.now();
+  const deadline = started + timeouts.drainMs;
+  while (!signal.aborted) {
+    const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
+    // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
+    // (invisible to some brokers' backlog) may not have produced an event yet.
+    const lastActivity = Math.max(
+      started,
+      ...s.consumers.map((c) => c.lastActivity),
+      ...s.readers.map((r) => r.lastActivity),
+    );
+    const quietFor = Date.now() - lastActivity;
+    const backlog = topology?.backlog ? await topology.backlog() : undefined;
+    if (idle && backlog === 0 && quietFor >= settleMs) return false;
+    if (idle && backlog === undefined && quietFor >= timeouts.quietMs) return false;
+    if (Date.now() > deadline) return true;
+    await sleep(10, signal);
+  }
+  return false;
+}
+
+/** Planned consumer crashes no consumer took: recorded, so the verdict cannot say they were tested. */
+export function recordCancelledCrashes(s: CaseState): void {
+  for (const [index, crash] of s.plan.workload.crashes.entries()) {
+    if (s.claims.claim(index)) {
+      s.recorder.record({
+        p: 'nemesis',
+        type: 'fail',
+        f: 'crash',
+        target: s.groups[crash.group] ?? `group-${crash.group}`,
+        point: crash.point,
+        atDelivery: crash.atDelivery,
+        plan: index,
+        reason: 'cancelled',
+      });
+    }
+  }
+}
