@@ -179,8 +179,15 @@ function why(c: CaseResult, anchor: string, forbidden: ReadonlySet<AnomalyKind>)
 
 function claimBlock(c: CaseResult, forbidden: ReadonlySet<AnomalyKind>): Html {
   const kinds = [...forbidden].map((kind) => html`<code>${kind}</code>`);
+  const vendor =
+    c.claimBasis === 'vendor'
+      ? html` <span class="badge v-unknown">vendor's claim — tested, not endorsed</span>${
+          c.vendorClaim ? html`<br><span class="muted">${c.vendorClaim}</span>` : ''
+        }`
+      : '';
   return html`<dl class="facts">
-<div><dt>claim</dt><dd>${describeClaim(c.guarantee)}</dd></div>
+<div><dt>claim</dt><dd>${describeClaim(c.guarantee)}${vendor}</dd></div>
+${c.setupDescription ? html`<div><dt>setup</dt><dd>${c.setupDescription}</dd></div>` : ''}
 <div><dt>forbids</dt><dd>${kinds.length ? kinds.map((k, n) => (n ? html` ${k}` : k)) : 'nothing'}</dd></div>
 <div><dt>faults</dt><dd>${c.faults.length ? c.faults.join(', ') : 'none'}</dd></div>
 <div><dt>duration</dt><dd>${formatDuration(c.durationMs)}</dd></div>

@@ -28,13 +28,18 @@ export function renderMarkdown(result: RunResult): string {
   ];
   for (const c of result.cases) {
     lines.push(
-      `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} | ${cell(caseCoverageSummary(c.coverage))} |`,
+      `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))}${c.claimBasis === 'vendor' ? ' (vendor’s claim, tested, not endorsed)' : ''} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} | ${cell(caseCoverageSummary(c.coverage))} |`,
     );
   }
   const broken = result.cases.filter((c) => c.valid !== true);
   if (broken.length) {
     lines.push('', '### What went wrong', '');
     for (const c of broken) {
+      if (c.claimBasis === 'vendor' && c.valid === false)
+        lines.push(
+          `The vendor’s claim did not hold: ${cell(c.vendorClaim ?? describeClaim(c.guarantee))}`,
+          '',
+        );
       lines.push(
         `**${cell(c.id)}** — ${verdictWord(c.valid)} (history \`${cell(c.history)}\`, replay: seed ${c.seed}, path ${cell(c.path)})`,
       );

@@ -161,6 +161,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
           recorder: s.recorder,
           window: scenario.behaviour.producerWindow,
           retries: scenario.behaviour.sendRetries ?? 0,
+          retryUnknown: !(plan.claim.delivery === 'exactly-once' && plan.setup.resends === 'new-message'),
           intervalMs: workload.sendIntervalMs,
           signal: stop,
         },

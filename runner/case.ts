@@ -37,6 +37,14 @@ export interface CaseResult {
   setup: string;
   scenario: string;
   guarantee: Claim;
+  /**
+   * Where the claim comes from: what the setup's configuration gives, or the vendor's own claim
+   * (quoted in `vendorClaim`), which brokerproof tests without endorsing.
+   */
+  claimBasis?: 'configuration' | 'vendor' | undefined;
+  vendorClaim?: string | undefined;
+  /** The setup as configured, and where its claim stops holding. */
+  setupDescription?: string | undefined;
   seed: number;
   path: string;
   valid: Validity;

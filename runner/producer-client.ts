@@ -13,6 +13,12 @@ export interface ProducerClientOptions {
   /** Sends retried (same id) after a `fail` or `info` outcome. */
   retries: number;
   /**
+   * Retry after `info` (outcome unknown) too. Off where the broker stores a resend as a new message
+   * and the claim is exactly-once: the application would not resend then, as a resend is a duplicate
+   * the broker never promised to absorb.
+   */
+  retryUnknown?: boolean | undefined;
+  /**
    * Time between this producer's sends (paced loads, so faults have time to act): the n-th message
    * is due n × interval after the load started, so a stall is caught up rather than stretched.
    */
@@ -182,5 +188,8 @@ async function sendOnce(
     recorder.record({ p: name, type: outcome.status, f: 'send', id: message.id, error: outcome.error });
   }
   // Settled: acknowledged, or fire-and-forget that never answers (nothing an application retries).
-  return outcome.status === 'ok' || (outcome.status === 'info' && outcome.final === true);
+  return (
+    outcome.status === 'ok' ||
+    (outcome.status === 'info' && (outcome.final === true || options.retryUnknown === false))
+  );
 }

@@ -20,6 +20,7 @@ import {
   recordCancelledCrashes,
   setupPhase,
 } from './case-phases.ts';
+import { CaseRecording, caseIdentity } from './case-recording.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { CoverageCollector } from './coverage.ts';
 import { CrashClaims } from './crash-claims.ts';
@@ -74,33 +75,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
 
   const { workload } = plan;
   const groups = groupNames(workload.groups);
-  const historyPath = join(options.outDir, 'histories', `${plan.id}.ndjson`);
-  const writer = new HistoryWriter(historyPath, {
-    type: 'meta',
-    version: HISTORY_VERSION,
-    caseId: plan.id,
-    ...identity(plan),
-    groups,
-    faults: [...plan.faults],
-    workload,
-    startedAt: new Date(started).toISOString(),
-  });
-  const history = new History(writer, new CaseClock());
-  const retries = new RetryIntervals();
-  const coverage = new CoverageCollector();
-  const phases: CaseResult['phases'] = [];
-  const crashes: CaseResult['crashes'] = [];
-  const faultTimeline: CaseResult['faultTimeline'] = [];
-  history.onEvent((e) => {
-    retries.add(e);
-    coverage.add(e);
-    if (e.f === 'phase') phases.push({ phase: e.phase, t: e.t, ...(e.cutOff === true && { cutOff: true }) });
-    if (e.f === 'crash' && e.type === 'info')
-      crashes.push({ target: e.target, t: e.t, ...(typeof e.point === 'string' && { point: e.point }) });
-    if (e.f === 'fault' && e.type !== 'invoke') trackFault(faultTimeline, e);
-  });
-  const phase = (name: Phase, extra: Record<string, unknown> = {}) =>
-    history.record({ p: 'harness', type: 'ok', f: 'phase', phase: name, ...extra });
+  const recording = new CaseRecording(plan, options.outDir, groups, started);
+  const { history } = recording;
+  const phase = (name: Phase, extra: Record<string, unknown> = {}) => recording.phase(name, extra);
 
   // Worker processes need a driver that can attach to a topology from elsewhere.
   const wanted = options.isolation ?? (driver.capabilities.processIsolation ? 'process' : 'inline');
@@ -138,7 +115,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       loadDeadlineMs + 5_000,
       signal,
       () => loadPhase(s, stopLoad),
-      () => [loadOutstanding(s), lastFault(faultTimeline)].filter(Boolean).join('; '),
+      () => [loadOutstanding(s), recording.lastFault()].filter(Boolean).join('; '),
     );
     phase('heal');
     await withDeadline('heal', timeouts.healMs, signal, () => healPhase(s));
@@ -157,13 +134,12 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   // Whatever happened, no fault outlives its case: toxics removed, proxy enabled, broker awake.
   const stepMs = (ms: number) => (signal.aborted ? INTERRUPTED_STEP_MS : ms);
   await bounded('healing', stepMs(timeouts.healMs), async () => s.schedule?.end(), log);
-  history.flush();
-  writer.flush();
+  recording.flush();
 
   // The verdict comes from the file on disk: what was checked is what anyone can re-check.
   let checked: Awaited<ReturnType<typeof checkHistoryFile>> | undefined;
   try {
-    checked = await checkHistoryFile(historyPath, { claim: plan.claim, groups });
+    checked = await checkHistoryFile(recording.path, { claim: plan.claim, groups });
   } catch (e) {
     error ??= `checker failed: ${describeError(e)}`;
   }
@@ -185,20 +161,22 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     },
   );
   clearTimeout(caseTimer);
-  history.flush();
-  writer.close();
+  recording.close();
   if (s.effectsDir) rmSync(s.effectsDir, { recursive: true, force: true });
   s.claims.dispose();
 
   const result = checked?.result;
   const needed = new Set(result?.anomalies.flatMap((a) => a.events) ?? []);
-  const evidence = await eventsAt(historyPath, needed).catch(() => ({}));
+  const evidence = await eventsAt(recording.path, needed).catch(() => ({}));
   const reasons = [...(result?.reasons ?? [])];
   if (error && !reasons.includes(error)) reasons.push(error);
   if (options.signal?.aborted) reasons.push('the run was interrupted');
   return {
     id: plan.id,
-    ...identity(plan),
+    ...caseIdentity(plan),
+    claimBasis: plan.setup.claimBasis,
+    ...(plan.setup.vendorClaim !== undefined && { vendorClaim: plan.setup.vendorClaim }),
+    setupDescription: plan.setup.description,
     // A definite violation stands even if the case broke off; otherwise an error means "could not decide".
     valid: result?.valid === false ? false : error || !result ? 'unknown' : result.valid,
     counts: result?.counts ?? zeroCounts(),
@@ -207,52 +185,12 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     reasons,
     anomalies: result?.anomalies ?? [],
     evidence,
-    history: relative(options.outDir, historyPath),
+    history: relative(options.outDir, recording.path),
     workload,
     faults: plan.faults,
-    phases,
-    crashes,
-    faultTimeline,
-    coverage: coverage.result(),
-    retryIntervals: retries.result(),
+    ...recording.summary(),
     diagnostics,
-    events: history.size,
     durationMs: Date.now() - started,
     ...(error !== undefined && { error }),
   };
-}
-
-/** What names a case, in its meta line and in its result: enough to replay it. */
-function identity(plan: CasePlan) {
-  return {
-    driver: plan.driver,
-    setup: plan.setup.name,
-    scenario: plan.scenario.name,
-    guarantee: plan.claim,
-    seed: plan.seed,
-    path: plan.path,
-  };
-}
-
-/** Network, broker and producer faults on the report's timeline: start, heal, or why they failed. */
-function trackFault(timeline: CaseResult['faultTimeline'], e: FaultEvent): void {
-  if (e.action === 'start') {
-    timeline.push({
-      fault: e.fault,
-      target: e.target,
-      ...(e.params && { params: e.params }),
-      startT: e.t,
-      ...(e.type === 'fail' && { error: String(e.error ?? e.reason ?? 'failed') }),
-    });
-    return;
-  }
-  const open = timeline.findLast(
-    (f) => f.fault === e.fault && f.target === e.target && f.stopT === undefined,
-  );
-  if (open) open.stopT = e.t;
-}
-
-function lastFault(timeline: CaseResult['faultTimeline']): string | undefined {
-  const last = timeline.at(-1);
-  return last ? `last fault: ${last.fault} on ${last.target}` : undefined;
 }

@@ -60,8 +60,24 @@ describe('brokerproof run', () => {
     const lossy = doc.cases.filter((c: { counts: { lost: number } }) => c.counts.lost > 0);
     expect(lossy.length).toBeGreaterThan(0);
     expect(Object.keys(doc.cases[0]).sort()).toEqual(
-      ['counts', 'driver', 'guarantee', 'history', 'id', 'path', 'scenario', 'seed', 'setup', 'valid'].sort(),
+      [
+        'counts',
+        'coverage',
+        'driver',
+        'guarantee',
+        'history',
+        'id',
+        'path',
+        'reasons',
+        'scenario',
+        'seed',
+        'setup',
+        'valid',
+      ].sort(),
     );
+    // The run says which faults fired: consumer crashes, none skipped.
+    expect(doc.faultCoverage).toMatch(/^2 cases, \d+ crash(es)? fired at \d crash points?, .*, 0 faults skipped$/);
+    expect(doc.interrupted).toBe(false);
     expect(doc.cases[0].guarantee).toMatchObject({ delivery: 'at-least-once' });
     expect(existsSync(doc.cases[0].history)).toBe(true);
   });

@@ -4,7 +4,7 @@ import { CoverageCollector, caseCoverageSummary, coverageLine } from '../../runn
 
 function collect(inputs: EventInput[]) {
   const c = new CoverageCollector();
-  inputs.forEach((e, i) => c.add({ i, t: i * 1_000_000, ...e } as HistoryEvent));
+  for (const [i, e] of inputs.entries()) c.add({ i, t: i * 1_000_000, ...e } as HistoryEvent);
   return c.result();
 }
 
