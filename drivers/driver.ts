@@ -13,15 +13,7 @@
 import type { FaultTargets } from '../core/fault-targets.ts';
 import type { Claim, OrderingScope } from '../core/guarantee.ts';
 
-export type DeadLetterSupport = 'native' | 'pattern' | 'none';
-export type ExactlyOnceMechanism = 'none' | 'transactions' | 'dedupe-window' | 'double-ack';
-
 export interface DriverCapabilities {
-  /** Ordering scopes some setup of this driver can honour. */
-  orderingScopes: readonly OrderingScope[];
-  /** How dead-lettering works: by the broker, or by a client-side pattern (retry topics, advisories). */
-  deadLetter: DeadLetterSupport;
-  exactlyOnce: ExactlyOnceMechanism;
   /** Several subscriber groups can each receive every message. */
   fanOut: boolean;
   /** Producers and consumers can run in their own OS processes (so a crash can be a real SIGKILL). */
@@ -31,6 +23,12 @@ export interface DriverCapabilities {
    * when the backlog cannot count messages in flight).
    */
   drainSettleMs: number;
+  /**
+   * The longest the broker waits on a silent client before it acts on it (session timeout,
+   * visibility timeout, ack wait). Fault durations are drawn up to well past it, so some faults
+   * outlast it. Absent: a couple of seconds.
+   */
+  silenceTimeoutMs?: number | undefined;
 }
 
 /** When a delivery counts as acknowledged. */
@@ -40,11 +38,51 @@ export type AckMode =
   /** The broker treats a delivery as acknowledged (RabbitMQ noAck, auto-commit on receipt). */
   | 'on-delivery';
 
+/**
+ * Where a setup's claim comes from.
+ *
+ * - `configuration`: what the broker gives as configured — the claim follows from the mechanisms
+ *   the setup turns on (publisher confirms + manual acks + redelivery → at-least-once; ack on
+ *   receipt → at-most-once; offsets committed with the output in one transaction → exactly-once
+ *   for that pipeline). brokerproof stands behind it, and the verdict says whether it held.
+ * - `vendor`: what the vendor documents this configuration to give, although its mechanisms do
+ *   not imply it. brokerproof tests the vendor's word and does not endorse it: a report shows it
+ *   as the vendor's claim (quoting `vendorClaim`), so a violation reads as "the vendor's claim
+ *   failed here", not as a claim of ours.
+ */
+export type ClaimBasis = 'configuration' | 'vendor';
+
+/**
+ * What the broker makes of an application's resend: the same message id sent again because the
+ * first send's outcome was unknown (a timeout, a lost connection).
+ *
+ * - `deduplicated`: stored once (NATS `Nats-Msg-Id` within the stream's duplicate window, SQS FIFO
+ *   `MessageDeduplicationId` within 5 minutes) — the setup's description names the window.
+ * - `new-message`: stored again, as a new message. Kafka's idempotent producer drops only its own
+ *   internal retries within one producer session, not a resend by the application; RabbitMQ and
+ *   SQS standard queues keep no ids at all. An exactly-once claim then covers each message written
+ *   once; a resend shows up as a second message, which the claim does not cover.
+ */
+export type ResendHandling = 'deduplicated' | 'new-message';
+
 /** A named configuration of a driver plus the guarantee it honestly claims. */
 export interface Setup {
   name: string;
+  /**
+   * What the setup is and what each part of its claim rests on — including where it stops holding
+   * (e.g. "the DLQ policy holds without broker faults"). Shown beside the claim in reports.
+   */
   description: string;
   claim: Claim;
+  /** Where the claim comes from: the configuration's own mechanisms, or the vendor's word. */
+  claimBasis: ClaimBasis;
+  /**
+   * With `claimBasis: 'vendor'` (and only then): one line saying what the vendor documents, and
+   * the document it comes from — e.g. "… (NATS docs, JetStream Model Deep Dive: Exactly Once)".
+   */
+  vendorClaim?: string | undefined;
+  /** What the broker does with an application's resend of a message whose send timed out. */
+  resends: ResendHandling;
   /** Every ordering scope this setup honours (its claim names the one checked by default). */
   orderingScopes: readonly OrderingScope[];
   ackMode: AckMode;

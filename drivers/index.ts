@@ -1,10 +1,10 @@
 import type { BrokerName } from '../core/brokers.ts';
 import { UsageError } from '../core/errors.ts';
-import type { BrokerEndpoint } from '../provision/endpoints.ts';
 import type { Driver } from './driver.ts';
 import type { KafkaSettings } from './kafka/settings.ts';
 import type { MemorySettings } from './memory/settings.ts';
 import type { NatsSettings } from './nats/settings.ts';
+import type { Placement } from './placement.ts';
 import type { RabbitmqSettings } from './rabbitmq/settings.ts';
 import { type SqsSettings, sqsBrokerFor } from './sqs/settings.ts';
 
@@ -17,10 +17,13 @@ export interface DriverSettings {
   kafka?: KafkaSettings;
 }
 
+export type { Placement } from './placement.ts';
+
 /**
  * Every driver brokerproof knows, by name. Each is imported on demand, so a run only loads the
- * client library it uses. A driver without an endpoint in its settings uses the broker that
- * `brokerproof brokers up` runs on this machine.
+ * client library it uses. Where its broker is comes from its settings, else from the placement
+ * its caller hands over (a provisioner's endpoint); with neither it can only attach to topologies
+ * created elsewhere (drivers/placement.ts).
  */
 const DRIVER_FACTORIES: {
   [N in keyof DriverSettings]-?: (settings: DriverSettings[N], placement: Placement) => Promise<Driver>;
@@ -34,12 +37,6 @@ const DRIVER_FACTORIES: {
   kafka: async (settings, placement) =>
     (await import('./kafka/index.ts')).createKafkaDriver(settings, placement),
 };
-
-/** Where a driver's broker is: the provisioner's endpoint, and whether it runs natively here (killable). */
-export interface Placement {
-  endpoint?: BrokerEndpoint | undefined;
-  native?: boolean | undefined;
-}
 
 /**
  * The broker a driver needs provisioned (`--provision`), unless its settings already say where the
@@ -64,7 +61,7 @@ export const DRIVER_NAMES = Object.keys(DRIVER_FACTORIES) as (keyof DriverSettin
 
 const isDriverName = (name: string): name is keyof DriverSettings => name in DRIVER_FACTORIES;
 
-/** A driver by name, for a broker placed by a provisioner (else its settings, else the native one). */
+/** A driver by name, for the broker its settings name, else the one placed by its caller. */
 export async function createDriver(
   name: string,
   settings: DriverSettings = {},

@@ -1,9 +1,9 @@
-import type { BrokerName } from '../core/brokers.ts';
+import type { BrokerName, ProxyRef } from '../core/brokers.ts';
 import { describeError } from '../core/errors.ts';
-import type { FaultTargets } from '../core/fault-targets.ts';
+import { type FaultTargets, proxiesOf } from '../core/fault-targets.ts';
 import type { Recorder } from '../core/recorder.ts';
 import { type ToxicSpec, ToxiproxyApi } from '../provision/toxiproxy-api.ts';
-import { type FaultPlan, isBrokerFault, isNetworkFault } from './fault-plan.ts';
+import { type FaultPlan, isBrokerFault, isNetworkFault, type NetworkRole } from './fault-plan.ts';
 
 /** The case's producers, for producer-crash. */
 export interface ProducerControl {
@@ -24,13 +24,17 @@ const TOXIC_TYPES = {
 
 /**
  * The nemesis: applies faults and heals them, recording each as `fault` invoke + ok/fail (start and
- * stop). Everything it starts is remembered until healed, and `healAll` also resets the proxy and
- * wakes the broker whatever state the case left them in — so no run leaves a toxic, a disabled
- * proxy, or a paused or dead broker behind.
+ * stop). Everything it starts is remembered until healed, and `healAll` also resets every proxy of
+ * the broker and wakes the broker whatever state the case left them in — so no run leaves a toxic,
+ * a disabled proxy, or a paused or dead broker behind.
+ *
+ * A network fault acts on the proxies of its `role` (core/fault-targets.ts): `producers` or
+ * `consumers` cut that role's link alone, `all` (the default) every link to the broker.
  */
 export class Nemesis {
   private readonly active = new Map<FaultPlan, Undo>();
-  private readonly toxiproxy: ToxiproxyApi | undefined;
+  /** One API client per Toxiproxy the broker's proxies live in. */
+  private readonly apis = new Map<string, ToxiproxyApi>();
   private toxicCount = 0;
 
   constructor(
@@ -38,22 +42,43 @@ export class Nemesis {
     private readonly recorder: Recorder,
     private readonly producers: ProducerControl | undefined,
     private readonly log: (message: string) => void = () => {},
-  ) {
-    this.toxiproxy = targets.toxiproxy ? new ToxiproxyApi(targets.toxiproxy.apiUrl) : undefined;
-  }
+  ) {}
 
-  /** Why this nemesis cannot inject `kind`, if it cannot. */
-  static unsupported(kind: string, targets: FaultTargets): string | undefined {
-    if (isNetworkFault(kind) && !targets.toxiproxy) return 'the broker is not behind a Toxiproxy proxy';
+  /** Why this nemesis cannot inject `kind` (on `role`'s link, for network faults), if it cannot. */
+  static unsupported(kind: string, targets: FaultTargets, role: NetworkRole = 'all'): string | undefined {
+    if (isNetworkFault(kind) && proxiesOf(targets).length === 0)
+      return 'the broker is not behind a Toxiproxy proxy';
+    if (isNetworkFault(kind) && proxiesOf(targets, role).length === 0)
+      return `the ${role} do not reach the broker through a Toxiproxy proxy of their own (the endpoint gives no per-role addresses)`;
     if (isBrokerFault(kind) && !targets.broker)
       return 'the broker is not one of `brokerproof brokers up` (native)';
     return undefined;
   }
 
+  /** The proxies a network fault acts on. */
+  private proxies(plan: FaultPlan): ProxyRef[] {
+    return proxiesOf(this.targets, plan.role ?? 'all');
+  }
+
+  /** `toxiproxy:nats` (every link), `toxiproxy:nats-consumers` (one role's), the broker, a producer. */
   private target(plan: FaultPlan): string {
-    if (isNetworkFault(plan.kind)) return `toxiproxy:${this.targets.toxiproxy?.proxy ?? '?'}`;
+    if (isNetworkFault(plan.kind)) {
+      const role = plan.role ?? 'all';
+      const proxy =
+        role === 'all' ? (this.targets.toxiproxy ?? this.proxies(plan)[0]) : this.proxies(plan)[0];
+      return `toxiproxy:${proxy?.proxy ?? (role === 'all' ? '?' : `?-${role}`)}`;
+    }
     if (isBrokerFault(plan.kind)) return this.targets.broker ?? '?';
     return `producer-${plan.params.producer ?? 0}`;
+  }
+
+  private api(ref: ProxyRef): ToxiproxyApi {
+    let api = this.apis.get(ref.apiUrl);
+    if (!api) {
+      api = new ToxiproxyApi(ref.apiUrl);
+      this.apis.set(ref.apiUrl, api);
+    }
+    return api;
   }
 
   async start(plan: FaultPlan): Promise<void> {
@@ -99,44 +124,72 @@ export class Nemesis {
     }
   }
 
-  /** Heals every active fault (latest first), then makes sure the proxy and broker are whole. */
+  /**
+   * A drawn fault that never started (the load ended first, or the case was cut short): recorded
+   * as a start that failed with reason `cancelled`, so the verdict cannot claim it was tested.
+   */
+  cancelled(plan: FaultPlan): void {
+    this.recorder.record({
+      p: 'nemesis',
+      type: 'fail',
+      f: 'fault',
+      action: 'start',
+      fault: plan.kind,
+      target: this.target(plan),
+      params: { ...plan.params, ...(plan.stream && { stream: plan.stream }) },
+      reason: 'cancelled',
+    });
+  }
+
+  /** Heals every active fault (latest first), then makes sure every proxy and the broker are whole. */
   async healAll(): Promise<void> {
     for (const plan of [...this.active.keys()].reverse()) await this.stop(plan);
-    const { toxiproxy, broker } = this.targets;
-    if (toxiproxy && this.toxiproxy)
-      await this.toxiproxy
-        .heal(toxiproxy.proxy)
-        .catch((e) => this.log(`healing the proxy: ${describeError(e)}`));
+    const { broker } = this.targets;
+    for (const ref of proxiesOf(this.targets))
+      await this.api(ref)
+        .heal(ref.proxy)
+        .catch((e) => this.log(`healing the proxy ${ref.proxy}: ${describeError(e)}`));
     if (broker)
       await ensureBrokerUp(broker).catch((e) => this.log(`bringing ${broker} back: ${describeError(e)}`));
   }
 
   private async apply(plan: FaultPlan): Promise<Undo> {
     const { kind } = plan;
-    if (kind === 'partition') {
-      const api = this.requireProxy();
-      const proxy = this.targets.toxiproxy!.proxy;
-      await api.setEnabled(proxy, false);
-      return () => api.setEnabled(proxy, true);
-    }
     if (isNetworkFault(kind)) {
-      const api = this.requireProxy();
-      const proxy = this.targets.toxiproxy!.proxy;
-      const streams =
-        plan.stream === 'both' || !plan.stream ? (['upstream', 'downstream'] as const) : [plan.stream];
-      const names: string[] = [];
-      for (const stream of streams) {
-        const toxic: ToxicSpec = {
-          name: `bp-${kind}-${++this.toxicCount}-${stream}`,
-          type: TOXIC_TYPES[kind],
-          stream,
-          attributes: plan.params,
-        };
-        names.push(await api.addToxic(proxy, toxic));
-      }
-      return async () => {
-        for (const name of names) await api.removeToxic(proxy, name);
+      const proxies = this.proxies(plan);
+      if (proxies.length === 0)
+        throw new Error(Nemesis.unsupported(kind, this.targets, plan.role) ?? 'no proxy to act on');
+      // Each step is undone in reverse, also when a later step fails (nothing is left half-applied).
+      const undo: Undo[] = [];
+      const undoAll = async () => {
+        for (const step of undo.reverse()) await step();
       };
+      try {
+        for (const ref of proxies) {
+          const api = this.api(ref);
+          if (kind === 'partition') {
+            await api.setEnabled(ref.proxy, false);
+            undo.push(() => api.setEnabled(ref.proxy, true));
+            continue;
+          }
+          const streams =
+            plan.stream === 'both' || !plan.stream ? (['upstream', 'downstream'] as const) : [plan.stream];
+          for (const stream of streams) {
+            const toxic: ToxicSpec = {
+              name: `bp-${kind}-${++this.toxicCount}-${stream}`,
+              type: TOXIC_TYPES[kind],
+              stream,
+              attributes: plan.params,
+            };
+            const name = await api.addToxic(ref.proxy, toxic);
+            undo.push(() => api.removeToxic(ref.proxy, name));
+          }
+        }
+      } catch (error) {
+        await undoAll().catch(() => {});
+        throw error;
+      }
+      return undoAll;
     }
     if (kind === 'broker-kill' || kind === 'broker-pause') {
       const broker = this.targets.broker;
@@ -160,11 +213,6 @@ export class Nemesis {
       return () => this.producers!.restart(index);
     }
     throw new Error(`unknown fault ${kind}`);
-  }
-
-  private requireProxy(): ToxiproxyApi {
-    if (!this.toxiproxy) throw new Error('the broker is not behind a Toxiproxy proxy');
-    return this.toxiproxy;
   }
 }
 

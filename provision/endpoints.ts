@@ -1,19 +1,30 @@
 /**
  * Where a broker is, as drivers need it. One shape per broker, keyed by `broker`, whichever way the
  * broker was provisioned (native processes, Docker, or endpoints given in the config). `host`/`port`
- * is the address clients use: behind Toxiproxy when `proxied` is true, so faults can be injected.
+ * is the address admin clients use: behind Toxiproxy when `proxied` is true, so faults can be
+ * injected. `roles`, when present, gives producers and consumers an address of their own (each
+ * behind its own proxy), so a fault can cut one role's link alone; without it every client uses
+ * the one address.
  */
 
-export { BROKER_NAMES, type BrokerName, isBrokerName, type ProxyRef } from '../core/brokers.ts';
+export {
+  BROKER_NAMES,
+  type BrokerName,
+  CLIENT_ROLES,
+  type ClientRole,
+  isBrokerName,
+  type ProxyRef,
+  proxyName,
+} from '../core/brokers.ts';
 
-import type { BrokerName, ProxyRef } from '../core/brokers.ts';
+import type { BrokerName, ClientRole, ProxyRef } from '../core/brokers.ts';
 
 export interface HostPort {
   host: string;
   port: number;
 }
 
-interface EndpointBase extends HostPort {
+interface EndpointBase<Self> extends HostPort {
   /** `host:port` — what a client connects to. */
   address: string;
   /** True when `address` is a Toxiproxy listener in front of the broker. */
@@ -21,21 +32,26 @@ interface EndpointBase extends HostPort {
   toxiproxy?: ProxyRef | undefined;
   /** The broker's own address, bypassing the proxy (diagnostics only; drivers use `address`). */
   upstream?: HostPort | undefined;
+  /**
+   * The producers' and the consumers' own way in (same shape, their own proxy; never nested).
+   * Absent: every client uses this endpoint, and a fault cannot tell the roles apart.
+   */
+  roles?: Record<ClientRole, Self> | undefined;
 }
 
-export interface KafkaEndpoint extends EndpointBase {
+export interface KafkaEndpoint extends EndpointBase<KafkaEndpoint> {
   broker: 'kafka';
   /** kafkajs `brokers`. */
   brokers: string[];
 }
 
-export interface RabbitmqEndpoint extends EndpointBase {
+export interface RabbitmqEndpoint extends EndpointBase<RabbitmqEndpoint> {
   broker: 'rabbitmq';
   /** amqplib connection URL, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
   url: string;
 }
 
-export interface NatsEndpoint extends EndpointBase {
+export interface NatsEndpoint extends EndpointBase<NatsEndpoint> {
   broker: 'nats';
   /** @nats-io/transport-node `servers`. */
   servers: string[];
@@ -47,7 +63,7 @@ export interface AwsCredentials {
 }
 
 /** An SQS-compatible endpoint (ElasticMQ: SQS only; moto: SQS and SNS). */
-export interface SqsEndpoint extends EndpointBase {
+export interface SqsEndpoint extends EndpointBase<SqsEndpoint> {
   broker: 'elasticmq' | 'moto';
   /** AWS SDK v3 `endpoint`, e.g. `http://127.0.0.1:9324`; undefined for real AWS (the SDK's default). */
   endpoint: string | undefined;
@@ -58,7 +74,7 @@ export interface SqsEndpoint extends EndpointBase {
   sns: boolean;
 }
 
-export interface PubsubEndpoint extends EndpointBase {
+export interface PubsubEndpoint extends EndpointBase<PubsubEndpoint> {
   broker: 'pubsub';
   /** @google-cloud/pubsub `apiEndpoint` (`host:port`; emulator mode is implied). */
   apiEndpoint: string;
@@ -79,6 +95,27 @@ export type EndpointOf<B extends BrokerName> = B extends 'kafka'
 
 export type EndpointMap = { [B in BrokerName]?: EndpointOf<B> };
 
+/**
+ * The endpoint a client of `role` uses: its role's own, else the broker's (`admin`: always the
+ * broker's own — topology, backlog, cleanup).
+ */
+export function endpointForRole<E extends BrokerEndpoint>(endpoint: E, role: ClientRole | 'admin'): E {
+  if (role === 'admin') return endpoint;
+  return (endpoint.roles?.[role] as E | undefined) ?? endpoint;
+}
+
+/**
+ * Where a driver's broker is, as its caller (the CLI's provisioner, a test, a bench) hands it over:
+ * drivers never look for brokers themselves.
+ */
+export interface Placement {
+  endpoint?: BrokerEndpoint | undefined;
+  /** The broker runs natively here (`brokerproof brokers up`): broker faults can kill and pause it. */
+  native?: boolean | undefined;
+  /** The broker's release, when the provisioner knows it (diagnostics). */
+  version?: (() => Promise<string | undefined>) | undefined;
+}
+
 /** Credentials the local emulators accept (they do not check them). */
 export const EMULATOR_CREDENTIALS: AwsCredentials = {
   accessKeyId: 'brokerproof',
@@ -92,10 +129,23 @@ interface BuildOptions {
   port: number;
   toxiproxy?: ProxyRef | undefined;
   upstream?: HostPort | undefined;
+  /** Each role's own port and proxy (same host), and the broker listener behind it. */
+  roles?:
+    | Record<ClientRole, { port: number; toxiproxy?: ProxyRef | undefined; upstream?: HostPort | undefined }>
+    | undefined;
 }
 
 /** Builds the endpoint of a broker listening (or proxied) at host:port with the local defaults. */
 export function buildEndpoint<B extends BrokerName>(broker: B, options: BuildOptions): EndpointOf<B> {
+  const endpoint = buildOne(broker, options);
+  if (options.roles) {
+    const role = (r: ClientRole) => buildOne(broker, { ...options, ...options.roles![r] });
+    endpoint.roles = { producers: role('producers'), consumers: role('consumers') } as never;
+  }
+  return endpoint;
+}
+
+function buildOne<B extends BrokerName>(broker: B, options: BuildOptions): EndpointOf<B> {
   const { host, port } = options;
   const address = `${host}:${port}`;
   const base = {

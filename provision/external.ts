@@ -1,7 +1,9 @@
 /**
  * `--provision external`: brokers someone else runs (a team's staging cluster, real AWS SQS), named
  * in the config. Nothing is started or stopped. A broker is `proxied` only when the config names the
- * Toxiproxy proxy in front of it; without one, network faults cannot be injected for it.
+ * Toxiproxy proxy in front of it; without one, network faults cannot be injected for it. `roles`
+ * gives producers and consumers their own ways in (and proxies); without it they share the one
+ * address, and network faults can only target everyone.
  */
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
@@ -11,40 +13,59 @@ import {
   type BrokerName,
   EMULATOR_REGION,
   type EndpointMap,
+  type KafkaEndpoint,
+  type NatsEndpoint,
   PUBSUB_PROJECT_ID,
+  type PubsubEndpoint,
+  type RabbitmqEndpoint,
+  type SqsEndpoint,
 } from './endpoints.ts';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 /** The name of this broker's proxy in the Toxiproxy named by `toxiproxy.apiUrl`. */
 const proxyName = z.string().min(1).optional();
 
+const kafkaShape = z.strictObject({ brokers: z.array(hostPort).min(1), proxy: proxyName });
+const rabbitmqShape = z.strictObject({
+  url: z.string().regex(/^amqps?:\/\//, 'expected amqp:// or amqps://'),
+  proxy: proxyName,
+});
+const natsShape = z.strictObject({ servers: z.array(z.string().min(1)).min(1), proxy: proxyName });
+const credentials = z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() });
+const elasticmqShape = z.strictObject({
+  endpoint: z.url(),
+  region: z.string().min(1).optional(),
+  credentials: credentials.optional(),
+  proxy: proxyName,
+});
+const motoShape = z.strictObject({
+  /** Omit for real AWS (the SDK's default endpoint and credential chain). */
+  endpoint: z.url().optional(),
+  region: z.string().min(1).optional(),
+  credentials: credentials.optional(),
+  proxy: proxyName,
+});
+const pubsubShape = z.strictObject({
+  apiEndpoint: hostPort,
+  projectId: z.string().min(3).optional(),
+  proxy: proxyName,
+});
+
+/**
+ * A broker's endpoint, and optionally the producers' and consumers' own ways in (same keys; each
+ * behind its own proxy), so network faults can target one role.
+ */
+const roles = <S extends z.ZodType>(shape: S) =>
+  z.strictObject({ producers: shape, consumers: shape }).optional();
+
 export const externalEndpointsSchema = z.strictObject({
   toxiproxy: z.strictObject({ apiUrl: z.url() }).optional(),
-  kafka: z.strictObject({ brokers: z.array(hostPort).min(1), proxy: proxyName }).optional(),
-  rabbitmq: z
-    .strictObject({ url: z.string().regex(/^amqps?:\/\//, 'expected amqp:// or amqps://'), proxy: proxyName })
-    .optional(),
-  nats: z.strictObject({ servers: z.array(z.string().min(1)).min(1), proxy: proxyName }).optional(),
-  elasticmq: z
-    .strictObject({
-      endpoint: z.url(),
-      region: z.string().min(1).optional(),
-      credentials: z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
-      proxy: proxyName,
-    })
-    .optional(),
-  moto: z
-    .strictObject({
-      /** Omit for real AWS (the SDK's default endpoint and credential chain). */
-      endpoint: z.url().optional(),
-      region: z.string().min(1).optional(),
-      credentials: z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
-      proxy: proxyName,
-    })
-    .optional(),
-  pubsub: z
-    .strictObject({ apiEndpoint: hostPort, projectId: z.string().min(3).optional(), proxy: proxyName })
-    .optional(),
+  kafka: kafkaShape.extend({ roles: roles(kafkaShape) }).optional(),
+  rabbitmq: rabbitmqShape.extend({ roles: roles(rabbitmqShape) }).optional(),
+  nats: natsShape.extend({ roles: roles(natsShape) }).optional(),
+  elasticmq: elasticmqShape.extend({ roles: roles(elasticmqShape) }).optional(),
+  moto: motoShape.extend({ roles: roles(motoShape) }).optional(),
+  pubsub: pubsubShape.extend({ roles: roles(pubsubShape) }).optional(),
 });
 
 export type ExternalEndpointsConfig = z.input<typeof externalEndpointsSchema>;
@@ -92,47 +113,56 @@ export function externalEndpoints(config: unknown): EndpointMap {
       toxiproxy,
     };
   };
-  const map: EndpointMap = {};
-  if (c.kafka)
-    map.kafka = {
-      ...base(splitHostPort(c.kafka.brokers[0]!), c.kafka.proxy),
-      broker: 'kafka',
-      brokers: c.kafka.brokers,
-    };
-  if (c.rabbitmq)
-    map.rabbitmq = {
-      ...base(fromUrl(c.rabbitmq.url, 5672), c.rabbitmq.proxy),
-      broker: 'rabbitmq',
-      url: c.rabbitmq.url,
-    };
-  if (c.nats)
-    map.nats = {
-      ...base(fromUrl(c.nats.servers[0]!, 4222), c.nats.proxy),
-      broker: 'nats',
-      servers: c.nats.servers,
-    };
-  for (const broker of ['elasticmq', 'moto'] as const) {
-    const e = c[broker];
-    if (!e) continue;
-    const endpoint = e.endpoint;
-    map[broker] = {
-      ...base(endpoint ? fromUrl(endpoint, 443) : { host: 'sqs.amazonaws.com', port: 443 }, e.proxy),
+  const kafka = (e: z.output<typeof kafkaShape>): KafkaEndpoint => ({
+    ...base(splitHostPort(e.brokers[0]!), e.proxy),
+    broker: 'kafka',
+    brokers: e.brokers,
+  });
+  const rabbitmq = (e: z.output<typeof rabbitmqShape>): RabbitmqEndpoint => ({
+    ...base(fromUrl(e.url, 5672), e.proxy),
+    broker: 'rabbitmq',
+    url: e.url,
+  });
+  const nats = (e: z.output<typeof natsShape>): NatsEndpoint => ({
+    ...base(fromUrl(e.servers[0]!, 4222), e.proxy),
+    broker: 'nats',
+    servers: e.servers,
+  });
+  const sqs =
+    (broker: 'elasticmq' | 'moto') =>
+    (e: z.output<typeof motoShape>): SqsEndpoint => ({
+      ...base(e.endpoint ? fromUrl(e.endpoint, 443) : { host: 'sqs.amazonaws.com', port: 443 }, e.proxy),
       broker,
-      endpoint,
-      region: e.region ?? (endpoint ? EMULATOR_REGION : (process.env.AWS_REGION ?? EMULATOR_REGION)),
+      endpoint: e.endpoint,
+      region: e.region ?? (e.endpoint ? EMULATOR_REGION : (process.env.AWS_REGION ?? EMULATOR_REGION)),
       credentials: e.credentials,
       sns: broker === 'moto',
-    };
-  }
-  if (c.pubsub) {
-    map.pubsub = {
-      ...base(splitHostPort(c.pubsub.apiEndpoint), c.pubsub.proxy),
-      broker: 'pubsub',
-      apiEndpoint: c.pubsub.apiEndpoint,
-      projectId: c.pubsub.projectId ?? PUBSUB_PROJECT_ID,
-    };
-  }
+    });
+  const pubsub = (e: z.output<typeof pubsubShape>): PubsubEndpoint => ({
+    ...base(splitHostPort(e.apiEndpoint), e.proxy),
+    broker: 'pubsub',
+    apiEndpoint: e.apiEndpoint,
+    projectId: e.projectId ?? PUBSUB_PROJECT_ID,
+  });
+  const map: EndpointMap = {};
+  if (c.kafka) map.kafka = withRoleEndpoints(c.kafka, kafka);
+  if (c.rabbitmq) map.rabbitmq = withRoleEndpoints(c.rabbitmq, rabbitmq);
+  if (c.nats) map.nats = withRoleEndpoints(c.nats, nats);
+  if (c.elasticmq) map.elasticmq = withRoleEndpoints(c.elasticmq, sqs('elasticmq'));
+  if (c.moto) map.moto = withRoleEndpoints(c.moto, sqs('moto'));
+  if (c.pubsub) map.pubsub = withRoleEndpoints(c.pubsub, pubsub);
   return map;
+}
+
+/** The endpoint, with its roles' own when the config gives them. */
+function withRoleEndpoints<C, E>(
+  config: C & { roles?: { producers: C; consumers: C } | undefined },
+  build: (config: C) => E,
+): E {
+  const endpoint = build(config);
+  if (!config.roles) return endpoint;
+  const { producers, consumers } = config.roles;
+  return { ...endpoint, roles: { producers: build(producers), consumers: build(consumers) } };
 }
 
 /** The external endpoint of one broker, or a clear error when the config lacks it. */

@@ -76,6 +76,16 @@ export async function roundTrip(
   }
 }
 
+/**
+ * A round trip through the broker's own proxy, then through each role's (in parallel): a broker
+ * is healthy only when every way in works (a Kafka started without its role listeners is not).
+ */
+export async function healthThroughEveryProxy(endpoint: BrokerEndpoint, timeoutMs: number): Promise<void> {
+  await roundTrip(endpoint, { timeoutMs });
+  const roles = Object.values(endpoint.roles ?? {}) as BrokerEndpoint[];
+  await Promise.all(roles.map((role) => roundTrip(role, { timeoutMs })));
+}
+
 type Cleanups = Array<() => Promise<unknown> | unknown>;
 
 async function kafkaRoundTrip(endpoint: KafkaEndpoint, cleanups: Cleanups, timeoutMs: number): Promise<void> {
@@ -92,6 +102,16 @@ async function kafkaRoundTrip(endpoint: KafkaEndpoint, cleanups: Cleanups, timeo
   const admin = kafka.admin();
   cleanups.push(() => admin.disconnect());
   await admin.connect();
+  if (endpoint.proxied && endpoint.brokers.length === 1) {
+    // Clients reconnect to what the broker advertises: it must be the proxy they came through.
+    const { brokers } = await admin.describeCluster();
+    const advertised = brokers.map((b) => `${b.host}:${b.port}`);
+    if (advertised.some((a) => a !== endpoint.address)) {
+      throw new Error(
+        `the listener behind ${endpoint.address} advertises ${advertised.join(', ')}: its clients would leave the proxy`,
+      );
+    }
+  }
   const topics = await admin.listTopics();
   if (!topics.includes(HEALTH)) {
     try {
@@ -223,14 +243,29 @@ async function sqsRoundTrip(endpoint: SqsEndpoint, cleanups: Cleanups, timeoutMs
   } else {
     await sqs.send(new sqsModule.SendMessageCommand({ QueueUrl, MessageBody: value }));
   }
+  // Other round trips share the queue (each proxy of the broker is checked at once, other processes
+  // check too): another's message goes straight back, and only leftovers of dead checks are deleted.
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new sqsModule.ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      new sqsModule.ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['SentTimestamp'],
+      }),
     );
     let found = false;
-    for (const message of Messages) {
-      await sqs.send(new sqsModule.DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-      if (message.Body === value) found = true;
+    for (const { Body, ReceiptHandle, Attributes } of Messages) {
+      const sent = Number(Attributes?.SentTimestamp);
+      const stale = sent > 0 && Date.now() - sent > 60_000;
+      if (Body === value || stale) {
+        await sqs.send(new sqsModule.DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+        if (Body === value) found = true;
+      } else {
+        await sqs.send(
+          new sqsModule.ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout: 0 }),
+        );
+      }
     }
     if (found) return;
   }

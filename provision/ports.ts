@@ -7,16 +7,29 @@ import { UsageError } from '../core/errors.ts';
 import { BROKER_NAMES, type BrokerName } from './endpoints.ts';
 
 export interface BrokerPorts {
-  /** Where clients connect: a Toxiproxy listener. */
+  /** Where admin clients and health checks connect: a Toxiproxy listener (the broker's own proxy). */
   proxy: number;
   /** Where the broker listens. */
   upstream: number;
+  /** The producers' Toxiproxy listener (their own proxy, so a fault can cut them alone). */
+  producers: number;
+  /** The consumers' Toxiproxy listener. */
+  consumers: number;
 }
 
 export interface PortPlan {
   host: string;
   toxiproxy: number;
-  kafka: BrokerPorts & { controller: number; internal: number };
+  /**
+   * Kafka clients reconnect to the address the broker advertises, so each role has a listener of
+   * its own on the broker (`producersListener`, `consumersListener`), advertising its role's proxy.
+   */
+  kafka: BrokerPorts & {
+    controller: number;
+    internal: number;
+    producersListener: number;
+    consumersListener: number;
+  };
   rabbitmq: BrokerPorts & { dist: number; epmd: number };
   nats: BrokerPorts;
   elasticmq: BrokerPorts;
@@ -27,21 +40,32 @@ export interface PortPlan {
 export const DEFAULT_PORTS: PortPlan = {
   host: '127.0.0.1',
   toxiproxy: 8474,
-  kafka: { proxy: 9092, upstream: 19092, controller: 19093, internal: 19094 },
+  kafka: {
+    proxy: 9092,
+    producers: 9095,
+    consumers: 9096,
+    upstream: 19092,
+    controller: 19093,
+    internal: 19094,
+    producersListener: 19095,
+    consumersListener: 19096,
+  },
   // Listeners stay below 32768: Linux hands out ephemeral client ports from there up, and a broker
   // port in that range can be taken by any outgoing connection (seen: RabbitMQ's dist port).
-  rabbitmq: { proxy: 5672, upstream: 15672, dist: 26672, epmd: 14369 },
-  nats: { proxy: 4222, upstream: 14222 },
-  elasticmq: { proxy: 9324, upstream: 19324 },
-  moto: { proxy: 5000, upstream: 15000 },
-  pubsub: { proxy: 8085, upstream: 18085 },
+  rabbitmq: { proxy: 5672, producers: 5673, consumers: 5674, upstream: 15672, dist: 26672, epmd: 14369 },
+  nats: { proxy: 4222, producers: 4223, consumers: 4224, upstream: 14222 },
+  elasticmq: { proxy: 9324, producers: 9325, consumers: 9326, upstream: 19324 },
+  moto: { proxy: 5000, producers: 5001, consumers: 5002, upstream: 15000 },
+  pubsub: { proxy: 8085, producers: 8086, consumers: 8087, upstream: 18085 },
 };
 
 /** Environment variable names, for docs and error messages. */
 export function portVariable(broker: BrokerName | 'toxiproxy', which = 'proxy'): string {
   const b = broker.toUpperCase();
   if (broker === 'toxiproxy') return 'BROKERPROOF_TOXIPROXY_PORT';
-  return which === 'proxy' ? `BROKERPROOF_${b}_PORT` : `BROKERPROOF_${b}_${which.toUpperCase()}_PORT`;
+  // producersListener → PRODUCERS_LISTENER
+  const part = which.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  return which === 'proxy' ? `BROKERPROOF_${b}_PORT` : `BROKERPROOF_${b}_${part}_PORT`;
 }
 
 function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -58,14 +82,18 @@ function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 
 /**
  * The port plan from the environment: `BROKERPROOF_<BROKER>_PORT` (client/proxy port),
+ * `BROKERPROOF_<BROKER>_PRODUCERS_PORT` and `_CONSUMERS_PORT` (the roles' proxies),
  * `BROKERPROOF_<BROKER>_UPSTREAM_PORT`, `BROKERPROOF_KAFKA_CONTROLLER_PORT`,
- * `BROKERPROOF_KAFKA_INTERNAL_PORT`, `BROKERPROOF_RABBITMQ_DIST_PORT`, `BROKERPROOF_RABBITMQ_EPMD_PORT`,
+ * `BROKERPROOF_KAFKA_INTERNAL_PORT`, `BROKERPROOF_KAFKA_PRODUCERS_LISTENER_PORT`,
+ * `BROKERPROOF_KAFKA_CONSUMERS_LISTENER_PORT`, `BROKERPROOF_RABBITMQ_DIST_PORT`, `BROKERPROOF_RABBITMQ_EPMD_PORT`,
  * `BROKERPROOF_TOXIPROXY_PORT`, `BROKERPROOF_HOST` (default 127.0.0.1).
  */
 export function resolvePorts(env: NodeJS.ProcessEnv = process.env, base: PortPlan = DEFAULT_PORTS): PortPlan {
   const pair = (b: BrokerName): BrokerPorts => ({
     proxy: readPort(env, portVariable(b), base[b].proxy),
     upstream: readPort(env, portVariable(b, 'upstream'), base[b].upstream),
+    producers: readPort(env, portVariable(b, 'producers'), base[b].producers),
+    consumers: readPort(env, portVariable(b, 'consumers'), base[b].consumers),
   });
   const plan: PortPlan = {
     host: env.BROKERPROOF_HOST || base.host,
@@ -74,6 +102,16 @@ export function resolvePorts(env: NodeJS.ProcessEnv = process.env, base: PortPla
       ...pair('kafka'),
       controller: readPort(env, portVariable('kafka', 'controller'), base.kafka.controller),
       internal: readPort(env, portVariable('kafka', 'internal'), base.kafka.internal),
+      producersListener: readPort(
+        env,
+        portVariable('kafka', 'producersListener'),
+        base.kafka.producersListener,
+      ),
+      consumersListener: readPort(
+        env,
+        portVariable('kafka', 'consumersListener'),
+        base.kafka.consumersListener,
+      ),
     },
     rabbitmq: {
       ...pair('rabbitmq'),

@@ -25,6 +25,8 @@ export interface Provisioner {
   down(): Promise<void>;
   /** The endpoint of one broker (after `up`). */
   endpoint(broker: BrokerName): BrokerEndpoint;
+  /** The release a broker runs, when this provisioner knows it (native brokers record theirs). */
+  version(broker: BrokerName): Promise<string | undefined>;
 }
 
 export interface ProvisionConfig {
@@ -105,6 +107,7 @@ export async function resolveProvisioner(
         },
         down: async () => {},
         endpoint: (broker) => requireExternal(map, broker),
+        version: async () => undefined,
       };
     }
     case 'local': {
@@ -126,6 +129,8 @@ export async function resolveProvisioner(
         // Native brokers are shared and cheap to keep: `brokerproof brokers down` stops them.
         down: async () => {},
         endpoint: (broker) => local.endpointsFor(broker, { env }) as BrokerEndpoint,
+        version: async (broker) =>
+          (await local.brokersStatus({ only: [broker], env })).brokers[broker]?.version ?? undefined,
       };
     }
     case 'docker': {
@@ -137,6 +142,7 @@ export async function resolveProvisioner(
         up: (only) => docker.up(only),
         down: () => docker.down(),
         endpoint: (broker) => docker.endpoint(broker),
+        version: async () => undefined,
       };
     }
   }

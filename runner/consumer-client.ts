@@ -110,10 +110,12 @@ export class ConsumerClient {
       if (d.deliveryCount !== undefined) deliver.deliveryCount = d.deliveryCount;
       recorder.record(deliver);
       const n = ++this.deliveries;
-      // The first consumer of the group to get this far at a planned point takes that crash.
+      // The first consumer of the group to get this far and reach the planned point takes that
+      // crash. "This far" is at least the planned delivery: a delivery that never reaches the point
+      // (a poison message is nacked before it is processed) passes the crash on to the next one.
       const crashAt = (point: CrashPoint) => {
         const planned = this.options.crashes.find(
-          (c) => c.plan.atDelivery === n && c.plan.point === point && this.options.claims.claim(c.index),
+          (c) => c.plan.atDelivery <= n && c.plan.point === point && this.options.claims.claim(c.index),
         );
         return planned ? this.crash(incarnation, planned) : undefined;
       };

@@ -12,14 +12,14 @@ export const CRASH_POINTS = ['before-process', 'after-process', 'after-ack'] as 
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /**
- * A consumer crash planned by the workload: the first consumer of the group to reach its n-th
- * delivery dies there. Whichever consumer gets that far takes it (at most one does), so the crash
- * fires whenever the group receives about `messages / consumers` deliveries, however the broker
- * spreads them; one that never fires is recorded as cancelled.
+ * A consumer crash planned by the workload: the first consumer of the group to reach the crash
+ * point on its n-th delivery or a later one dies there. Whichever consumer gets that far takes it
+ * (exactly one does), so the crash fires whenever the group receives about `messages / consumers`
+ * deliveries, however the broker spreads them; one that never fires is recorded as cancelled.
  */
 export interface CrashPlan {
   group: number;
-  /** Dies while handling its n-th delivery (counted over restarts). */
+  /** Dies while handling its n-th delivery or a later one (counted over restarts). */
   atDelivery: number;
   point: CrashPoint;
 }

@@ -1,15 +1,18 @@
 #!/bin/sh
 # Writes server.properties from the environment (clients are advertised at the Toxiproxy listener),
 # formats the KRaft storage once, and runs the broker in the foreground.
+# Producers and consumers have listeners of their own, each advertising its own Toxiproxy proxy.
 set -eu
 mkdir -p /data/kafka
+: "${KAFKA_PRODUCERS_PORT:=19095}" "${KAFKA_CONSUMERS_PORT:=19096}"
+: "${KAFKA_PRODUCERS_ADVERTISED_PORT:=9095}" "${KAFKA_CONSUMERS_ADVERTISED_PORT:=9096}"
 cat > /opt/kafka/server.properties <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${KAFKA_CONTROLLER_PORT}
-listeners=PLAINTEXT://0.0.0.0:${KAFKA_CLIENT_PORT},INTERNAL://127.0.0.1:${KAFKA_INTERNAL_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://${KAFKA_ADVERTISED_HOST}:${KAFKA_ADVERTISED_PORT},INTERNAL://127.0.0.1:${KAFKA_INTERNAL_PORT}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://0.0.0.0:${KAFKA_CLIENT_PORT},PRODUCERS://0.0.0.0:${KAFKA_PRODUCERS_PORT},CONSUMERS://0.0.0.0:${KAFKA_CONSUMERS_PORT},INTERNAL://127.0.0.1:${KAFKA_INTERNAL_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://${KAFKA_ADVERTISED_HOST}:${KAFKA_ADVERTISED_PORT},PRODUCERS://${KAFKA_ADVERTISED_HOST}:${KAFKA_PRODUCERS_ADVERTISED_PORT},CONSUMERS://${KAFKA_ADVERTISED_HOST}:${KAFKA_CONSUMERS_ADVERTISED_PORT},INTERNAL://127.0.0.1:${KAFKA_INTERNAL_PORT}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,PRODUCERS:PLAINTEXT,CONSUMERS:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
 log.dirs=/data/kafka

@@ -1,53 +1,8 @@
 import { CaseClients } from '../case-clients.ts';
 import type { Consumer, Producer } from '../driver.ts';
-import type { ConnectionOptions, KafkaLogLevel } from './connection.ts';
 import { KafkaConsumer } from './consumer.ts';
+import { connectionOptions, type KafkaDescriptor } from './descriptor.ts';
 import { KafkaProducer } from './producer.ts';
-import type { KafkaSetupOptions } from './setups.ts';
-
-/** Timeouts every client of a case uses (ms). */
-export interface KafkaTimeouts {
-  send: number;
-  connection: number;
-  request: number;
-  session: number;
-  heartbeat: number;
-  rebalance: number;
-  transaction: number;
-}
-
-/** Everything another process needs to reach a case's topics. JSON. */
-export interface KafkaDescriptor {
-  [key: string]: unknown;
-  brokers: string[];
-  /** Prefix of every topic, group and transactional id of the case. */
-  base: string;
-  /** The work topic (also the `dest` every delivery reports). */
-  dest: string;
-  partitions: number;
-  /** Kafka consumer group per subscriber group. */
-  groups: Record<string, string>;
-  /** Retry topics per group: `retries[group][n - 1]` holds messages due for their (n + 1)-th delivery. */
-  retries: Record<string, string[]>;
-  /** Dead-letter topic per group, and the consumer group that reads it. */
-  deadLetters: Record<string, { topic: string; readers: string }>;
-  /** A pipeline's output topic and the consumer group of its read_committed reader. */
-  output: { topic: string; readers: string } | undefined;
-  setup: KafkaSetupOptions;
-  maxAttempts: number | undefined;
-  timeouts: KafkaTimeouts;
-  logLevel: KafkaLogLevel;
-}
-
-export function connectionOptions(d: KafkaDescriptor, clientId: string): ConnectionOptions {
-  return {
-    brokers: d.brokers,
-    clientId,
-    connectionTimeoutMs: d.timeouts.connection,
-    requestTimeoutMs: d.timeouts.request,
-    logLevel: d.logLevel,
-  };
-}
 
 /** Producers and consumers of one case, in whichever process they run. */
 export class KafkaClients extends CaseClients<KafkaDescriptor> {
@@ -55,7 +10,7 @@ export class KafkaClients extends CaseClients<KafkaDescriptor> {
     const d = this.descriptor;
     return this.track(
       new KafkaProducer({
-        connection: connectionOptions(d, `brokerproof-${name}`),
+        connection: connectionOptions(d, `brokerproof-${name}`, 'producers'),
         topic: d.dest,
         partitions: d.partitions,
         acks: d.setup.acks,

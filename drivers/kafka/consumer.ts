@@ -10,8 +10,8 @@ import type {
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import type { AckOutcome, Consumer, Delivery, DeliveryHandler, OutgoingMessage } from '../driver.ts';
-import { connectionOptions, type KafkaDescriptor } from './clients.ts';
 import { classify, isFenced, KafkaConnection, within } from './connection.ts';
+import { connectionOptions, type KafkaDescriptor } from './descriptor.ts';
 import { fromRecord, HEADER, headerNumber, headerText, toRecord } from './messages.ts';
 
 /** What a consumer reads: the work (with its retry topics), a dead-letter topic, or a pipeline's output. */
@@ -109,7 +109,9 @@ export class KafkaConsumer implements Consumer {
 
   private async subscribe(): Promise<void> {
     const d = this.d;
-    const connection = new KafkaConnection(connectionOptions(d, `brokerproof-${this.spec.name}`));
+    const connection = new KafkaConnection(
+      connectionOptions(d, `brokerproof-${this.spec.name}`, 'consumers'),
+    );
     this.connection = connection;
     const consumer = connection.kafka.consumer({
       groupId: this.spec.groupId,

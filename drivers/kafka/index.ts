@@ -1,28 +1,26 @@
 import type { KafkaEndpoint } from '../../provision/endpoints.ts';
-import { brokersStatus, endpointsFor } from '../../provision/local/index.ts';
 import type { Driver } from '../driver.ts';
-import type { Placement } from '../index.ts';
+import { faultTargetsOf, type Placement } from '../placement.ts';
 import { KafkaDriver } from './kafka-driver.ts';
 import type { KafkaSettings } from './settings.ts';
 
 /**
- * The brokers in `settings.brokers`, else the provisioned endpoint, else the native Kafka of this
- * machine. Faults reach it through its Toxiproxy proxy, and kill/pause it when it is native.
+ * The brokers in `settings.brokers` (every client there), else the placed endpoint: admin clients
+ * through the broker's own proxy, producers and consumers through their roles' (when it has them).
+ * Faults reach it through its proxies, and kill/pause it when it is native. Without either, the
+ * driver can only attach (worker processes).
  */
 export async function createKafkaDriver(
   settings: KafkaSettings = {},
   placement: Placement = {},
 ): Promise<Driver> {
   const given = settings.brokers !== undefined;
-  const endpoint = given
-    ? undefined
-    : ((placement.endpoint as KafkaEndpoint | undefined) ?? endpointsFor('kafka'));
-  const native = !given && (placement.endpoint === undefined || placement.native === true);
+  const endpoint = given ? undefined : (placement.endpoint as KafkaEndpoint | undefined);
+  const roles = endpoint?.roles;
   return new KafkaDriver({
-    brokers: settings.brokers ?? endpoint!.brokers,
-    faultTargets: given
-      ? undefined
-      : { toxiproxy: endpoint?.toxiproxy, broker: native ? 'kafka' : undefined },
+    brokers: settings.brokers ?? endpoint?.brokers ?? [],
+    roles: roles && { producers: roles.producers.brokers, consumers: roles.consumers.brokers },
+    faultTargets: endpoint && faultTargetsOf(endpoint, placement.native),
     timeouts: {
       send: settings.sendTimeoutMs,
       connection: settings.connectionTimeoutMs,
@@ -34,9 +32,6 @@ export async function createKafkaDriver(
     },
     minPartitions: settings.minPartitions,
     logLevel: settings.logLevel,
-    // The native provisioner records which release it runs; other clusters are not asked.
-    version: native
-      ? async () => (await brokersStatus({ only: ['kafka'] })).brokers.kafka?.version ?? undefined
-      : undefined,
+    version: endpoint ? placement.version : undefined,
   });
 }

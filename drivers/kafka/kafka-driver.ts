@@ -1,16 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
+import type { ClientRole } from '../../core/brokers.ts';
 import { sleep } from '../../core/clock.ts';
 import { createOrClean, describeError } from '../../core/errors.ts';
 import type { FaultTargets } from '../../core/fault-targets.ts';
-import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
-import { connectionOptions, KafkaClients, type KafkaDescriptor, type KafkaTimeouts } from './clients.ts';
+import type {
+  AttachedTopology,
+  CaseTopology,
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  TopologySpec,
+} from '../driver.ts';
+import { noBroker } from '../placement.ts';
+import { KafkaClients } from './clients.ts';
 import { KafkaConnection, type KafkaLogLevel, protocolError } from './connection.ts';
+import { connectionOptions, type KafkaDescriptor, type KafkaTimeouts } from './descriptor.ts';
 import { KAFKA_SETUPS, type KafkaSetupOptions } from './setups.ts';
 
 export interface KafkaDriverOptions {
-  /** kafkajs `brokers` (through Toxiproxy when provisioned locally). */
+  /**
+   * kafkajs `brokers` (through Toxiproxy when provisioned) of admin clients, and of every client
+   * without `roles`. Empty: the driver can only `attach` (a worker process: descriptors say where).
+   */
   brokers: string[];
+  /** Producers' and consumers' own bootstrap brokers (each role behind its own proxy). */
+  roles?: Record<ClientRole, string[]> | undefined;
   timeouts?: Partial<KafkaTimeouts>;
   minPartitions?: number;
   logLevel?: KafkaLogLevel;
@@ -44,10 +59,7 @@ export class KafkaDriver implements Driver {
   readonly name = 'kafka';
   readonly description =
     'Apache Kafka with kafkajs (consumer groups, idempotent and transactional producers)';
-  readonly capabilities = {
-    orderingScopes: ['per-partition', 'per-key'] as const,
-    deadLetter: 'pattern' as const,
-    exactlyOnce: 'transactions' as const,
+  readonly capabilities: DriverCapabilities = {
     fanOut: true,
     processIsolation: true,
     // The backlog is the groups' lag, exact for committed offsets; on-receipt commits run ahead of
@@ -61,6 +73,8 @@ export class KafkaDriver implements Driver {
 
   constructor(private readonly options: KafkaDriverOptions) {
     this.faultTargets = options.faultTargets;
+    // A consumer that stops heartbeating is dropped from its group after the session timeout.
+    this.capabilities.silenceTimeoutMs = this.timeouts().session;
   }
 
   private timeouts(): KafkaTimeouts {
@@ -69,6 +83,7 @@ export class KafkaDriver implements Driver {
   }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
+    if (this.options.brokers.length === 0) throw noBroker('kafka', 'drivers.kafka.brokers');
     const setup = spec.setup.options as unknown as KafkaSetupOptions;
     // A suffix of our own: a replayed case (same id) never meets topics an interrupted run left.
     const base = `bp.${safeName(spec.caseId).slice(0, 160)}.${randomBytes(3).toString('hex')}`;
@@ -77,6 +92,7 @@ export class KafkaDriver implements Driver {
     const group = (g: string) => `${base}.${safeName(g)}`;
     const descriptor: KafkaDescriptor = {
       brokers: this.options.brokers,
+      roles: this.options.roles,
       base,
       dest: `${base}.in`,
       partitions: Math.max(spec.partitions, this.options.minPartitions ?? 4),
@@ -139,7 +155,7 @@ class KafkaTopology extends KafkaClients implements CaseTopology {
     private readonly extra: { countDeadLetters: boolean; version: string | undefined },
   ) {
     super(descriptor, log);
-    this.connection = new KafkaConnection(connectionOptions(descriptor, 'brokerproof-admin'));
+    this.connection = new KafkaConnection(connectionOptions(descriptor, 'brokerproof-admin', 'admin'));
     this.admin = this.connection.kafka.admin();
   }
 
@@ -237,6 +253,7 @@ class KafkaTopology extends KafkaClients implements CaseTopology {
   diagnostics(): Record<string, unknown> {
     return {
       brokers: this.descriptor.brokers,
+      ...(this.descriptor.roles && { roles: this.descriptor.roles }),
       ...(this.extra.version !== undefined && { version: this.extra.version }),
       partitions: this.descriptor.partitions,
       topics: this.topics,

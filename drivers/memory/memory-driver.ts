@@ -6,6 +6,7 @@ import type {
   Delivery,
   DeliveryHandler,
   Driver,
+  DriverCapabilities,
   DriverContext,
   OutgoingMessage,
   Producer,
@@ -38,10 +39,7 @@ const OUTPUT_READERS = 'output-readers';
 export class MemoryDriver implements Driver {
   readonly name = 'memory';
   readonly description = 'In-process reference broker with switchable anomalies (no installation needed).';
-  readonly capabilities = {
-    orderingScopes: ['per-partition', 'per-key'] as const,
-    deadLetter: 'native' as const,
-    exactlyOnce: 'none' as const,
+  readonly capabilities: DriverCapabilities = {
     fanOut: true,
     processIsolation: false,
     drainSettleMs: 20,
@@ -49,7 +47,13 @@ export class MemoryDriver implements Driver {
   readonly setups = MEMORY_SETUPS;
   private readonly topologies = new Set<MemoryTopology>();
 
-  constructor(readonly options: MemoryDriverOptions = {}) {}
+  constructor(readonly options: MemoryDriverOptions = {}) {
+    // The queue redelivers after its ack timeout; the log drops a silent consumer after its session timeout.
+    this.capabilities.silenceTimeoutMs = Math.max(
+      options.ackTimeoutMs ?? 500,
+      options.sessionTimeoutMs ?? 100,
+    );
+  }
 
   async createTopology(spec: TopologySpec, _context: DriverContext): Promise<CaseTopology> {
     const broker = new MemoryBroker(this.options.anomalies ?? {}, forkRandom(spec.seed, 'anomalies'));

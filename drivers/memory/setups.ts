@@ -1,12 +1,18 @@
 import type { Setup } from '../driver.ts';
 
-/** The memory broker's setups, each with the guarantee it honestly claims. */
+/**
+ * The memory broker's setups, each with the guarantee it honestly claims. It is brokerproof's own
+ * reference broker: every claim follows from how it is built (`claimBasis: 'configuration'`), and
+ * it keeps no message ids, so a producer's resend is a new message.
+ */
 export const MEMORY_SETUPS: readonly Setup[] = [
   {
     name: 'queue',
     description:
-      'Work queue with manual acks after processing and a visibility timeout; fan-out binds a queue per group.',
+      'Work queue with manual acks after processing and a visibility timeout; fan-out binds a queue per group. Unacknowledged messages come back: at-least-once.',
     claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
@@ -14,8 +20,11 @@ export const MEMORY_SETUPS: readonly Setup[] = [
   },
   {
     name: 'queue-dlq',
-    description: 'Work queue that dead-letters a message instead of delivering it a fourth time.',
+    description:
+      'Work queue with a delivery limit of N (3, or --max-attempts N): a message is dead-lettered instead of being delivered an (N + 1)-th time, and on reject. Dead-lettering moves it within the broker, so none is lost on the way.',
     claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 3 },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
@@ -24,8 +33,10 @@ export const MEMORY_SETUPS: readonly Setup[] = [
   {
     name: 'log',
     description:
-      'Partitioned log with consumer groups, keys hashed to partitions, offsets committed after processing; pipelines forward, then commit.',
+      'Partitioned log with consumer groups, keys hashed to partitions, offsets committed after processing; pipelines forward, then commit (a crash in between forwards twice).',
     claim: { delivery: 'at-least-once', ordering: 'per-partition' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['per-partition', 'per-key'],
     ackMode: 'manual',
     fanOut: true,
@@ -35,8 +46,10 @@ export const MEMORY_SETUPS: readonly Setup[] = [
   {
     name: 'log-transactions',
     description:
-      'Partitioned log whose consumers forward to an output log and commit their input offset in one transaction; readers see committed output only.',
+      'Partitioned log whose consumers forward to an output log and commit their input offset in one transaction; readers see committed output only. Exactly-once holds for consume-transform-produce through that pipeline only: a producer resend of a send whose outcome was unknown is a new message, and scenarios that acknowledge with a plain commit get at-least-once.',
     claim: { delivery: 'exactly-once', ordering: 'per-partition' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['per-partition', 'per-key'],
     ackMode: 'manual',
     fanOut: false,
@@ -45,8 +58,11 @@ export const MEMORY_SETUPS: readonly Setup[] = [
   },
   {
     name: 'auto-ack',
-    description: 'Work queue whose broker counts a message as acknowledged the moment it is delivered.',
+    description:
+      'Work queue whose broker counts a message as acknowledged the moment it is delivered: a crash loses what the consumer held, nothing comes twice (at-most-once).',
     claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'on-delivery',
     fanOut: true,

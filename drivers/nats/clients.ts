@@ -18,33 +18,9 @@ import type {
   SendOutcome,
 } from '../driver.ts';
 import { destroyConnection, openConnection, publishFailure, withTimeout } from './connection.ts';
-import type { NatsSetupOptions } from './setups.ts';
+import { type NatsDescriptor, serversFor } from './descriptor.ts';
 
-/** A dead-letter destination of one subscriber group. */
-export interface DeadLetterRef {
-  stream: string;
-  subject: string;
-  consumer: string;
-}
-
-/** Everything another process needs to reach a case's topology. */
-export interface NatsDescriptor {
-  [key: string]: unknown;
-  servers: string[];
-  dest: string;
-  /** Producers publish to `<subject>.<key token>`; consumers and the stream take `<subject>.>`. */
-  subject: string;
-  /** The case's stream (JetStream setups). */
-  stream: string | undefined;
-  /** Per group: its durable consumer (JetStream) or its queue group (core). */
-  consumers: Record<string, string>;
-  /** Per group, in setups that dead-letter. */
-  deadLetters: Record<string, DeadLetterRef>;
-  setup: NatsSetupOptions;
-  connectTimeoutMs: number;
-  publishTimeoutMs: number;
-  ackTimeoutMs: number;
-}
+export type { DeadLetterRef, NatsDescriptor } from './descriptor.ts';
 
 export const HEADER_ID = 'bp-id';
 export const HEADER_KEY = 'bp-key';
@@ -153,7 +129,7 @@ class NatsProducer implements Producer {
 
   private connect() {
     this.connection ??= openConnection({
-      servers: this.descriptor.servers,
+      servers: serversFor(this.descriptor, 'producers'),
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     }).then((nc) => {
@@ -255,7 +231,7 @@ abstract class NatsConsumer implements Consumer {
   async start(handler: DeliveryHandler): Promise<void> {
     this.state = 'running';
     const nc = await openConnection({
-      servers: this.descriptor.servers,
+      servers: serversFor(this.descriptor, 'consumers'),
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     });

@@ -1,25 +1,27 @@
-import { endpointsFor } from '../../provision/local/index.ts';
+import type { NatsEndpoint } from '../../provision/endpoints.ts';
 import type { Driver } from '../driver.ts';
-import type { Placement } from '../index.ts';
+import { faultTargetsOf, type Placement } from '../placement.ts';
 import { NatsDriver } from './nats-driver.ts';
 import type { NatsSettings } from './settings.ts';
 
 /**
- * The servers in `settings`, else the provisioned endpoint, else the native nats-server of this
- * machine. Faults reach the broker through its Toxiproxy proxy (and kill/pause it when it is the
- * native one); servers given in the settings carry no proxy the driver knows of.
+ * The servers in `settings` (every client there; no proxy the driver knows of), else the placed
+ * endpoint: admin connections through the broker's own proxy, producers and consumers through
+ * their roles' (when it has them). Faults reach it through its proxies, and kill/pause it when it
+ * is native. Without either, the driver can only attach (worker processes).
  */
 export async function createNatsDriver(
   settings: NatsSettings = {},
   placement: Placement = {},
 ): Promise<Driver> {
   if (settings.servers) return new NatsDriver({ ...settings, servers: settings.servers });
-  const provisioned = placement.endpoint?.broker === 'nats' ? placement.endpoint : undefined;
-  const nats = provisioned ?? endpointsFor('nats');
-  const native = provisioned === undefined || placement.native === true;
+  const endpoint = placement.endpoint?.broker === 'nats' ? (placement.endpoint as NatsEndpoint) : undefined;
+  if (!endpoint) return new NatsDriver({ ...settings, servers: [] });
+  const roles = endpoint.roles;
   return new NatsDriver({
     ...settings,
-    servers: nats.servers,
-    faultTargets: { toxiproxy: nats.toxiproxy, broker: native ? 'nats' : undefined },
+    servers: endpoint.servers,
+    roles: roles && { producers: roles.producers.servers, consumers: roles.consumers.servers },
+    faultTargets: faultTargetsOf(endpoint, placement.native),
   });
 }

@@ -11,18 +11,32 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
-import type { BrokerName, ProxyRef } from '../../core/brokers.ts';
+import type { ClientRole } from '../../core/brokers.ts';
 import { sleep } from '../../core/clock.ts';
 import { createOrClean } from '../../core/errors.ts';
-import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
+import type { FaultTargets } from '../../core/fault-targets.ts';
+import type {
+  AttachedTopology,
+  CaseTopology,
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  TopologySpec,
+} from '../driver.ts';
+import { noBroker } from '../placement.ts';
 import { type DeadLetterRef, NatsClients, type NatsDescriptor } from './clients.ts';
 import { openConnection } from './connection.ts';
 import { DeadLetterMover, maxDeliveriesSubject } from './dead-letter-mover.ts';
 import { NATS_SETUPS, type NatsSetupOptions } from './setups.ts';
 
 export interface NatsDriverOptions {
-  /** nats:// URLs of the server (through Toxiproxy when provisioned locally). */
+  /**
+   * nats:// URLs of the server (through Toxiproxy when provisioned) for admin connections, and for
+   * every client without `roles`. Empty: the driver can only `attach` (worker processes).
+   */
   servers: string[];
+  /** Producers' and consumers' own servers (each role behind its own proxy). */
+  roles?: Record<ClientRole, string[]> | undefined;
   connectTimeoutMs?: number;
   publishTimeoutMs?: number;
   ackWaitMs?: number;
@@ -30,11 +44,8 @@ export interface NatsDriverOptions {
   duplicateWindowMs?: number;
   storage?: 'file' | 'memory';
   resourceMaxAgeMs?: number;
-  /**
-   * The broker's Toxiproxy proxy and, when it runs natively here, its name (for network and broker
-   * faults). Same shape as the nemesis's FaultTargets.
-   */
-  faultTargets?: { toxiproxy?: ProxyRef | undefined; broker?: BrokerName | undefined } | undefined;
+  /** The broker's proxies and, when it runs natively here, its name (network and broker faults). */
+  faultTargets?: FaultTargets | undefined;
 }
 
 /** Stream and consumer names allow no dots, wildcards, spaces or path separators. */
@@ -50,10 +61,7 @@ const safeName = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, '_');
 export class NatsDriver implements Driver {
   readonly name = 'nats';
   readonly description = 'NATS core and JetStream with nats.js v3';
-  readonly capabilities = {
-    orderingScopes: ['per-key', 'total'] as const,
-    deadLetter: 'pattern' as const,
-    exactlyOnce: 'double-ack' as const,
+  readonly capabilities: DriverCapabilities = {
     fanOut: true,
     processIsolation: true,
     // JetStream counts messages in flight (ack pending), so a short settle is enough; core NATS
@@ -65,11 +73,14 @@ export class NatsDriver implements Driver {
 
   constructor(private readonly options: NatsDriverOptions) {
     this.faultTargets = options.faultTargets;
+    // Unacknowledged JetStream messages come back after AckWait; a publish gives up after its ack timeout.
+    this.capabilities.silenceTimeoutMs = Math.max(options.ackWaitMs ?? 3000, options.ackTimeoutMs ?? 5000);
   }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
-    const setup = spec.setup.options as unknown as NatsSetupOptions;
     const o = this.options;
+    if (o.servers.length === 0) throw noBroker('nats', 'drivers.nats.servers');
+    const setup = spec.setup.options as unknown as NatsSetupOptions;
     // Case ids repeat across runs; a random suffix keeps a leftover of a killed run out of the way.
     const token = `${safeName(spec.caseId)}_${randomBytes(3).toString('hex')}`;
     const jetStream = setup.kind === 'jetstream';
@@ -92,6 +103,7 @@ export class NatsDriver implements Driver {
     }
     const descriptor: NatsDescriptor = {
       servers: o.servers,
+      roles: o.roles,
       dest: `bp.${token}`,
       subject: `bp.${token}.m`,
       stream,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const ms = z.number().int().positive();
 
-/** `drivers.nats` in the config file. Without `servers`, the locally provisioned nats-server is used. */
+/** `drivers.nats` in the config file. Without `servers`, the provisioned nats-server is used. */
 export const natsSettings = z.strictObject({
   /** nats:// URLs (through Toxiproxy when faults are to be injected). */
   servers: z

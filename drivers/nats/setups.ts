@@ -30,13 +30,19 @@ export interface NatsSetupOptions {
 
 const setup = (s: Omit<Setup, 'options'> & { options: NatsSetupOptions }): Setup => s;
 
-/** NATS setups, each with the guarantee it claims (see docs/drivers/nats.md for what really holds). */
+/**
+ * NATS setups, each with the guarantee it claims (see docs/drivers/nats.md for what really holds).
+ * All but one claim what the configuration gives; `jetstream-dedupe-double-ack` claims what NATS
+ * documents as exactly-once, which brokerproof tests without endorsing it.
+ */
 export const NATS_SETUPS: readonly Setup[] = [
   setup({
     name: 'jetstream',
     description:
       'JetStream stream, publish acks, a durable pull consumer per group with explicit acks, AckWait redelivery and unlimited MaxDeliver.',
     claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
@@ -45,8 +51,10 @@ export const NATS_SETUPS: readonly Setup[] = [
   setup({
     name: 'jetstream-dlq',
     description:
-      'JetStream with MaxDeliver = N and the dead-letter pattern: max-deliveries advisories are captured in a stream and each exhausted message is moved to a DLQ stream.',
+      'JetStream with MaxDeliver = N (3, or --max-attempts N) and the dead-letter pattern: max-deliveries advisories are captured in a stream and each exhausted message is moved to a DLQ stream (stored once per move by Nats-Msg-Id). The server publishes the advisory fire-and-forget, so a server crash at that moment could lose the move: the DLQ policy is claimed without broker faults (not tested with them).',
     claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 3 },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
@@ -57,6 +65,8 @@ export const NATS_SETUPS: readonly Setup[] = [
     description:
       'JetStream durable consumer with MaxAckPending 1: one message in flight at a time, in stream order, whichever client pulls it (keys map to subjects).',
     claim: { delivery: 'at-least-once', ordering: 'per-key' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['per-key', 'total'],
     ackMode: 'manual',
     fanOut: true,
@@ -65,8 +75,12 @@ export const NATS_SETUPS: readonly Setup[] = [
   setup({
     name: 'jetstream-dedupe-double-ack',
     description:
-      "Nats-Msg-Id deduplication within the stream's duplicate window plus double acks (ackAck): what NATS documents as exactly-once.",
+      "Nats-Msg-Id deduplication within the stream's duplicate window (2 min) plus double acks (ackAck): NATS's own exactly-once claim, tested, not endorsed. What the configuration gives: a resend within the window is stored once, and a confirmed ack is never followed by a redelivery; a consumer that dies after processing and before its ack is confirmed gets the message processed again after AckWait (at-least-once processing).",
     claim: { delivery: 'exactly-once', ordering: 'none' },
+    claimBasis: 'vendor',
+    vendorClaim:
+      'Exactly-once: publishers set Nats-Msg-Id so the stream drops a resend within its duplicate window, and consumers double-ack (AckAck) so they know their ack arrived (NATS docs, JetStream Model Deep Dive: "Exactly Once Semantics"; JetStream concepts: "exactly once" quality of service).',
+    resends: 'deduplicated',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
@@ -77,6 +91,8 @@ export const NATS_SETUPS: readonly Setup[] = [
     description:
       'Core NATS publish/subscribe: no storage, no acks. Every subscriber group gets every message; the members of a group share it as a queue group named after the group.',
     claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'on-delivery',
     fanOut: true,
@@ -87,6 +103,8 @@ export const NATS_SETUPS: readonly Setup[] = [
     description:
       'Core NATS queue group: every consumer of the case competes for the subject, each message goes to one member; no storage, no acks.',
     claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'on-delivery',
     fanOut: false,

@@ -1,4 +1,5 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ClientRole } from '../../core/brokers.ts';
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import { CaseClients } from '../case-clients.ts';
@@ -17,7 +18,10 @@ import type { RabbitSetupOptions } from './setups.ts';
 /** Everything another process needs to reach a case's topology. */
 export interface RabbitDescriptor {
   [key: string]: unknown;
+  /** The broker's URL for admin connections, and for every client without `roles`. */
   url: string;
+  /** Producers' and consumers' own URLs (each role behind its own proxy), when provisioned so. */
+  roles?: Record<ClientRole, string> | undefined;
   dest: string;
   exchange: string;
   /** Work queue per subscriber group. */
@@ -30,6 +34,11 @@ export interface RabbitDescriptor {
   maxAttempts: number | undefined;
   confirmTimeoutMs: number;
   connectTimeoutMs: number;
+}
+
+/** The URL a client of `role` connects to (dead-letter readers are consumers). */
+export function urlFor(d: RabbitDescriptor, role: ClientRole | 'admin'): string {
+  return (role !== 'admin' && d.roles?.[role]) || d.url;
 }
 
 const ATTEMPT_HEADER = 'bp-attempt';
@@ -90,7 +99,7 @@ class RabbitProducer implements Producer {
 
   private channel() {
     this.connection ??= openChannel({
-      url: this.descriptor.url,
+      url: urlFor(this.descriptor, 'producers'),
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     }).then((opened) => {
@@ -199,7 +208,7 @@ class RabbitConsumer implements Consumer {
 
   private async subscribe(): Promise<void> {
     const { model, channel } = await openChannel({
-      url: this.descriptor.url,
+      url: urlFor(this.descriptor, 'consumers'),
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     });

@@ -1,14 +1,21 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import type { ClientRole } from '../../core/brokers.ts';
 import { createOrClean } from '../../core/errors.ts';
 import type { FaultTargets } from '../../core/fault-targets.ts';
 import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
+import { noBroker } from '../placement.ts';
 import { RabbitClients, type RabbitDescriptor } from './clients.ts';
 import { openChannel, redactUrl } from './connection.ts';
 import { RABBITMQ_SETUPS, type RabbitSetupOptions } from './setups.ts';
 
 export interface RabbitmqDriverOptions {
-  /** amqp:// URL of the broker (through Toxiproxy when provisioned locally). */
-  url: string;
+  /**
+   * amqp:// URL of the broker (through Toxiproxy when provisioned) for admin connections, and for
+   * every client without `roles`. Undefined: the driver can only `attach` (worker processes).
+   */
+  url: string | undefined;
+  /** Producers' and consumers' own URLs (each role behind its own proxy). */
+  roles?: Record<ClientRole, string> | undefined;
   /** A send without a publisher confirm after this long is recorded as `info`. */
   confirmTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -30,13 +37,12 @@ export class RabbitmqDriver implements Driver {
   readonly name = 'rabbitmq';
   readonly description = 'RabbitMQ (AMQP 0-9-1) with amqplib';
   readonly capabilities = {
-    orderingScopes: ['total', 'per-key'] as const,
-    deadLetter: 'native' as const,
-    exactlyOnce: 'none' as const,
     fanOut: true,
     processIsolation: true,
     // Ready counts only: unacknowledged messages are invisible over AMQP, so wait a little longer.
     drainSettleMs: 300,
+    // Connections heartbeat every 2 s: the broker drops a silent one after two missed beats.
+    silenceTimeoutMs: 4_000,
   };
   readonly setups = RABBITMQ_SETUPS;
 
@@ -47,12 +53,15 @@ export class RabbitmqDriver implements Driver {
   }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
+    const url = this.options.url;
+    if (url === undefined) throw noBroker('rabbitmq', 'drivers.rabbitmq.url');
     const setup = spec.setup.options as unknown as RabbitSetupOptions;
     const base = `bp.${safeName(spec.caseId)}`;
     const dlq = setup.deliveryLimit || setup.retryQueues;
     const maxAttempts = dlq ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts) : undefined;
     const descriptor: RabbitDescriptor = {
-      url: this.options.url,
+      url,
+      roles: this.options.roles,
       dest: base,
       exchange: base,
       queues: Object.fromEntries(spec.groups.map((g) => [g, `${base}.${safeName(g)}`])),
@@ -72,7 +81,7 @@ export class RabbitmqDriver implements Driver {
       connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
     };
     const admin = await openChannel({
-      url: this.options.url,
+      url,
       timeoutMs: descriptor.connectTimeoutMs,
       name: 'brokerproof admin',
     });
@@ -141,6 +150,10 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
         await channel.assertQueue(deadLetter, { durable: true, arguments: { 'x-expires': expiresMs } });
         args['x-dead-letter-exchange'] = '';
         args['x-dead-letter-routing-key'] = deadLetter;
+        if (setup.deadLetterStrategy) args['x-dead-letter-strategy'] = setup.deadLetterStrategy;
+        // At-least-once dead-lettering (quorum queues, 3.10+) works only with reject-publish
+        // overflow: with the default drop-head RabbitMQ silently falls back to at-most-once.
+        if (setup.deadLetterStrategy === 'at-least-once') args['x-overflow'] = 'reject-publish';
       }
       // x-delivery-limit counts redeliveries: N deliveries are the first plus N − 1 more.
       if (setup.deliveryLimit && d.maxAttempts !== undefined) args['x-delivery-limit'] = d.maxAttempts - 1;

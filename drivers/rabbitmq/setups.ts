@@ -10,6 +10,14 @@ export interface RabbitSetupOptions {
   autoAck?: boolean;
   /** The broker dead-letters after this many deliveries (quorum `x-delivery-limit` = N − 1). */
   deliveryLimit?: boolean;
+  /**
+   * How a quorum queue dead-letters (`x-dead-letter-strategy`). `at-most-once` (RabbitMQ's default):
+   * the message is removed from the source queue and republished to the DLX without publisher
+   * confirms — lost if the target queue cannot take it. `at-least-once` (RabbitMQ ≥ 3.10, needs
+   * `x-overflow: reject-publish` and the `stream_queue` feature flag): the source queue keeps the
+   * message until the dead-letter target confirms it, retrying — none lost, duplicates possible.
+   */
+  deadLetterStrategy?: 'at-most-once' | 'at-least-once';
   /** Retries go through TTL retry queues (one per delay) back to the work queue; then dead-letter. */
   retryQueues?: boolean;
   singleActiveConsumer?: boolean;
@@ -18,12 +26,19 @@ export interface RabbitSetupOptions {
 
 const setup = (s: Omit<Setup, 'options'> & { options: RabbitSetupOptions }): Setup => s;
 
-/** RabbitMQ setups, each with the guarantee it honestly claims. */
+/**
+ * RabbitMQ setups, each with the guarantee it honestly claims — what the broker gives as
+ * configured (no RabbitMQ setup rests on a vendor claim). RabbitMQ keeps no message ids: a
+ * producer's resend is a new message.
+ */
 export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'quorum',
-    description: 'Quorum queue, publisher confirms, manual ack after processing.',
+    description:
+      'Quorum queue, publisher confirms, manual ack after processing: a confirmed message is replicated, an unacknowledged one is redelivered (at-least-once).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
@@ -32,8 +47,10 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'classic',
     description:
-      'Durable classic queue, persistent messages, publisher confirms, manual ack after processing.',
+      'Durable classic queue, persistent messages, publisher confirms, manual ack after processing (at-least-once).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
@@ -41,8 +58,11 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'auto-ack',
-    description: 'Consumers with noAck: the broker forgets a message as soon as it is sent to a consumer.',
+    description:
+      'Consumers with noAck: the broker forgets a message as soon as it is sent to a consumer, so a crash loses what the consumer held (at-most-once).',
     claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'on-delivery',
     fanOut: false,
@@ -51,18 +71,34 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'quorum-dlx',
     description:
-      'Quorum queue with x-delivery-limit and a dead-letter exchange: a message is dead-lettered after N deliveries.',
+      "Quorum queue with x-delivery-limit = N − 1 (N = 3, or --max-attempts N) and a dead-letter exchange with RabbitMQ's default at-most-once dead-lettering: after N deliveries a message is republished to the dead-letter queue without publisher confirms and removed from the work queue. Delivery is at-least-once; the DLQ policy (every poison message dead-lettered after exactly N deliveries) holds without broker faults only — a dead-lettered message is lost if the dead-letter queue cannot take it (RabbitMQ docs, Dead Letter Exchanges: Safety). See quorum-dlx-at-least-once.",
     claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 3 },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
-    options: { queueType: 'quorum', deliveryLimit: true, prefetch: 10 },
+    options: { queueType: 'quorum', deliveryLimit: true, deadLetterStrategy: 'at-most-once', prefetch: 10 },
+  }),
+  setup({
+    name: 'quorum-dlx-at-least-once',
+    description:
+      'Quorum queue with x-delivery-limit = N − 1 (N = 3, or --max-attempts N), a dead-letter exchange, x-dead-letter-strategy at-least-once and x-overflow reject-publish (RabbitMQ ≥ 3.10, feature flag stream_queue): the work queue keeps a dead-lettered message until the dead-letter queue has confirmed it, retrying meanwhile. Delivery is at-least-once, and the DLQ policy holds through broker faults too: dead-lettered messages are not lost (a retried transfer can put one in the DLQ twice).',
+    claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 3 },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: false,
+    options: { queueType: 'quorum', deliveryLimit: true, deadLetterStrategy: 'at-least-once', prefetch: 10 },
   }),
   setup({
     name: 'quorum-retry',
     description:
-      'Retries with backoff through TTL retry queues (one per delay) that dead-letter back to the work queue; after N deliveries, rejected to the dead-letter queue.',
+      'Retries with backoff through TTL retry queues (one per attempt; a failed message is republished there with confirms, then acked) that dead-letter back to the work queue when the TTL runs out; after N deliveries (3, or --max-attempts N) it is rejected to the dead-letter queue. Both moves are at-most-once dead-lettering (classic retry queues cannot do otherwise), so at-least-once and the DLQ policy hold without broker faults only.',
     claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 3 },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
@@ -70,8 +106,11 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'single-active-consumer',
-    description: 'Quorum queue with x-single-active-consumer: one consumer at a time, in queue order.',
+    description:
+      'Quorum queue with x-single-active-consumer: one consumer at a time, in queue order (at-least-once, total order).',
     claim: { delivery: 'at-least-once', ordering: 'total' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['total', 'per-key'],
     ackMode: 'manual',
     fanOut: false,
@@ -79,8 +118,11 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'fanout',
-    description: 'A fanout exchange with one quorum queue per subscriber group.',
+    description:
+      'A fanout exchange with one quorum queue per subscriber group (at-least-once in every group).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ClientRole } from '../../core/brokers.ts';
 import { describeError } from '../../core/errors.ts';
 import { EMULATOR_CREDENTIALS } from '../../provision/endpoints.ts';
 import type { SqsImplementation } from './settings.ts';
@@ -25,6 +26,28 @@ export interface SqsConnection {
   sdkMaxAttempts: number;
   /** The longest ReceiveMessage wait any client of this connection asks for. */
   waitTimeSeconds: number;
+  /** Producers' and consumers' own endpoints (each role behind its own proxy); else `endpoint`. */
+  roles?: Record<ClientRole, string> | undefined;
+}
+
+/** The connection of a client of `role`: its role's own endpoint, when there is one. */
+export function connectionFor(connection: SqsConnection, role: ClientRole | 'admin'): SqsConnection {
+  const endpoint = role === 'admin' ? undefined : connection.roles?.[role];
+  return endpoint ? { ...connection, endpoint, roles: undefined } : connection;
+}
+
+/**
+ * A queue URL as a client of `role` must use it. The service builds queue URLs from its own
+ * address — ElasticMQ from its node-address, moto from the request's Host: the broker's own proxy
+ * — and the AWS SDK sends to a queue URL's host whenever no endpoint is configured (and older
+ * releases even when one is). Rebased onto the role's endpoint, a role's requests stay on its
+ * proxy whatever the SDK does.
+ */
+export function queueUrlFor(url: string, connection: SqsConnection, role: ClientRole | 'admin'): string {
+  const own = connectionFor(connection, role).endpoint;
+  if (!own || !connection.endpoint || own === connection.endpoint) return url;
+  const from = new URL(connection.endpoint).origin;
+  return url.startsWith(from) ? `${new URL(own).origin}${url.slice(from.length)}` : url;
 }
 
 function clientConfig(connection: SqsConnection, maxAttempts = connection.sdkMaxAttempts) {

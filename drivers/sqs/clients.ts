@@ -1,6 +1,6 @@
 import { CaseClients } from '../case-clients.ts';
 import type { Consumer, Producer } from '../driver.ts';
-import type { SqsConnection } from './aws.ts';
+import { connectionFor, queueUrlFor, type SqsConnection } from './aws.ts';
 import { SqsConsumer } from './consumer.ts';
 import { SqsProducer } from './producer.ts';
 import type { SqsSetupOptions } from './setups.ts';
@@ -40,10 +40,15 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     const [first] = Object.values(d.queues);
     if (!d.topicArn && !first) throw new Error('the topology has no queue to send to');
     const producer = new SqsProducer(
-      d.connection,
+      connectionFor(d.connection, 'producers'),
       d.topicArn
         ? { kind: 'topic', arn: d.topicArn }
-        : { kind: 'queue', url: first!.url, fifo, contentBasedDeduplication: d.contentBasedDeduplication },
+        : {
+            kind: 'queue',
+            url: queueUrlFor(first!.url, d.connection, 'producers'),
+            fifo,
+            contentBasedDeduplication: d.contentBasedDeduplication,
+          },
     );
     this.track(producer);
     return producer;
@@ -66,9 +71,10 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     const redrive = d.setup.deadLetter === true;
     // On dead-letter setups a consumer holds only what it handles: receives are the DLQ's counter.
     const sequential = redrive && !deadLetterReader;
-    const consumer = new SqsConsumer(d.connection, {
+    // Dead-letter readers are consumers too.
+    const consumer = new SqsConsumer(connectionFor(d.connection, 'consumers'), {
       name,
-      queueUrl: queue.url,
+      queueUrl: queueUrlFor(queue.url, d.connection, 'consumers'),
       dest,
       fifo: d.setup.queueType === 'fifo',
       deadLetterReader,

@@ -24,6 +24,7 @@ import type {
   Setup,
   TopologySpec,
 } from '../driver.ts';
+import { noBroker } from '../placement.ts';
 import { CaseNames, errorName, type SqsConnection, snsClient, sqsClient } from './aws.ts';
 import { type QueueRef, SqsClients, type SqsDescriptor } from './clients.ts';
 import type { SqsImplementation } from './settings.ts';
@@ -80,19 +81,20 @@ export class SqsDriver implements Driver {
       options.sns ? '' : ' (no SNS: sns-fanout needs moto or AWS)'
     }`;
     this.capabilities = {
-      orderingScopes: ['per-key'],
-      deadLetter: 'native',
-      exactlyOnce: 'dedupe-window',
       fanOut: options.sns,
       processIsolation: true,
       // Queue counts include in-flight messages; AWS's are approximate and lag, so wait longer there.
       drainSettleMs: implementation === 'aws' ? 5000 : 200,
+      // A received message becomes visible again after the visibility timeout.
+      silenceTimeoutMs: options.visibilityTimeoutSeconds * 1000,
     };
   }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
     const setup = spec.setup.options as unknown as SqsSetupOptions;
     const { connection } = this.options;
+    if (connection.endpoint === undefined && connection.implementation !== 'aws')
+      throw noBroker('sqs', 'drivers.sqs.endpoint');
     if (setup.sns && !this.options.sns) throw new Error(snsUnavailable(connection.implementation));
     if (!setup.sns && spec.groups.length > 1) {
       throw new Error(
@@ -280,6 +282,7 @@ class SqsTopology extends SqsClients implements CaseTopology {
     return {
       implementation: d.connection.implementation,
       endpoint: d.connection.endpoint ?? 'AWS default endpoint',
+      ...(d.connection.roles && { roles: d.connection.roles }),
       region: d.connection.region,
       proxied: this.driverOptions.proxied,
       queues: this.created.map((q) => q.name),

@@ -16,8 +16,9 @@ import {
   buildEndpoint,
   type EndpointMap,
 } from '../endpoints.ts';
-import { roundTrip } from '../health.ts';
+import { healthThroughEveryProxy } from '../health.ts';
 import { type PortPlan, resolvePorts } from '../ports.ts';
+import { proxyLayout } from '../proxies.ts';
 import { ToxiproxyApi } from '../toxiproxy-api.ts';
 import { buildImages, type ImageName } from './images.ts';
 
@@ -30,6 +31,9 @@ export const CONTAINER_PORTS: Record<BrokerName, number> = {
   moto: 15000,
   pubsub: 18085,
 };
+
+/** Kafka's listeners for producers and consumers inside its container (docker/kafka/Dockerfile). */
+export const KAFKA_ROLE_CONTAINER_PORTS = { producers: 19095, consumers: 19096 } as const;
 
 export interface DockerProvisionerOptions {
   env?: NodeJS.ProcessEnv;
@@ -82,14 +86,19 @@ export class DockerProvisioner {
         .withLabels({ 'dev.brokerproof': 'toxiproxy' })
         .withExposedPorts(
           { container: 8474, host: ports.toxiproxy },
-          ...only.map((b) => ({ container: ports[b].proxy, host: ports[b].proxy })),
+          ...only.flatMap((b) => proxyLayout(ports, b).map((p) => ({ container: p.listen, host: p.listen }))),
         )
         .withWaitStrategy(tc.Wait.forHttp('/version', 8474))
         .start();
       this.containers.push(toxiproxy);
       const api = new ToxiproxyApi(this.toxiproxyUrl);
       const environments: Partial<Record<BrokerName, Record<string, string>>> = {
-        kafka: { KAFKA_ADVERTISED_HOST: ports.host, KAFKA_ADVERTISED_PORT: String(ports.kafka.proxy) },
+        kafka: {
+          KAFKA_ADVERTISED_HOST: ports.host,
+          KAFKA_ADVERTISED_PORT: String(ports.kafka.proxy),
+          KAFKA_PRODUCERS_ADVERTISED_PORT: String(ports.kafka.producers),
+          KAFKA_CONSUMERS_ADVERTISED_PORT: String(ports.kafka.consumers),
+        },
         elasticmq: {
           ELASTICMQ_ADVERTISED_HOST: ports.host,
           ELASTICMQ_ADVERTISED_PORT: String(ports.elasticmq.proxy),
@@ -108,16 +117,27 @@ export class DockerProvisioner {
             .withStartupTimeout(180_000)
             .start();
           this.containers.push(container);
-          await api.ensureProxy({
-            name: broker,
-            listen: `0.0.0.0:${ports[broker].proxy}`,
-            upstream: `${broker}:${CONTAINER_PORTS[broker]}`,
+          const layout = proxyLayout(ports, broker);
+          for (const proxy of layout) {
+            const inside =
+              broker === 'kafka' && proxy.role
+                ? KAFKA_ROLE_CONTAINER_PORTS[proxy.role]
+                : CONTAINER_PORTS[broker];
+            await api.ensureProxy({
+              name: proxy.name,
+              listen: `0.0.0.0:${proxy.listen}`,
+              upstream: `${broker}:${inside}`,
+            });
+          }
+          const way = (p: (typeof layout)[number]) => ({
+            port: p.listen,
+            toxiproxy: { apiUrl: this.toxiproxyUrl, proxy: p.name },
           });
           const endpoint = buildEndpoint(broker, {
             host: ports.host,
-            port: ports[broker].proxy,
-            toxiproxy: { apiUrl: this.toxiproxyUrl, proxy: broker },
+            ...way(layout[0]!),
             upstream: { host: container.getHost(), port: container.getMappedPort(CONTAINER_PORTS[broker]) },
+            roles: { producers: way(layout[1]!), consumers: way(layout[2]!) },
           });
           await waitForRoundTrip(endpoint as BrokerEndpoint, 180_000);
           (this.endpoints as Record<string, unknown>)[broker] = endpoint;
@@ -160,7 +180,8 @@ async function waitForRoundTrip(endpoint: BrokerEndpoint, timeoutMs: number): Pr
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      await roundTrip(endpoint, { timeoutMs: Math.min(20_000, Math.max(1000, deadline - Date.now())) });
+      const timeoutMs = Math.min(20_000, Math.max(1000, deadline - Date.now()));
+      await healthThroughEveryProxy(endpoint, timeoutMs);
       return;
     } catch (error) {
       last = error;

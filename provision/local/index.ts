@@ -3,7 +3,7 @@
  * and what drivers and a vitest globalSetup call.
  *
  *   const { failures } = await brokersUp({ only: ['kafka'] });
- *   const kafka = endpointsFor('kafka');   // { brokers: ['127.0.0.1:9092'], toxiproxy: {...}, ... }
+ *   const kafka = endpointsFor('kafka');   // { brokers: ['127.0.0.1:9092'], toxiproxy: {...}, roles: {...} }
  *   await brokersDown();
  */
 import { rmSync } from 'node:fs';
@@ -12,11 +12,13 @@ import { BrokerUnavailableError, describeError, UsageError } from '../../core/er
 import {
   BROKER_NAMES,
   type BrokerName,
+  type ClientRole,
   type EndpointMap,
   type EndpointOf,
   isBrokerName,
 } from '../endpoints.ts';
 import { type PortPlan, resolvePorts } from '../ports.ts';
+import { proxyLayout } from '../proxies.ts';
 import { resolveVersions, type VersionPlan } from '../versions.ts';
 import type { Log } from './install.ts';
 import { withStateLock } from './lock.ts';
@@ -77,6 +79,15 @@ export interface BrokerStatus {
   upstream: string;
   proxyEnabled: boolean | null;
   log: string | null;
+  /** The producers' and consumers' own proxies (`proxied`: it exists and leads to the broker). */
+  roles: Record<ClientRole, RoleStatus>;
+}
+
+export interface RoleStatus {
+  endpoint: string;
+  proxy: string;
+  proxied: boolean;
+  proxyEnabled: boolean | null;
 }
 
 export interface ProxyStatus {
@@ -308,19 +319,32 @@ async function statusOf(ctx: LocalContext, only: readonly BrokerName[]): Promise
     only.map(async (broker) => {
       const record = liveRecord(ctx, broker);
       const ports = ctx.ports[broker];
-      const upstream = `${ctx.ports.host}:${ports.upstream}`;
-      const proxy = proxies.find((p) => p.name === broker);
-      const listening = record ? await portAnswers(ctx.ports.host, ports.upstream, 1000) : false;
+      const { host } = ctx.ports;
+      const upstream = `${host}:${ports.upstream}`;
+      const listening = record ? await portAnswers(host, ports.upstream, 1000) : false;
+      const [own, ...roles] = proxyLayout(ctx.ports, broker).map((layout) => {
+        const proxy = proxies.find((p) => p.name === layout.name);
+        return {
+          endpoint: `${host}:${layout.listen}`,
+          proxy: layout.name,
+          proxied:
+            !!proxy &&
+            proxy.upstream === `${host}:${layout.upstream}` &&
+            proxy.listen.endsWith(`:${layout.listen}`),
+          proxyEnabled: proxy ? proxy.enabled : null,
+        };
+      });
       brokers[broker] = {
         up: !!record && listening,
         endpoint: localEndpoint(ctx, broker).address,
-        proxied: !!proxy && proxy.upstream === upstream && proxy.listen.endsWith(`:${ports.proxy}`),
+        proxied: own!.proxied,
         version: record?.version ?? null,
         pid: record?.pid ?? null,
         paused: record ? isPaused(record.pid) : false,
         upstream,
-        proxyEnabled: proxy ? proxy.enabled : null,
+        proxyEnabled: own!.proxyEnabled,
         log: record?.logFile ?? null,
+        roles: { producers: roles[0]!, consumers: roles[1]! },
       };
     }),
   );

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { BrokerUnavailableError, describeError } from '../../core/errors.ts';
 import { type BrokerEndpoint, type BrokerName, buildEndpoint, type EndpointOf } from '../endpoints.ts';
-import { roundTrip } from '../health.ts';
+import { healthThroughEveryProxy } from '../health.ts';
+import { proxyLayout, roleUpstream } from '../proxies.ts';
 import { ToxiproxyApi } from '../toxiproxy-api.ts';
 import { elasticmq } from './brokers/elasticmq.ts';
 import { kafka } from './brokers/kafka.ts';
@@ -55,14 +56,20 @@ export function toxiproxyApi(ctx: LocalContext): ToxiproxyApi {
   return new ToxiproxyApi(toxiproxyApiUrl(ctx));
 }
 
-/** The client endpoint of a native broker: its Toxiproxy listener. */
+/** The client endpoint of a native broker: its Toxiproxy listeners (its own, and each role's). */
 export function localEndpoint<B extends BrokerName>(ctx: LocalContext, broker: B): EndpointOf<B> {
-  const ports = ctx.ports[broker];
+  const { host } = ctx.ports;
+  const apiUrl = toxiproxyApiUrl(ctx);
+  const [own, producers, consumers] = proxyLayout(ctx.ports, broker);
+  const role = (p: typeof own) => ({
+    port: p!.listen,
+    toxiproxy: { apiUrl, proxy: p!.name },
+    upstream: { host, port: roleUpstream(ctx.ports, broker, p!.role) },
+  });
   return buildEndpoint(broker, {
-    host: ctx.ports.host,
-    port: ports.proxy,
-    toxiproxy: { apiUrl: toxiproxyApiUrl(ctx), proxy: broker },
-    upstream: { host: ctx.ports.host, port: ports.upstream },
+    host,
+    ...role(own),
+    roles: { producers: role(producers), consumers: role(consumers) },
   });
 }
 
@@ -79,28 +86,31 @@ export async function checkHealth(ctx: LocalContext, name: ServiceName, timeoutM
     if (!version) throw new Error('Toxiproxy answered without a version');
     return;
   }
-  await roundTrip(localEndpoint(ctx, name) as BrokerEndpoint, { timeoutMs });
+  await healthThroughEveryProxy(localEndpoint(ctx, name) as BrokerEndpoint, timeoutMs);
 }
 
-/** Creates (or repairs) the broker's proxy and clears any toxic or partition left behind. */
+/** Creates (or repairs) the broker's proxies and clears any toxic or partition left behind. */
 export async function ensureProxy(ctx: LocalContext, broker: BrokerName): Promise<void> {
   const api = toxiproxyApi(ctx);
-  const ports = ctx.ports[broker];
-  try {
-    await api.ensureProxy({
-      name: broker,
-      listen: `${ctx.ports.host}:${ports.proxy}`,
-      upstream: `${ctx.ports.host}:${ports.upstream}`,
-    });
-    await api.heal(broker);
-  } catch (error) {
-    throw new BrokerUnavailableError(
-      `could not create the Toxiproxy proxy ${ctx.ports.host}:${ports.proxy} → ${ports.upstream} for ${broker}: ${describeError(error)}`,
-      {
-        cause: error,
-        hint: `Is port ${ports.proxy} taken by another program? Free it, or set BROKERPROOF_${broker.toUpperCase()}_PORT.`,
-      },
-    );
+  const { host } = ctx.ports;
+  for (const proxy of proxyLayout(ctx.ports, broker)) {
+    try {
+      await api.ensureProxy({
+        name: proxy.name,
+        listen: `${host}:${proxy.listen}`,
+        upstream: `${host}:${proxy.upstream}`,
+      });
+      await api.heal(proxy.name);
+    } catch (error) {
+      const variable = `BROKERPROOF_${broker.toUpperCase()}_${proxy.role ? `${proxy.role.toUpperCase()}_` : ''}PORT`;
+      throw new BrokerUnavailableError(
+        `could not create the Toxiproxy proxy ${proxy.name} ${host}:${proxy.listen} → ${proxy.upstream} for ${broker}: ${describeError(error)}`,
+        {
+          cause: error,
+          hint: `Is port ${proxy.listen} taken by another program? Free it, or set ${variable}.`,
+        },
+      );
+    }
   }
 }
 

@@ -104,7 +104,7 @@ describe('RabbitMQ dead-lettering: at-most-once beside at-least-once', () => {
 });
 
 describe('driver capabilities hold only what the runner reads', () => {
-  it('fanOut, processIsolation and drainSettleMs — nothing else', () => {
+  it('fanOut, processIsolation, drainSettleMs and silenceTimeoutMs — nothing else', () => {
     const sqs = {
       connection: { implementation: 'elasticmq' },
       sns: false,
@@ -126,8 +126,12 @@ describe('driver capabilities hold only what the runner reads', () => {
         'drainSettleMs',
         'fanOut',
         'processIsolation',
+        'silenceTimeoutMs',
       ]);
+      // Fault durations are drawn up to well past it: each driver says what its broker waits.
+      expect(driver.capabilities.silenceTimeoutMs, driver.name).toBeGreaterThan(0);
     }
+    expect(drivers.map((d) => d.capabilities.silenceTimeoutMs)).toEqual([500, 4_000, 6_000, 5_000, 2_000]);
   });
 });
 

@@ -12,7 +12,7 @@ import type { SqsEndpoint } from '../../provision/endpoints.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
 import type { CaseResult } from '../../runner/case.ts';
 import { selectTargets } from '../../runner/targets.ts';
-import { requireBroker } from '../helpers/brokers.ts';
+import { placementOf, requireBroker } from '../helpers/brokers.ts';
 import { caseRunner, type RunOnOptions } from '../helpers/run-on.ts';
 
 type Emulator = 'elasticmq' | 'moto';
@@ -28,8 +28,13 @@ export function sqsIntegrationSuite(implementation: Emulator): void {
 
   beforeAll(async () => {
     endpoint = await requireBroker(implementation);
-    driver = await createDriver('sqs', { sqs: settings });
-    patient = await createDriver('sqs', { sqs: { ...settings, visibilityTimeoutSeconds: 20 } });
+    // Placed as `brokerproof run` places it: producers and consumers through their own proxies.
+    driver = await createDriver('sqs', { sqs: settings }, placementOf(implementation));
+    patient = await createDriver(
+      'sqs',
+      { sqs: { ...settings, visibilityTimeoutSeconds: 20 } },
+      placementOf(implementation),
+    );
   }, 300_000);
 
   const runCases = caseRunner(
@@ -241,9 +246,15 @@ export function sqsIntegrationSuite(implementation: Emulator): void {
 
     it('sends: ok with the proxy up, info when the answer never comes, fail when nothing can connect', async () => {
       const topology = await topologyFor('standard', `sends-${Date.now()}`);
-      const toxiproxy = new ToxiproxyApi(endpoint.toxiproxy!.apiUrl);
-      const proxy = endpoint.toxiproxy!.proxy;
-      const timeoutDriver = await createDriver('sqs', { sqs: { ...settings, requestTimeoutMs: 1500 } });
+      // Producers reach the emulator through their own proxy: that is the link to hurt.
+      const producers = endpoint.roles!.producers.toxiproxy!;
+      const toxiproxy = new ToxiproxyApi(producers.apiUrl);
+      const proxy = producers.proxy;
+      const timeoutDriver = await createDriver(
+        'sqs',
+        { sqs: { ...settings, requestTimeoutMs: 1500 } },
+        placementOf(implementation),
+      );
       const quick = await timeoutDriver.createTopology(
         {
           caseId: `quick-${Date.now()}`,

@@ -101,9 +101,12 @@ describe('chaos against a real RabbitMQ', () => {
     const r = await running;
     expect(r.code).toBe(2);
 
-    const proxy = await new ToxiproxyApi(endpoint.toxiproxy!.apiUrl).proxy(endpoint.toxiproxy!.proxy);
-    expect(proxy?.enabled).toBe(true);
-    expect(proxy?.toxics).toEqual([]);
+    // The broker's own proxy and the producers' and consumers' (faults may have targeted either).
+    const proxies = await new ToxiproxyApi(endpoint.toxiproxy!.apiUrl).proxies();
+    for (const name of ['rabbitmq', 'rabbitmq-producers', 'rabbitmq-consumers']) {
+      expect(proxies[name]?.enabled, name).toBe(true);
+      expect(proxies[name]?.toxics, name).toEqual([]);
+    }
     expect(isBrokerRunning('rabbitmq')).toBe(true);
     expect(isBrokerPaused('rabbitmq')).toBe(false);
     expect(workersWith(`"confirmTimeoutMs":${marker}`)).toEqual([]);

@@ -31,7 +31,7 @@ import {
 } from '../../provision/local/process-control.ts';
 import { findOwned, portAnswers } from '../../provision/local/processes.ts';
 import { resolvePorts, shiftPorts } from '../../provision/ports.ts';
-import { proveProxyInPath } from './proxy-checks.ts';
+import { proveProxyInPath, proveRolesSeparate } from './proxy-checks.ts';
 
 /** BROKERPROOF_INTEGRATION=0 skips it (it needs Java, Maven, Go, Python and RabbitMQ on the machine). */
 const enabled = process.env.BROKERPROOF_INTEGRATION !== '0';
@@ -71,8 +71,24 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
       });
       expect(s.pid, broker).toBeGreaterThan(0);
       expect(s.version, broker).toBeTruthy();
+      expect(s.roles, broker).toEqual({
+        producers: {
+          endpoint: `${ports.host}:${ports[broker].producers}`,
+          proxy: `${broker}-producers`,
+          proxied: true,
+          proxyEnabled: true,
+        },
+        consumers: {
+          endpoint: `${ports.host}:${ports[broker].consumers}`,
+          proxy: `${broker}-consumers`,
+          proxied: true,
+          proxyEnabled: true,
+        },
+      });
     }
-    expect(status.toxiproxy.proxies.map((p) => p.name).sort()).toEqual([...BROKER_NAMES].sort());
+    expect(status.toxiproxy.proxies.map((p) => p.name).sort()).toEqual(
+      BROKER_NAMES.flatMap((b) => [b, `${b}-producers`, `${b}-consumers`]).sort(),
+    );
   });
 
   describe.each(BROKER_NAMES.map((b) => [b]))('%s', (broker: BrokerName) => {
@@ -80,6 +96,10 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
       const endpoint = endpointsFor(broker, options);
       expect(endpoint.port).toBe(ports[broker].proxy);
       await proveProxyInPath(endpoint as BrokerEndpoint);
+    });
+
+    it('producers and consumers through proxies of their own: cutting one leaves the others working', async () => {
+      await proveRolesSeparate(endpointsFor(broker, options) as BrokerEndpoint);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BROKER_NAMES, buildEndpoint } from '../../provision/endpoints.ts';
+import { BROKER_NAMES, buildEndpoint, endpointForRole } from '../../provision/endpoints.ts';
 import { elasticmqConfig } from '../../provision/local/brokers/elasticmq.ts';
 import {
   kafkaArtifacts,
@@ -47,6 +47,31 @@ describe('Kafka configuration', () => {
     expect(kafkaArtifacts('4.4.0').map((a) => a.artifactId)).toContain('log4j-slf4j2-impl');
   });
 
+  it('gives producers and consumers listeners of their own, each advertising its own proxy', () => {
+    const withRoles = kafkaServerProperties({
+      dataDir: '/d',
+      bindHost: '127.0.0.1',
+      clientPort: 19092,
+      controllerPort: 19093,
+      internalPort: 19094,
+      advertisedHost: '127.0.0.1',
+      advertisedPort: 9092,
+      roles: {
+        producers: { port: 19095, advertisedPort: 9095 },
+        consumers: { port: 19096, advertisedPort: 9096 },
+      },
+    });
+    expect(withRoles).toMatch(
+      /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:19092,PRODUCERS:\/\/127\.0\.0\.1:19095,CONSUMERS:\/\/127\.0\.0\.1:19096,INTERNAL:/m,
+    );
+    expect(withRoles).toMatch(
+      /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:9092,PRODUCERS:\/\/127\.0\.0\.1:9095,CONSUMERS:\/\/127\.0\.0\.1:9096,INTERNAL:/m,
+    );
+    expect(withRoles).toMatch(
+      /^listener\.security\.protocol\.map=.*PRODUCERS:PLAINTEXT,CONSUMERS:PLAINTEXT/m,
+    );
+  });
+
   it('cluster ids are 22 base64url characters', () => {
     expect(kafkaClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
@@ -88,6 +113,33 @@ describe('endpoints', () => {
       apiEndpoint: '127.0.0.1:8085',
       projectId: 'brokerproof',
     });
+  });
+
+  it('give producers and consumers their own proxy (Kafka: their own broker listener behind it)', () => {
+    const kafka = endpointsFor('kafka', { env: {} });
+    expect(kafka.roles?.producers).toMatchObject({
+      brokers: ['127.0.0.1:9095'],
+      toxiproxy: { apiUrl: 'http://127.0.0.1:8474', proxy: 'kafka-producers' },
+      upstream: { port: 19095 },
+    });
+    expect(kafka.roles?.consumers).toMatchObject({
+      brokers: ['127.0.0.1:9096'],
+      toxiproxy: { proxy: 'kafka-consumers' },
+      upstream: { port: 19096 },
+    });
+    const nats = endpointsFor('nats', { env: {} });
+    expect(nats.roles?.consumers).toMatchObject({
+      servers: ['nats://127.0.0.1:4224'],
+      toxiproxy: { proxy: 'nats-consumers' },
+      upstream: { port: 14222 },
+    });
+    expect(endpointsFor('rabbitmq', { env: {} }).roles?.producers.url).toBe(
+      'amqp://guest:guest@127.0.0.1:5673',
+    );
+    expect(endpointsFor('elasticmq', { env: {} }).roles?.consumers.endpoint).toBe('http://127.0.0.1:9326');
+    expect(endpointForRole(nats, 'admin')).toBe(nats);
+    expect(endpointForRole(nats, 'producers').port).toBe(4223);
+    expect(endpointForRole(buildEndpoint('nats', { host: 'h', port: 1 }), 'consumers').port).toBe(1);
   });
 
   it('follow a given port plan', () => {

@@ -12,7 +12,7 @@ import { BROKER_NAMES, type BrokerName } from '../../provision/endpoints.ts';
 import { run } from '../../provision/local/exec.ts';
 import { resolvePaths } from '../../provision/local/paths.ts';
 import { resolvePorts, shiftPorts } from '../../provision/ports.ts';
-import { proveProxyInPath } from './proxy-checks.ts';
+import { proveProxyInPath, proveRolesSeparate } from './proxy-checks.ts';
 
 const enabled = process.env.BROKERPROOF_DOCKER_TESTS === '1';
 
@@ -40,6 +40,10 @@ describe.runIf(enabled)('Docker brokers (testcontainers) behind Toxiproxy', { ti
       const endpoint = provisioner.endpoint(broker);
       expect(endpoint.port).toBe(ports[broker].proxy);
       await proveProxyInPath(endpoint);
+    });
+
+    it('producers and consumers through proxies of their own: cutting one leaves the others working', async () => {
+      await proveRolesSeparate(provisioner.endpoint(broker));
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.ts';
-import { DEFAULT_PORTS, listPorts, resolvePorts, shiftPorts } from '../../provision/ports.ts';
+import { DEFAULT_PORTS, listPorts, portVariable, resolvePorts, shiftPorts } from '../../provision/ports.ts';
+import { proxyLayout } from '../../provision/proxies.ts';
 import { DEFAULT_VERSIONS, resolveVersions } from '../../provision/versions.ts';
 
 describe('port plan', () => {
@@ -26,6 +27,26 @@ describe('port plan', () => {
     expect(plan.rabbitmq.epmd).toBe(24369);
     expect(plan.toxiproxy).toBe(18474);
     expect(plan.pubsub.proxy).toBe(28085);
+  });
+
+  it('producers and consumers have proxies of their own; Kafka listeners of its own behind them', () => {
+    const plan = resolvePorts({
+      BROKERPROOF_NATS_CONSUMERS_PORT: '24224',
+      BROKERPROOF_KAFKA_PRODUCERS_LISTENER_PORT: '29095',
+    });
+    expect(plan.nats).toMatchObject({ proxy: 4222, producers: 4223, consumers: 24224 });
+    expect(plan.kafka).toMatchObject({ producers: 9095, consumers: 9096, producersListener: 29095 });
+    expect(portVariable('kafka', 'consumersListener')).toBe('BROKERPROOF_KAFKA_CONSUMERS_LISTENER_PORT');
+    expect(proxyLayout(DEFAULT_PORTS, 'kafka')).toEqual([
+      { name: 'kafka', role: undefined, listen: 9092, upstream: 19092 },
+      { name: 'kafka-producers', role: 'producers', listen: 9095, upstream: 19095 },
+      { name: 'kafka-consumers', role: 'consumers', listen: 9096, upstream: 19096 },
+    ]);
+    expect(proxyLayout(DEFAULT_PORTS, 'rabbitmq').map((p) => [p.name, p.listen, p.upstream])).toEqual([
+      ['rabbitmq', 5672, 15672],
+      ['rabbitmq-producers', 5673, 15672],
+      ['rabbitmq-consumers', 5674, 15672],
+    ]);
   });
 
   it('rejects a value that is not a port, naming the variable', () => {

@@ -74,6 +74,31 @@ describe('external endpoints config', () => {
     expect(() => externalEndpoints({ redis: {} })).toThrow(ConfigError);
   });
 
+  it('roles give producers and consumers their own addresses and proxies', () => {
+    const map = externalEndpoints({
+      toxiproxy: { apiUrl: 'http://tp:8474' },
+      nats: {
+        servers: ['nats://n:4222'],
+        proxy: 'nats',
+        roles: {
+          producers: { servers: ['nats://n:4223'], proxy: 'nats-p' },
+          consumers: { servers: ['nats://n:4224'], proxy: 'nats-c' },
+        },
+      },
+      kafka: { brokers: ['k:9092'] },
+    });
+    expect(map.nats?.roles?.producers).toMatchObject({
+      servers: ['nats://n:4223'],
+      port: 4223,
+      toxiproxy: { apiUrl: 'http://tp:8474', proxy: 'nats-p' },
+    });
+    expect(map.nats?.roles?.consumers.toxiproxy?.proxy).toBe('nats-c');
+    expect(map.kafka?.roles).toBeUndefined();
+    expect(() =>
+      externalEndpoints({ nats: { servers: ['nats://n:4222'], roles: { producers: { servers: [] } } } }),
+    ).toThrow(/endpoints\.nats\.roles/);
+  });
+
   it('a proxy name needs a Toxiproxy API', () => {
     expect(() => externalEndpoints({ nats: { servers: ['nats://n:4222'], proxy: 'nats' } })).toThrow(
       /endpoints.toxiproxy.apiUrl/,

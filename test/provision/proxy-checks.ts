@@ -48,3 +48,33 @@ export async function proveProxyInPath(
   expect(restored.ms).toBeGreaterThan(0);
   return { baseline, slowed };
 }
+
+/**
+ * Producers and consumers have proxies of their own: a round trip works through each, and cutting
+ * one role's proxy fails only that role's round trips — the broker's own proxy and the other role's
+ * keep working. (Kafka's health check also proves each role's listener advertises its own proxy.)
+ */
+export async function proveRolesSeparate(endpoint: BrokerEndpoint): Promise<void> {
+  const roles = endpoint.roles;
+  expect(roles, `${endpoint.broker} has per-role endpoints`).toBeDefined();
+  for (const [role, other] of [
+    ['producers', 'consumers'],
+    ['consumers', 'producers'],
+  ] as const) {
+    const own = roles![role] as BrokerEndpoint;
+    expect(own.proxied).toBe(true);
+    expect(own.toxiproxy!.proxy).toBe(`${endpoint.broker}-${role}`);
+    expect(own.port).not.toBe(endpoint.port);
+    await roundTrip(own, { timeoutMs: 30_000 });
+    const api = new ToxiproxyApi(own.toxiproxy!.apiUrl);
+    await api.setEnabled(own.toxiproxy!.proxy, false);
+    try {
+      await expect(roundTrip(own, { timeoutMs: 6000 })).rejects.toThrow(/round trip failed/);
+      await roundTrip(roles![other] as BrokerEndpoint, { timeoutMs: 30_000 });
+      await roundTrip(endpoint, { timeoutMs: 30_000 });
+    } finally {
+      await api.setEnabled(own.toxiproxy!.proxy, true);
+    }
+    await roundTrip(own, { timeoutMs: 60_000 });
+  }
+}
