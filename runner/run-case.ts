@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { zeroCounts } from '../checker/check.ts';
-import { RetryIntervals } from '../checker/retry-intervals.ts';
-import { CaseClock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
-import { DEFAULT_GROUP, type FaultEvent, HISTORY_VERSION, type Phase } from '../core/events.ts';
-import { History, HistoryWriter } from '../core/history-writer.ts';
+import { DEFAULT_GROUP, type Phase } from '../core/events.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import type { CasePlan, CaseResult } from './case.ts';
@@ -22,7 +19,6 @@ import {
 } from './case-phases.ts';
 import { CaseRecording, caseIdentity } from './case-recording.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
-import { CoverageCollector } from './coverage.ts';
 import { CrashClaims } from './crash-claims.ts';
 import {
   bounded,

@@ -76,7 +76,9 @@ describe('brokerproof run', () => {
       ].sort(),
     );
     // The run says which faults fired: consumer crashes, none skipped.
-    expect(doc.faultCoverage).toMatch(/^2 cases, \d+ crash(es)? fired at \d crash points?, .*, 0 faults skipped$/);
+    expect(doc.faultCoverage).toMatch(
+      /^2 cases, \d+ crash(es)? fired at \d crash points?, .*, 0 faults skipped$/,
+    );
     expect(doc.interrupted).toBe(false);
     expect(doc.cases[0].guarantee).toMatchObject({ delivery: 'at-least-once' });
     expect(existsSync(doc.cases[0].history)).toBe(true);
