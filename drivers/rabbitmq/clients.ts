@@ -177,6 +177,8 @@ class RabbitConsumer implements Consumer {
   private channel: ConfirmChannel | undefined;
   private state: 'new' | 'running' | 'crashed' | 'closed' = 'new';
   private handler: DeliveryHandler | undefined;
+  /** With a single active consumer, handlers run one after another: processing keeps the queue's order. */
+  private handled: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly descriptor: RabbitDescriptor,
@@ -292,7 +294,11 @@ class RabbitConsumer implements Consumer {
         }
       },
     };
-    void this.handler?.(delivery);
+    const handler = this.handler;
+    if (!handler) return;
+    if (descriptor.setup.singleActiveConsumer === true) {
+      this.handled = this.handled.then(() => handler(delivery)).catch(() => {});
+    } else void handler(delivery);
   }
 
   /**
