@@ -1,15 +1,21 @@
 import type { FaultPlan } from './fault-plan.ts';
+import { faultTargets } from './fault-placement.ts';
 import type { Nemesis } from './nemesis.ts';
 
 /**
  * Runs a case's fault plans against the load's clock: each starts `atMs` after `begin` and is
- * healed `durationMs` later. `end` heals what is active and records every plan that never started
- * as cancelled.
+ * healed `durationMs` later. Faults that share a target never overlap, even when healing takes
+ * longer than planned (a killed broker's restart): the next one waits until the previous one's heal
+ * has completed. `end` heals what is active and records every plan that never started as cancelled.
  */
 export class FaultSchedule {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly started = new Set<FaultPlan>();
+  /** Per target: settles once the fault holding it has been healed. */
+  private readonly healed = new Map<string, Promise<void>>();
+  private readonly release = new Set<() => void>();
+  private ending = false;
   private ended = false;
 
   constructor(
@@ -18,13 +24,29 @@ export class FaultSchedule {
   ) {}
 
   begin(): void {
-    for (const plan of this.plans) {
-      this.at(plan.atMs, async () => {
-        this.started.add(plan);
-        await this.nemesis.start(plan);
-        this.at(plan.durationMs, () => this.nemesis.stop(plan));
-      });
-    }
+    for (const plan of this.plans) this.at(plan.atMs, () => this.run(plan));
+  }
+
+  private async run(plan: FaultPlan): Promise<void> {
+    const targets = faultTargets(plan);
+    await Promise.all(targets.map((t) => this.healed.get(t)));
+    if (this.ending) return; // never started: `end` records it as cancelled
+    this.started.add(plan);
+    let done!: () => void;
+    const healed = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.release.add(done);
+    for (const t of targets) this.healed.set(t, healed);
+    await this.nemesis.start(plan);
+    this.at(plan.durationMs, async () => {
+      try {
+        await this.nemesis.stop(plan);
+      } finally {
+        this.release.delete(done);
+        done();
+      }
+    });
   }
 
   private at(ms: number, action: () => Promise<void>): void {
@@ -42,6 +64,9 @@ export class FaultSchedule {
   }
 
   async end(): Promise<void> {
+    this.ending = true;
+    // Starts waiting for a target are let go (they see `ending` and stand down).
+    for (const done of this.release) done();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     // Nested timers (a stop scheduled by a start still running) are caught by the second pass.
