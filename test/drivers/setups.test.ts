@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../../core/clock.ts';
@@ -13,6 +12,7 @@ import { RabbitmqDriver } from '../../drivers/rabbitmq/rabbitmq-driver.ts';
 import { RABBITMQ_SETUPS, type RabbitSetupOptions } from '../../drivers/rabbitmq/setups.ts';
 import { SQS_SETUPS } from '../../drivers/sqs/setups.ts';
 import { SqsDriver, type SqsDriverOptions } from '../../drivers/sqs/sqs-driver.ts';
+import { deliveriesBeforeDeadLetter } from '../helpers/history-files.ts';
 import { caseRunner } from '../helpers/run-on.ts';
 
 const CATALOGUE: Record<string, readonly Setup[]> = {
@@ -193,30 +193,3 @@ describe('--max-attempts changes the broker’s delivery limit, not only the cla
     expect(poisonSeen).toBeGreaterThan(0);
   });
 });
-
-/**
- * Per acknowledged poison message of a history: how many times consumers got it before it was
- * first read from the dead-letter queue (NaN when it never was).
- */
-function deliveriesBeforeDeadLetter(file: string): Map<string, number> {
-  const events = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((e) => e.type !== 'meta');
-  const sent = (predicate: (e: Record<string, unknown>) => boolean) =>
-    new Set(events.filter((e) => e.f === 'send' && predicate(e)).map((e) => String(e.id)));
-  const acknowledged = sent((e) => e.type === 'ok');
-  const poison = [...sent((e) => e.poison === true)].filter((id) => acknowledged.has(id));
-  const result = new Map<string, number>();
-  for (const id of poison) {
-    const firstDlq = events.findIndex((e) => e.f === 'dlq' && String(e.id) === id);
-    result.set(
-      id,
-      firstDlq < 0
-        ? Number.NaN
-        : events.slice(0, firstDlq).filter((e) => e.f === 'deliver' && String(e.id) === id).length,
-    );
-  }
-  return result;
-}
