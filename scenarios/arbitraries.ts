@@ -184,8 +184,9 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
     .map(({ poisonFraction, crashes: drawnCrashes, faults: drawnFaults, loadMs: drawnLoadMs, ...w }) => {
       const poisonCount = Math.round(w.messages * poisonFraction);
       const poison = choosePoison(w.messages, poisonCount, w.seed);
-      // The busiest consumer of a group gets at least this many deliveries once all arrive.
-      const perConsumer = Math.max(1, Math.ceil(w.messages / w.consumersPerGroup));
+      // The busiest consumer of a group gets at least this many deliveries once all arrive; crashes
+      // are planned within the first half of that, so they still fire when faults make sends fail.
+      const perConsumer = Math.max(1, Math.ceil(w.messages / w.consumersPerGroup / 2));
       const plans: CrashPlan[] = drawnCrashes.map((c) => ({
         group: c.group % w.groups,
         atDelivery: 1 + Math.min(perConsumer - 1, Math.floor(c.at * perConsumer)),
