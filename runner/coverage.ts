@@ -147,7 +147,7 @@ export function skippedFaults(coverage: CaseCoverage): number {
 
 /**
  * One line for a run's fault coverage, e.g. "12 cases, 11 crashes fired at 3 crash points,
- * 4 partitions 1.2–9.8 s, 0 faults skipped".
+ * 4× partition 1.2–9.8 s, 37 redeliveries after faults, 0 faults skipped".
  */
 export function coverageLine(cases: readonly { coverage?: CaseCoverage | undefined }[]): string {
   const parts = [`${cases.length} case${cases.length === 1 ? '' : 's'}`];
@@ -180,7 +180,7 @@ export function coverageLine(cases: readonly { coverage?: CaseCoverage | undefin
     const lo = Math.min(...durations) / 1000;
     const hi = Math.max(...durations) / 1000;
     const range = lo === hi ? `${lo.toFixed(1)} s` : `${lo.toFixed(1)}–${hi.toFixed(1)} s`;
-    parts.push(`${durations.length} ${fault}${durations.length === 1 ? '' : 's'} ${range}`);
+    parts.push(`${durations.length}× ${fault} ${range}`);
   }
   parts.push(`${redeliveries} redeliveries after faults`);
   parts.push(`${skipped} fault${skipped === 1 ? '' : 's'} skipped`);

@@ -96,7 +96,7 @@ describe('fault coverage', () => {
       fault('ok', 'stop'),
     ]);
     expect(coverageLine([{ coverage: one }, { coverage: two }])).toBe(
-      '2 cases, 2 crashes fired at 2 crash points, 2 partitions 2.0–5.0 s, 0 redeliveries after faults, 0 faults skipped',
+      '2 cases, 2 crashes fired at 2 crash points, 2× partition 2.0–5.0 s, 0 redeliveries after faults, 0 faults skipped',
     );
   });
 });
