@@ -1,5 +1,5 @@
-import type { FaultPlan } from './fault-plan.ts';
 import { faultTargets } from './fault-placement.ts';
+import type { FaultPlan } from './fault-plan.ts';
 import type { Nemesis } from './nemesis.ts';
 
 /**
