@@ -17,11 +17,25 @@ export class FaultSchedule {
   private readonly release = new Set<() => void>();
   private ending = false;
   private ended = false;
+  private remaining: number;
+  private allPlayed!: () => void;
+  /** Settles once every plan has started and been healed (or the schedule ended). */
+  readonly played: Promise<void>;
 
   constructor(
     private readonly plans: readonly FaultPlan[],
     private readonly nemesis: Nemesis,
-  ) {}
+  ) {
+    this.remaining = plans.length;
+    this.played = new Promise<void>((resolve) => {
+      this.allPlayed = resolve;
+    });
+    if (this.remaining === 0) this.allPlayed();
+  }
+
+  private onePlayed(): void {
+    if (--this.remaining <= 0) this.allPlayed();
+  }
 
   begin(): void {
     for (const plan of this.plans) this.at(plan.atMs, () => this.run(plan));
@@ -45,6 +59,7 @@ export class FaultSchedule {
       } finally {
         this.release.delete(done);
         done();
+        this.onePlayed();
       }
     });
   }
@@ -65,6 +80,7 @@ export class FaultSchedule {
 
   async end(): Promise<void> {
     this.ending = true;
+    this.allPlayed();
     // Starts waiting for a target are let go (they see `ending` and stand down).
     for (const done of this.release) done();
     for (const timer of this.timers) clearTimeout(timer);

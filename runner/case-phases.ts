@@ -181,6 +181,13 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
   );
   s.schedule.begin();
   await Promise.all(s.producers.map((producer) => producer.run()));
+  // A fault that waited for its target (a killed broker still restarting) may still be due: the
+  // load lasts until every drawn fault has acted and healed, or until its deadline.
+  const stopped = new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    stop.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await Promise.race([s.schedule.played, stopped]);
 }
 
 /** What the producers still wait on, for a load deadline's reason. */

@@ -75,4 +75,21 @@ describe('fault schedule', () => {
     expect(log.filter((l) => l.includes('start broker-pause'))).toEqual([]);
     expect(log.at(-1)).toBe('healAll');
   });
+
+  it('says when every fault has acted and healed, so the load can wait for a fault still due', async () => {
+    const { log, nemesis } = recordingNemesis(300);
+    const schedule = new FaultSchedule([plan('broker-kill', 0, 50), plan('broker-pause', 60, 50)], nemesis);
+    schedule.begin();
+    await schedule.played;
+    expect(log).toEqual([
+      'start broker-kill',
+      'stop broker-kill begins',
+      'stop broker-kill done',
+      'start broker-pause',
+      'stop broker-pause begins',
+      'stop broker-pause done',
+    ]);
+    await schedule.end();
+    expect(log).not.toContain('cancelled broker-pause');
+  });
 });
