@@ -67,11 +67,19 @@ export function describeFault(plan: FaultPlan): string {
 
 /**
  * A fault as the command line and config name it: a kind, and for network faults optionally whose
- * link (`partition@consumers`).
+ * link (`partition@consumers`). Undefined when the spec names no such fault.
  */
+export function parseFaultSpec(
+  spec: string,
+): { kind: FaultKind; role?: NetworkRole | undefined } | undefined {
+  const [kind, role, ...rest] = spec.split('@');
+  if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return undefined;
+  if (role === undefined) return { kind };
+  return isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role)
+    ? { kind, role: role as NetworkRole }
+    : undefined;
+}
+
 export function isFaultSpec(value: string): boolean {
-  if (value === 'none') return true;
-  const [kind, role, ...rest] = value.split('@');
-  if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return false;
-  return role === undefined || (isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role));
+  return value === 'none' || parseFaultSpec(value) !== undefined;
 }

@@ -2,14 +2,6 @@ import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
-import type { CrashClaims } from './crash-claims.ts';
-
-/** A planned crash and its index among the workload's crashes (its claim and its record). */
-export interface IndexedCrash {
-  index: number;
-  plan: CrashPlan;
-}
-
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import {
   type Behaviour,
@@ -18,7 +10,14 @@ import {
   type CrashPoint,
   type Workload,
 } from '../scenarios/scenario.ts';
+import type { CrashClaims } from './crash-claims.ts';
 import type { EffectStore } from './effect-store.ts';
+
+/** A planned crash and its index among the workload's crashes (its claim and its record). */
+export interface IndexedCrash {
+  index: number;
+  plan: CrashPlan;
+}
 
 export interface ConsumerClientOptions {
   name: string;

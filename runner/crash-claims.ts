@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,6 +8,9 @@ import { join } from 'node:path';
  * case, so consumers in worker processes and in the runner's process agree without talking.
  */
 export class CrashClaims {
+  /** Claims this process already knows are taken: asked on every delivery, answered without a syscall. */
+  private readonly taken = new Set<number>();
+
   constructor(readonly dir: string) {}
 
   static create(): CrashClaims {
@@ -16,23 +19,17 @@ export class CrashClaims {
 
   /** True for exactly one caller per planned crash. */
   claim(index: number): boolean {
+    if (this.taken.has(index)) return false;
+    this.taken.add(index);
     try {
-      closeSync(openSync(this.path(index), 'wx'));
+      closeSync(openSync(join(this.dir, `crash-${index}`), 'wx'));
       return true;
     } catch {
       return false;
     }
   }
 
-  claimed(index: number): boolean {
-    return existsSync(this.path(index));
-  }
-
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private path(index: number): string {
-    return join(this.dir, `crash-${index}`);
   }
 }

@@ -3,10 +3,10 @@ import { forkRandom } from '../core/random.ts';
 import { type FaultDraw, placeFaults } from '../faults/fault-placement.ts';
 import {
   type FaultPlan,
-  isFaultKind,
   isNetworkFault,
   type NetworkFault,
   type NetworkRole,
+  parseFaultSpec,
   type Stream,
 } from '../faults/fault-plan.ts';
 import { CRASH_POINTS, type CrashPlan, type Workload, type WorkloadOptions } from './scenario.ts';
@@ -120,13 +120,14 @@ export function scheduledFaults(
   const byKind = new Map<FaultPlan['kind'], Set<NetworkRole>>();
   const available = options.networkRoles?.length ? options.networkRoles : (['all'] as const);
   for (const entry of options.faults) {
-    const [kind, role] = entry.split('@') as [string, string | undefined];
-    if (kind === 'consumer-crash' || !isFaultKind(kind)) continue;
-    const roles = byKind.get(kind as FaultPlan['kind']) ?? new Set<NetworkRole>();
+    const spec = parseFaultSpec(entry);
+    if (!spec || spec.kind === 'consumer-crash') continue;
+    const { kind, role } = spec;
+    const roles = byKind.get(kind) ?? new Set<NetworkRole>();
     if (!isNetworkFault(kind)) roles.add('all');
-    else if (role) roles.add(role as NetworkRole);
+    else if (role) roles.add(role);
     else for (const r of available) roles.add(r);
-    byKind.set(kind as FaultPlan['kind'], roles);
+    byKind.set(kind, roles);
   }
   return [...byKind].map(([kind, roles]) => ({ kind, roles: [...roles] }));
 }

@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
 import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
-import { FAULT_KINDS, isFaultSpec, type NetworkRole } from '../../faults/fault-plan.ts';
+import { FAULT_KINDS, isFaultSpec, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
 import { type ProvisionMode, parseProvisionMode, resolveProvisioner } from '../../provision/provisioner.ts';
 import { consoleReporter } from '../../reports/console.ts';
@@ -162,7 +162,7 @@ export async function executeRun(
   const driver = await createDriver(plan.driver, plan.settings, placement);
   try {
     for (const fault of plan.faults) {
-      const [kind, role] = fault.split('@') as [string, NetworkRole | undefined];
+      const { kind, role } = parseFaultSpec(fault)!; // validated by resolveRunPlan
       const reason = Nemesis.unsupported(kind, driver.faultTargets ?? {}, role);
       if (reason) {
         throw new UsageError(`--faults ${fault} cannot be injected into driver ${driver.name}: ${reason}`, {
