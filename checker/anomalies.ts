@@ -37,6 +37,30 @@ export class AnomalyCollector {
     }
   }
 
+  /** Keeps an example a scenario family found (counted by the family, not here). */
+  example(kind: AnomalyKind, group: string, id: string, events: readonly number[], detail: string): void {
+    const kept = this.kept.get(kind) ?? 0;
+    if (kept >= this.cap) return;
+    this.kept.set(kind, kept + 1);
+    this.examples.push({
+      kind,
+      id,
+      group,
+      events: events.filter((i) => i >= 0).sort((a, b) => a - b),
+      detail,
+    });
+  }
+
+  /** Drops every count and example of these kinds (a scenario family decides them instead). */
+  forget(kinds: readonly AnomalyKind[]): void {
+    if (kinds.length === 0) return;
+    const drop = new Set<string>(kinds);
+    for (let k = this.examples.length - 1; k >= 0; k--)
+      if (drop.has(this.examples[k]!.kind)) this.examples.splice(k, 1);
+    for (const kind of kinds) this.kept.delete(kind);
+    for (const g of this.counts.values()) for (const kind of kinds) g.delete(kind);
+  }
+
   bump(group: string, name: string, by: number): void {
     let g = this.counts.get(group);
     if (!g) {

@@ -1,3 +1,4 @@
+import type { CheckerFamily, FamilyPass } from '../core/checker-family.ts';
 import type { HistoryEvent } from '../core/events.ts';
 import {
   ABSENCE_KINDS,
@@ -41,6 +42,11 @@ export interface CheckOptions {
   examplesPerKind?: number;
   /** Why the history is known to be incomplete (a truncated file), if it is. */
   incomplete?: string | undefined;
+  /**
+   * The scenario's own checker families (from the meta line's scenario): each decides the anomaly
+   * kinds it names, in place of the core families.
+   */
+  families?: readonly CheckerFamily[] | undefined;
 }
 
 export interface CheckResult {
@@ -72,9 +78,11 @@ export class Checker {
   private readonly index: MessageIndex;
   private readonly faults = new FaultIntegrityTracker();
   private incomplete: string | undefined;
+  private readonly families: { family: CheckerFamily; pass: FamilyPass }[];
   constructor(private readonly options: CheckOptions) {
     this.index = new MessageIndex(options.groups ?? []);
     this.incomplete = options.incomplete;
+    this.families = (options.families ?? []).map((family) => ({ family, pass: family.start(options.claim) }));
   }
 
   /** Groups that must each receive everything, learnt after construction (a meta line). */
@@ -88,12 +96,17 @@ export class Checker {
 
   add(event: HistoryEvent): void {
     this.index.add(event);
+    for (const f of this.families) f.pass.add(event);
     if (event.f === 'fault') this.faults.addFault(event);
     else if (event.f === 'crash') this.faults.addCrash(event);
   }
 
   addAll(events: Iterable<HistoryEvent>): void {
     for (const e of events) this.add(e);
+  }
+
+  private addFamilies(out: AnomalyCollector): string[] {
+    return mergeFamilies(this.families, out);
   }
 
   result(): CheckResult {
@@ -109,6 +122,7 @@ export class Checker {
       checkDeadLetters(ix, g, claim.maxAttempts, out);
       if (ix.sawEffect) checkEffects(ix, g, out);
     }
+    const familyReasons = this.addFamilies(out);
 
     const messageTotals = { attempted: 0, acknowledged: 0, failed: 0, indeterminate: 0 };
     for (let m = 0; m < ix.size; m++) {
@@ -152,7 +166,7 @@ export class Checker {
     if (violations.some((kind) => !ABSENCE_KINDS.has(kind))) valid = false;
     else if (incomplete.length > 0) valid = 'unknown';
     else if (violations.length > 0) valid = false;
-    else if (faults.reasons.length > 0) valid = 'unknown';
+    else if (faults.reasons.length > 0 || familyReasons.length > 0) valid = 'unknown';
     else valid = true;
 
     return {
@@ -162,10 +176,31 @@ export class Checker {
       groups: perGroup,
       anomalies: out.examples,
       violations,
-      reasons: [...incomplete, ...faults.reasons],
+      reasons: [...incomplete, ...familyReasons, ...faults.reasons],
       faultIntegrity: faults.faultIntegrity,
     };
   }
+}
+
+/**
+ * Folds the scenario families' results into the collector: the kinds a family decides are cleared
+ * of the core families' counts and examples first. Returns why a family could not decide.
+ */
+function mergeFamilies(
+  families: readonly { family: CheckerFamily; pass: FamilyPass }[],
+  out: AnomalyCollector,
+): string[] {
+  const reasons: string[] = [];
+  for (const { family, pass } of families) {
+    const result = pass.result();
+    out.forget(family.kinds);
+    for (const a of result.anomalies) out.example(a.kind, a.group, a.id, a.events, a.detail);
+    for (const [group, counts] of Object.entries(result.counts)) {
+      for (const [kind, n] of Object.entries(counts)) if (n) out.bump(group, kind, n);
+    }
+    reasons.push(...result.reasons);
+  }
+  return reasons;
 }
 
 /** Checks a whole history held in memory. */

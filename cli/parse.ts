@@ -7,6 +7,7 @@ import {
   ORDERING_SCOPES,
   type OrderingScope,
 } from '../core/guarantee.ts';
+import { isStoreKind, STORE_KINDS, type StoreKind } from '../core/store.ts';
 
 /** Option parsers that fail with a message naming the option, the bad value and what is expected. */
 
@@ -50,6 +51,12 @@ export function listValue(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+export function storeValue(value: string): StoreKind {
+  if (!isStoreKind(value))
+    throw new UsageError(`--store must be ${STORE_KINDS.join(' or ')} (got "${value}")`);
+  return value;
 }
 
 export function isolationValue(value: string): 'inline' | 'process' {

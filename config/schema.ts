@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_GUARANTEES, ORDERING_SCOPES } from '../core/guarantee.ts';
+import { STORE_KINDS } from '../core/store.ts';
 import { kafkaSettings } from '../drivers/kafka/settings.ts';
 import { memorySettings } from '../drivers/memory/settings.ts';
 import { natsSettings } from '../drivers/nats/settings.ts';
@@ -23,6 +24,10 @@ export const configSchema = z.strictObject({
   driver: z.string().min(1).optional(),
   setups: listOrComma.optional(),
   scenarios: listOrComma.optional(),
+  /** The scenario's variant (`--variant`). */
+  variant: z.string().min(1).optional(),
+  /** Where scenarios with a store keep their state (`--store`). */
+  store: z.enum(STORE_KINDS).optional(),
   guarantee: z.enum(DELIVERY_GUARANTEES).optional(),
   ordering: z.enum(ORDERING_SCOPES).optional(),
   maxAttempts: positiveInt.optional(),

@@ -17,7 +17,8 @@ export type Operation =
   | 'effect'
   | 'crash'
   | 'fault'
-  | 'phase';
+  | 'phase'
+  | 'state';
 
 export type Phase = 'setup' | 'load' | 'heal' | 'drain' | 'check' | 'teardown';
 export const PHASES: readonly Phase[] = ['setup', 'load', 'heal', 'drain', 'check', 'teardown'];
@@ -124,6 +125,25 @@ export interface PhaseEvent extends EventBase {
   cutOff?: boolean;
 }
 
+/**
+ * What the store held after the drain, read back by the harness (docs/semantics.md "Store
+ * read-back"): the ground truth beside what clients claimed. The idempotent consumer records, per
+ * group and transaction id, how many times its effect is in the store (`effects`); the outbox and
+ * dual write record, per message id, whether its business row committed (`committed`); event
+ * sourcing records a stream's final `version` and `digest`.
+ */
+export interface StateEvent extends EventBase {
+  f: 'state';
+  type: 'ok';
+  group?: string;
+  id?: string;
+  effects?: number;
+  committed?: boolean;
+  stream?: string;
+  version?: number;
+  digest?: string;
+}
+
 export type HistoryEvent =
   | SendEvent
   | DeliverEvent
@@ -134,7 +154,8 @@ export type HistoryEvent =
   | EffectEvent
   | CrashEvent
   | FaultEvent
-  | PhaseEvent;
+  | PhaseEvent
+  | StateEvent;
 
 /** An event before the history assigns `i` and `t`. */
 export type EventInput = HistoryEvent extends infer E
@@ -181,6 +202,7 @@ export const ALLOWED_TYPES: Readonly<Record<Operation, readonly EventType[]>> = 
   crash: ['info', 'fail'],
   fault: ['invoke', 'ok', 'fail'],
   phase: ['ok'],
+  state: ['ok'],
 };
 
 export function groupOf(event: { group?: unknown }): string {

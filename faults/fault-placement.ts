@@ -1,10 +1,4 @@
-import {
-  type FaultPlan,
-  isBrokerFault,
-  isNetworkFault,
-  type NetworkRole,
-  type Stream,
-} from './fault-plan.ts';
+import { type FaultPlan, type FaultRole, isBrokerFault, isNetworkFault, type Stream } from './fault-plan.ts';
 
 /** A fault as drawn, before it is placed in time: where in the load (0..1 of it), how long, and how. */
 export interface FaultDraw {
@@ -12,7 +6,7 @@ export interface FaultDraw {
   at: number;
   durationMs: number;
   stream: Stream;
-  role: NetworkRole;
+  role: FaultRole;
   params: Record<string, number>;
 }
 
@@ -23,14 +17,15 @@ export const LOAD_TAIL_MS = 1_000;
 
 /**
  * What a fault acts on, for keeping two faults off one target at once: a network fault its role's
- * proxies (`all` covers both roles), a broker fault the broker process, a producer crash its producer.
+ * proxies (`all` covers both roles), a broker fault the broker process (or the store's, `@store`), a
+ * producer crash its producer.
  */
 export function faultTargets(plan: Pick<FaultPlan, 'kind' | 'role' | 'params'>): string[] {
   if (isNetworkFault(plan.kind)) {
     const role = plan.role ?? 'all';
     return role === 'all' ? ['network:producers', 'network:consumers'] : [`network:${role}`];
   }
-  if (isBrokerFault(plan.kind)) return ['broker'];
+  if (isBrokerFault(plan.kind)) return [plan.role === 'store' ? 'store' : 'broker'];
   return [`producer-${plan.params.producer ?? 0}`];
 }
 
@@ -50,7 +45,7 @@ export function placeFaults(
       kind: draw.kind,
       atMs: Math.round(draw.at * loadMs),
       durationMs: draw.durationMs,
-      ...(isNetworkFault(draw.kind) && { role: draw.role }),
+      ...((isNetworkFault(draw.kind) || draw.role === 'store') && { role: draw.role }),
       // A partition cuts the whole proxy; toxics act on one direction or both.
       ...(isNetworkFault(draw.kind) && draw.kind !== 'partition' && { stream: draw.stream }),
       params: draw.params,

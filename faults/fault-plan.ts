@@ -30,6 +30,12 @@ export const NETWORK_ROLES = ['all', 'producers', 'consumers'] as const;
 export type NetworkRole = (typeof NETWORK_ROLES)[number];
 
 /**
+ * What a fault acts on: the broker (its links by role, its process), or — with `@store` — the
+ * scenario's store (PostgreSQL's proxy and process), so the application's database fails too.
+ */
+export type FaultRole = NetworkRole | 'store';
+
+/**
  * One scheduled fault: starts `atMs` after the load phase begins and is healed `durationMs` later
  * (or in the heal phase, whichever comes first). Consumer crashes are planned per delivery instead
  * (scenarios/scenario.ts CrashPlan), so they strike mid-processing.
@@ -40,8 +46,11 @@ export interface FaultPlan {
   durationMs: number;
   /** Network faults: which direction of the proxy (client → broker is upstream). */
   stream?: Stream | undefined;
-  /** Network faults: whose link (default `all`: every proxy of the broker). */
-  role?: NetworkRole | undefined;
+  /**
+   * Network faults: whose link (default `all`: every proxy of the broker). `store`: the store's
+   * link (network faults) or process (broker faults) instead of the broker's.
+   */
+  role?: FaultRole | undefined;
   /** Toxic attributes (latency ms, rate KB/s, …) or, for producer-crash, which producer. */
   params: Record<string, number>;
 }
@@ -69,12 +78,11 @@ export function describeFault(plan: FaultPlan): string {
  * A fault as the command line and config name it: a kind, and for network faults optionally whose
  * link (`partition@consumers`). Undefined when the spec names no such fault.
  */
-export function parseFaultSpec(
-  spec: string,
-): { kind: FaultKind; role?: NetworkRole | undefined } | undefined {
+export function parseFaultSpec(spec: string): { kind: FaultKind; role?: FaultRole | undefined } | undefined {
   const [kind, role, ...rest] = spec.split('@');
   if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return undefined;
   if (role === undefined) return { kind };
+  if (role === 'store') return isNetworkFault(kind) || isBrokerFault(kind) ? { kind, role } : undefined;
   return isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role)
     ? { kind, role: role as NetworkRole }
     : undefined;

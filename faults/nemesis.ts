@@ -3,7 +3,7 @@ import { describeError } from '../core/errors.ts';
 import { type FaultTargets, proxiesOf } from '../core/fault-targets.ts';
 import type { Recorder } from '../core/recorder.ts';
 import { type ToxicSpec, ToxiproxyApi } from '../provision/toxiproxy-api.ts';
-import { type FaultPlan, isBrokerFault, isNetworkFault, type NetworkRole } from './fault-plan.ts';
+import { type FaultPlan, type FaultRole, isBrokerFault, isNetworkFault } from './fault-plan.ts';
 
 /** The case's producers, for producer-crash. */
 export interface ProducerControl {
@@ -42,10 +42,28 @@ export class Nemesis {
     private readonly recorder: Recorder,
     private readonly producers: ProducerControl | undefined,
     private readonly log: (message: string) => void = () => {},
+    /** The scenario's store (PostgreSQL), for faults with role `store`. */
+    private readonly store: FaultTargets = {},
   ) {}
 
-  /** Why this nemesis cannot inject `kind` (on `role`'s link, for network faults), if it cannot. */
-  static unsupported(kind: string, targets: FaultTargets, role: NetworkRole = 'all'): string | undefined {
+  /**
+   * Why this nemesis cannot inject `kind` (on `role`'s link, for network faults; on the store with
+   * `store`), if it cannot.
+   */
+  static unsupported(
+    kind: string,
+    targets: FaultTargets,
+    role: FaultRole = 'all',
+    store?: FaultTargets,
+  ): string | undefined {
+    if (role === 'store') {
+      if (!store) return 'the run keeps no scenario state in PostgreSQL (no store to hurt)';
+      if (isNetworkFault(kind) && proxiesOf(store).length === 0)
+        return 'the store is not behind a Toxiproxy proxy';
+      if (isBrokerFault(kind) && !store.broker)
+        return 'the store is not one of `brokerproof brokers up` (native)';
+      return undefined;
+    }
     if (isNetworkFault(kind) && proxiesOf(targets).length === 0)
       return 'the broker is not behind a Toxiproxy proxy';
     if (isNetworkFault(kind) && proxiesOf(targets, role).length === 0)
@@ -55,20 +73,27 @@ export class Nemesis {
     return undefined;
   }
 
+  /** The broker's targets, or the store's for a fault with role `store`. */
+  private targetsOf(plan: FaultPlan): FaultTargets {
+    return plan.role === 'store' ? this.store : this.targets;
+  }
+
   /** The proxies a network fault acts on. */
   private proxies(plan: FaultPlan): ProxyRef[] {
-    return proxiesOf(this.targets, plan.role ?? 'all');
+    const role = plan.role ?? 'all';
+    return proxiesOf(this.targetsOf(plan), role === 'store' ? 'all' : role);
   }
 
   /** `toxiproxy:nats` (every link), `toxiproxy:nats-consumers` (one role's), the broker, a producer. */
   private target(plan: FaultPlan): string {
+    const targets = this.targetsOf(plan);
     if (isNetworkFault(plan.kind)) {
       const role = plan.role ?? 'all';
-      const proxy =
-        role === 'all' ? (this.targets.toxiproxy ?? this.proxies(plan)[0]) : this.proxies(plan)[0];
-      return `toxiproxy:${proxy?.proxy ?? (role === 'all' ? '?' : `?-${role}`)}`;
+      const whole = role === 'all' || role === 'store';
+      const proxy = whole ? (targets.toxiproxy ?? this.proxies(plan)[0]) : this.proxies(plan)[0];
+      return `toxiproxy:${proxy?.proxy ?? (whole ? '?' : `?-${role}`)}`;
     }
-    if (isBrokerFault(plan.kind)) return this.targets.broker ?? '?';
+    if (isBrokerFault(plan.kind)) return targets.broker ?? '?';
     return `producer-${plan.params.producer ?? 0}`;
   }
 
@@ -144,13 +169,15 @@ export class Nemesis {
   /** Heals every active fault (latest first), then makes sure every proxy and the broker are whole. */
   async healAll(): Promise<void> {
     for (const plan of [...this.active.keys()].reverse()) await this.stop(plan);
-    const { broker } = this.targets;
-    for (const ref of proxiesOf(this.targets))
-      await this.api(ref)
-        .heal(ref.proxy)
-        .catch((e) => this.log(`healing the proxy ${ref.proxy}: ${describeError(e)}`));
-    if (broker)
-      await ensureBrokerUp(broker).catch((e) => this.log(`bringing ${broker} back: ${describeError(e)}`));
+    for (const targets of [this.targets, this.store]) {
+      const { broker } = targets;
+      for (const ref of proxiesOf(targets))
+        await this.api(ref)
+          .heal(ref.proxy)
+          .catch((e) => this.log(`healing the proxy ${ref.proxy}: ${describeError(e)}`));
+      if (broker)
+        await ensureBrokerUp(broker).catch((e) => this.log(`bringing ${broker} back: ${describeError(e)}`));
+    }
   }
 
   private async apply(plan: FaultPlan): Promise<Undo> {
@@ -158,7 +185,9 @@ export class Nemesis {
     if (isNetworkFault(kind)) {
       const proxies = this.proxies(plan);
       if (proxies.length === 0)
-        throw new Error(Nemesis.unsupported(kind, this.targets, plan.role) ?? 'no proxy to act on');
+        throw new Error(
+          Nemesis.unsupported(kind, this.targets, plan.role, this.store) ?? 'no proxy to act on',
+        );
       // Each step is undone in reverse, also when a later step fails (nothing is left half-applied).
       const undo: Undo[] = [];
       const undoAll = async () => {
@@ -192,8 +221,9 @@ export class Nemesis {
       return undoAll;
     }
     if (kind === 'broker-kill' || kind === 'broker-pause') {
-      const broker = this.targets.broker;
-      if (!broker) throw new Error('no native broker to hurt');
+      const broker = this.targetsOf(plan).broker;
+      if (!broker)
+        throw new Error(plan.role === 'store' ? 'no native store to hurt' : 'no native broker to hurt');
       const control = await import('../provision/local/process-control.ts');
       if (kind === 'broker-pause') {
         control.pauseBroker(broker);

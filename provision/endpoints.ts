@@ -12,12 +12,25 @@ export {
   type BrokerName,
   CLIENT_ROLES,
   type ClientRole,
+  hasRoleProxies,
   isBrokerName,
+  isStoreName,
+  MESSAGE_BROKER_NAMES,
+  type MessageBrokerName,
   type ProxyRef,
   proxyName,
+  redactConnectionString,
+  STORE_NAMES,
+  type StoreName,
 } from '../core/brokers.ts';
 
-import type { BrokerName, ClientRole, ProxyRef } from '../core/brokers.ts';
+import {
+  type BrokerName,
+  type ClientRole,
+  hasRoleProxies,
+  type ProxyRef,
+  redactConnectionString,
+} from '../core/brokers.ts';
 
 export interface HostPort {
   host: string;
@@ -81,7 +94,26 @@ export interface PubsubEndpoint extends EndpointBase<PubsubEndpoint> {
   projectId: string;
 }
 
-export type BrokerEndpoint = KafkaEndpoint | RabbitmqEndpoint | NatsEndpoint | SqsEndpoint | PubsubEndpoint;
+/**
+ * PostgreSQL, the store scenarios keep their state in (stores/postgres-store.ts). Every client goes
+ * through the one proxy: there are no per-role ways in.
+ */
+export interface PostgresEndpoint extends EndpointBase<PostgresEndpoint> {
+  broker: 'postgres';
+  /** node-postgres `connectionString`, e.g. `postgres://brokerproof@127.0.0.1:5433/brokerproof`. May hold a password. */
+  connectionString: string;
+  /** `connectionString` with any password replaced by `***`: what logs and reports print. */
+  redacted: string;
+}
+
+/** Where any provisioned service is; drivers only ever get the message brokers among them. */
+export type BrokerEndpoint =
+  | KafkaEndpoint
+  | RabbitmqEndpoint
+  | NatsEndpoint
+  | SqsEndpoint
+  | PubsubEndpoint
+  | PostgresEndpoint;
 
 export type EndpointOf<B extends BrokerName> = B extends 'kafka'
   ? KafkaEndpoint
@@ -91,7 +123,9 @@ export type EndpointOf<B extends BrokerName> = B extends 'kafka'
       ? NatsEndpoint
       : B extends 'elasticmq' | 'moto'
         ? SqsEndpoint
-        : PubsubEndpoint;
+        : B extends 'pubsub'
+          ? PubsubEndpoint
+          : PostgresEndpoint;
 
 export type EndpointMap = { [B in BrokerName]?: EndpointOf<B> };
 
@@ -123,6 +157,28 @@ export const EMULATOR_CREDENTIALS: AwsCredentials = {
 };
 export const EMULATOR_REGION = 'us-east-1';
 export const PUBSUB_PROJECT_ID = 'brokerproof';
+/** The role and database `brokerproof brokers up` creates in its PostgreSQL (trust authentication: no password). */
+export const POSTGRES_USER = 'brokerproof';
+export const POSTGRES_DATABASE = 'brokerproof';
+
+/** The endpoint of a PostgreSQL reached at `connectionString` (a `postgres://` URL). */
+export function postgresEndpoint(
+  connectionString: string,
+  address: HostPort,
+  toxiproxy?: ProxyRef | undefined,
+  upstream?: HostPort | undefined,
+): PostgresEndpoint {
+  return {
+    ...address,
+    address: `${address.host}:${address.port}`,
+    proxied: toxiproxy !== undefined,
+    toxiproxy,
+    upstream,
+    broker: 'postgres',
+    connectionString,
+    redacted: redactConnectionString(connectionString),
+  };
+}
 
 interface BuildOptions {
   host: string;
@@ -138,7 +194,8 @@ interface BuildOptions {
 /** Builds the endpoint of a broker listening (or proxied) at host:port with the local defaults. */
 export function buildEndpoint<B extends BrokerName>(broker: B, options: BuildOptions): EndpointOf<B> {
   const endpoint = buildOne(broker, options);
-  if (options.roles) {
+  // A store has one proxy for every client: roles would name proxies that do not exist.
+  if (options.roles && hasRoleProxies(broker)) {
     const role = (r: ClientRole) => buildOne(broker, { ...options, ...options.roles![r] });
     endpoint.roles = { producers: role('producers'), consumers: role('consumers') } as never;
   }
@@ -175,6 +232,13 @@ function buildOne<B extends BrokerName>(broker: B, options: BuildOptions): Endpo
       } as EndpointOf<B>;
     case 'pubsub':
       return { ...base, broker, apiEndpoint: address, projectId: PUBSUB_PROJECT_ID } as EndpointOf<B>;
+    case 'postgres':
+      return postgresEndpoint(
+        `postgres://${POSTGRES_USER}@${address}/${POSTGRES_DATABASE}`,
+        { host, port },
+        options.toxiproxy,
+        options.upstream,
+      ) as EndpointOf<B>;
     default:
       throw new Error(`unknown broker ${String(broker)}`);
   }

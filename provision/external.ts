@@ -15,8 +15,10 @@ import {
   type EndpointMap,
   type KafkaEndpoint,
   type NatsEndpoint,
+  type PostgresEndpoint,
   PUBSUB_PROJECT_ID,
   type PubsubEndpoint,
+  postgresEndpoint,
   type RabbitmqEndpoint,
   type SqsEndpoint,
 } from './endpoints.ts';
@@ -51,6 +53,12 @@ const pubsubShape = z.strictObject({
   proxy: proxyName,
 });
 
+/** The store: a PostgreSQL connection string (its password is never printed), one proxy at most. */
+const postgresShape = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, 'expected a postgres:// or postgresql:// URL'),
+  proxy: proxyName,
+});
+
 /**
  * A broker's endpoint, and optionally the producers' and consumers' own ways in (same keys; each
  * behind its own proxy), so network faults can target one role.
@@ -66,6 +74,7 @@ export const externalEndpointsSchema = z.strictObject({
   elasticmq: elasticmqShape.extend({ roles: roles(elasticmqShape) }).optional(),
   moto: motoShape.extend({ roles: roles(motoShape) }).optional(),
   pubsub: pubsubShape.extend({ roles: roles(pubsubShape) }).optional(),
+  postgres: postgresShape.optional(),
 });
 
 export type ExternalEndpointsConfig = z.input<typeof externalEndpointsSchema>;
@@ -144,6 +153,19 @@ export function externalEndpoints(config: unknown): EndpointMap {
     apiEndpoint: e.apiEndpoint,
     projectId: e.projectId ?? PUBSUB_PROJECT_ID,
   });
+  const postgres = (e: z.output<typeof postgresShape>): PostgresEndpoint => {
+    let url: URL;
+    try {
+      url = new URL(e.url);
+    } catch {
+      // Neither echoed nor kept as the cause (Node's URL error carries the input): it may hold a password.
+      throw new ConfigError('endpoints.postgres.url is not a valid URL', {
+        hint: 'Use postgres://user:password@host:5432/database (percent-encode special characters in the password).',
+      });
+    }
+    const address = { host: url.hostname || 'localhost', port: url.port ? Number(url.port) : 5432 };
+    return postgresEndpoint(e.url, address, proxyRef(e.proxy));
+  };
   const map: EndpointMap = {};
   if (c.kafka) map.kafka = withRoleEndpoints(c.kafka, kafka);
   if (c.rabbitmq) map.rabbitmq = withRoleEndpoints(c.rabbitmq, rabbitmq);
@@ -151,6 +173,7 @@ export function externalEndpoints(config: unknown): EndpointMap {
   if (c.elasticmq) map.elasticmq = withRoleEndpoints(c.elasticmq, sqs('elasticmq'));
   if (c.moto) map.moto = withRoleEndpoints(c.moto, sqs('moto'));
   if (c.pubsub) map.pubsub = withRoleEndpoints(c.pubsub, pubsub);
+  if (c.postgres) map.postgres = postgres(c.postgres);
   return map;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Protocol-level health: one real produce/consume round trip with each broker's official client
- * (kafkajs, amqplib, @nats-io/*, @aws-sdk/client-sqs + client-sns, @google-cloud/pubsub), not an open
- * port. `brokers up` waits on these; the integration tests time them to prove Toxiproxy is in the path.
+ * (kafkajs, amqplib, @nats-io/*, @aws-sdk/client-sqs + client-sns, @google-cloud/pubsub) — for the
+ * PostgreSQL store a `SELECT 1` with node-postgres — not an open port. `brokers up` waits on these; the integration tests time them to prove Toxiproxy is in the path.
  * Clients are imported lazily so `brokers status` stays fast.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import type {
   BrokerEndpoint,
   KafkaEndpoint,
   NatsEndpoint,
+  PostgresEndpoint,
   PubsubEndpoint,
   RabbitmqEndpoint,
   SqsEndpoint,
@@ -47,6 +48,8 @@ export async function roundTrip(
         return sqsRoundTrip(endpoint, cleanups, timeoutMs);
       case 'pubsub':
         return pubsubRoundTrip(endpoint, cleanups);
+      case 'postgres':
+        return postgresRoundTrip(endpoint, cleanups, timeoutMs);
     }
   })();
   let timer: NodeJS.Timeout | undefined;
@@ -304,6 +307,26 @@ async function pubsubRoundTrip(endpoint: PubsubEndpoint, cleanups: Cleanups): Pr
     subscription.on('error', reject);
     topic.publishMessage({ data: Buffer.from(value) }).catch(reject);
   });
+}
+
+async function postgresRoundTrip(
+  endpoint: PostgresEndpoint,
+  cleanups: Cleanups,
+  timeoutMs: number,
+): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    connectionString: endpoint.connectionString,
+    connectionTimeoutMillis: Math.min(5000, timeoutMs),
+    query_timeout: Math.min(10_000, timeoutMs),
+    application_name: HEALTH,
+  });
+  // A connection cut while idle is reported as an event: without a listener it would crash us.
+  client.on('error', () => {});
+  cleanups.push(() => client.end());
+  await client.connect();
+  const { rows } = await client.query<{ one: number }>('SELECT 1 AS one');
+  if (rows[0]?.one !== 1) throw new Error(`SELECT 1 returned ${JSON.stringify(rows)}`);
 }
 
 function sleep(ms: number): Promise<void> {

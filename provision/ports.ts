@@ -4,13 +4,17 @@
  * on the *upstream* port, which only Toxiproxy uses. See docs/brokers.md.
  */
 import { UsageError } from '../core/errors.ts';
-import { BROKER_NAMES, type BrokerName } from './endpoints.ts';
+import { BROKER_NAMES, type BrokerName, type MessageBrokerName } from './endpoints.ts';
 
-export interface BrokerPorts {
-  /** Where admin clients and health checks connect: a Toxiproxy listener (the broker's own proxy). */
+/** A store's ports: one proxy (every client), and the server behind it. */
+export interface StorePorts {
+  /** Where clients and health checks connect: a Toxiproxy listener (the service's own proxy). */
   proxy: number;
-  /** Where the broker listens. */
+  /** Where the server listens. */
   upstream: number;
+}
+
+export interface BrokerPorts extends StorePorts {
   /** The producers' Toxiproxy listener (their own proxy, so a fault can cut them alone). */
   producers: number;
   /** The consumers' Toxiproxy listener. */
@@ -35,6 +39,8 @@ export interface PortPlan {
   elasticmq: BrokerPorts;
   moto: BrokerPorts;
   pubsub: BrokerPorts;
+  /** PostgreSQL, the store (provision/local/brokers/postgres.ts): no per-role proxies. */
+  postgres: StorePorts;
 }
 
 export const DEFAULT_PORTS: PortPlan = {
@@ -57,6 +63,9 @@ export const DEFAULT_PORTS: PortPlan = {
   elasticmq: { proxy: 9324, producers: 9325, consumers: 9326, upstream: 19324 },
   moto: { proxy: 5000, producers: 5001, consumers: 5002, upstream: 15000 },
   pubsub: { proxy: 8085, producers: 8086, consumers: 8087, upstream: 18085 },
+  // Not 5432: that is where a system PostgreSQL listens (Debian's package creates and starts a
+  // cluster there), and a developer's own database must not clash with ours.
+  postgres: { proxy: 5433, upstream: 15433 },
 };
 
 /** Environment variable names, for docs and error messages. */
@@ -86,12 +95,16 @@ function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
  * `BROKERPROOF_<BROKER>_UPSTREAM_PORT`, `BROKERPROOF_KAFKA_CONTROLLER_PORT`,
  * `BROKERPROOF_KAFKA_INTERNAL_PORT`, `BROKERPROOF_KAFKA_PRODUCERS_LISTENER_PORT`,
  * `BROKERPROOF_KAFKA_CONSUMERS_LISTENER_PORT`, `BROKERPROOF_RABBITMQ_DIST_PORT`, `BROKERPROOF_RABBITMQ_EPMD_PORT`,
- * `BROKERPROOF_TOXIPROXY_PORT`, `BROKERPROOF_HOST` (default 127.0.0.1).
+ * `BROKERPROOF_TOXIPROXY_PORT`, `BROKERPROOF_POSTGRES_PORT`, `BROKERPROOF_POSTGRES_UPSTREAM_PORT`,
+ * `BROKERPROOF_HOST` (default 127.0.0.1).
  */
 export function resolvePorts(env: NodeJS.ProcessEnv = process.env, base: PortPlan = DEFAULT_PORTS): PortPlan {
-  const pair = (b: BrokerName): BrokerPorts => ({
+  const single = (b: BrokerName): StorePorts => ({
     proxy: readPort(env, portVariable(b), base[b].proxy),
     upstream: readPort(env, portVariable(b, 'upstream'), base[b].upstream),
+  });
+  const pair = (b: MessageBrokerName): BrokerPorts => ({
+    ...single(b),
     producers: readPort(env, portVariable(b, 'producers'), base[b].producers),
     consumers: readPort(env, portVariable(b, 'consumers'), base[b].consumers),
   });
@@ -122,6 +135,7 @@ export function resolvePorts(env: NodeJS.ProcessEnv = process.env, base: PortPla
     elasticmq: pair('elasticmq'),
     moto: pair('moto'),
     pubsub: pair('pubsub'),
+    postgres: single('postgres'),
   };
   assertDistinct(plan);
   return plan;

@@ -7,12 +7,12 @@ import type { CaseTopology, Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import { FaultSchedule } from '../faults/fault-schedule.ts';
 import { Nemesis } from '../faults/nemesis.ts';
-import type { CasePlan } from './case.ts';
+import { type CasePlan, variantOf } from './case.ts';
+import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
 import type { CrashClaims } from './crash-claims.ts';
 import type { CaseTimeouts } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
-import { MemoryEffectStore } from './effect-store.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { ProducerClient } from './producer-client.ts';
@@ -41,7 +41,9 @@ export interface CaseState {
   timeouts: CaseTimeouts;
   isolation: Isolation;
   driverSettings: DriverSettings | undefined;
-  effectsDir: string | undefined;
+  /** Where the scenario keeps its state (when it keeps any). */
+  storeChoice: StoreChoice;
+  store?: CaseStore | undefined;
   claims: CrashClaims;
   /** Consume-transform-produce: the scenario asks for it and the setup can. */
   pipeline: boolean;
@@ -72,7 +74,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
     context,
   );
   s.topology = topology;
-  const effects = new MemoryEffectStore();
+  s.store = await CaseStore.create(plan.scenario, s.storeChoice, plan.id, variantOf(plan));
   for (const [g, group] of groups.entries()) {
     const crashes: IndexedCrash[] = workload.crashes
       .map((planned, index) => ({ index, plan: planned }))
@@ -82,7 +84,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
       const common = {
         name,
         group,
-        behaviour: plan.scenario.behaviour,
+        variant: variantOf(plan),
         workload,
         crashes,
         ackOnDelivery: setup.ackMode === 'on-delivery',
@@ -93,22 +95,25 @@ export async function setupPhase(s: CaseState): Promise<void> {
           ? new ProcessConsumer(
               {
                 ...common,
+                scenario: plan.scenario.name,
+                store: s.store?.spec,
                 driver: driver.name,
                 settings: s.driverSettings ?? {},
                 descriptor: topology.descriptor,
-                effectsDir: s.effectsDir!,
                 claimsDir: s.claims.dir,
                 epochMs: s.history.clock.epochMs,
               },
               s.history,
               timeouts.restartDelayMs,
               s.log,
+              s.storeChoice.kind === 'postgres' ? { [STORE_URL_ENV]: s.storeChoice.url } : {},
             )
           : new ConsumerClient({
               ...common,
+              scenario: plan.scenario,
               topology,
               recorder: s.recorder,
-              effects,
+              store: s.store?.opened,
               claims: s.claims,
               random: forkRandom(workload.seed, name),
               restartDelayMs: timeouts.restartDelayMs,
@@ -159,12 +164,13 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
         {
           name: `producer-${p}`,
           recorder: s.recorder,
-          window: scenario.behaviour.producerWindow,
-          retries: scenario.behaviour.sendRetries ?? 0,
+          window: scenario.producing.window,
+          retries: scenario.producing.retries,
           retryUnknown: !(plan.claim.delivery === 'exactly-once' && plan.setup.resends === 'new-message'),
           intervalMs: workload.sendIntervalMs,
           signal: stop,
         },
+        { index: p, variant: variantOf(plan), producing: scenario.producing, store: s.store?.opened },
       ),
   );
   s.schedule = new FaultSchedule(
@@ -177,6 +183,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
         restart: async (index) => s.producers[index]?.restart(),
       },
       s.log,
+      s.storeChoice.kind === 'postgres' ? s.storeChoice.faultTargets : undefined,
     ),
   );
   s.schedule.begin();
@@ -228,6 +235,21 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     await sleep(10, signal);
   }
   return false;
+}
+
+/**
+ * read-back: what the scenario's store holds once the case drained, recorded as `state` events —
+ * the ground truth its checker family judges. A store that cannot be read makes the case unknown.
+ */
+export async function readBackPhase(s: CaseState): Promise<void> {
+  if (!s.store) return;
+  let events: Awaited<ReturnType<CaseStore['readBack']>>;
+  try {
+    events = await s.store.readBack(s.groups);
+  } catch (error) {
+    throw new Error(`the store could not be read back: ${(error as Error).message}`, { cause: error });
+  }
+  for (const event of events) s.recorder.record(event);
 }
 
 /** Planned consumer crashes no consumer took: recorded, so the verdict cannot say they were tested. */

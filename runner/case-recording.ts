@@ -3,7 +3,7 @@ import { RetryIntervals } from '../checker/retry-intervals.ts';
 import { CaseClock } from '../core/clock.ts';
 import { type FaultEvent, HISTORY_VERSION, type Phase } from '../core/events.ts';
 import { History, HistoryWriter } from '../core/history-writer.ts';
-import type { CasePlan, CaseResult } from './case.ts';
+import { type CasePlan, type CaseResult, variantOf } from './case.ts';
 import { CoverageCollector } from './coverage.ts';
 
 /** What names a case, in its meta line and in its result: enough to replay it. */
@@ -12,6 +12,8 @@ export function caseIdentity(plan: CasePlan) {
     driver: plan.driver,
     setup: plan.setup.name,
     scenario: plan.scenario.name,
+    ...(plan.scenario.variants?.length && { variant: variantOf(plan) }),
+    ...(plan.store !== undefined && { store: plan.store }),
     guarantee: plan.claim,
     seed: plan.seed,
     path: plan.path,

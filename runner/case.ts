@@ -3,6 +3,7 @@ import type { Counts, Validity } from '../checker/check.ts';
 import type { RetryIntervalStats } from '../checker/retry-intervals.ts';
 import type { HistoryEvent } from '../core/events.ts';
 import type { AnomalyKind, Claim } from '../core/guarantee.ts';
+import type { StoreKind } from '../core/store.ts';
 import type { Setup } from '../drivers/driver.ts';
 import type { Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CaseCoverage } from './coverage.ts';
@@ -13,6 +14,10 @@ export interface CasePlan {
   driver: string;
   setup: Setup;
   scenario: Scenario;
+  /** The scenario's variant (default: its first, when it declares any). */
+  variant?: string | undefined;
+  /** Where the scenario keeps its state; undefined when it keeps none. */
+  store?: StoreKind | undefined;
   claim: Claim;
   workload: Workload;
   faults: readonly string[];
@@ -36,6 +41,10 @@ export interface CaseResult {
   driver: string;
   setup: string;
   scenario: string;
+  /** The scenario's variant, when it declares variants. */
+  variant?: string | undefined;
+  /** Where the scenario kept its state (memory or postgres), when it keeps any. */
+  store?: StoreKind | undefined;
   guarantee: Claim;
   /**
    * Where the claim comes from: what the setup's configuration gives, or the vendor's own claim
@@ -76,4 +85,9 @@ export interface CaseResult {
   error?: string;
   /** The minimal violating case shrinking found (replay it by its path). */
   counterexample?: boolean;
+}
+
+/** The variant a case runs: the one it names, else the scenario's first ('' when it has none). */
+export function variantOf(plan: Pick<CasePlan, 'variant' | 'scenario'>): string {
+  return plan.variant ?? plan.scenario.variants?.[0]?.name ?? '';
 }

@@ -3,15 +3,8 @@ import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
-import {
-  type Behaviour,
-  backoffDelay,
-  type CrashPlan,
-  type CrashPoint,
-  type Workload,
-} from '../scenarios/scenario.ts';
+import type { ConsumerStep, CrashPlan, CrashPoint, Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CrashClaims } from './crash-claims.ts';
-import type { EffectStore } from './effect-store.ts';
 
 /** A planned crash and its index among the workload's crashes (its claim and its record). */
 export interface IndexedCrash {
@@ -24,7 +17,9 @@ export interface ConsumerClientOptions {
   group: string;
   topology: TopologyClients;
   recorder: Recorder;
-  behaviour: Behaviour;
+  /** What the consumer does with a delivery: the scenario's consumer step, in its variant. */
+  scenario: Scenario;
+  variant: string;
   workload: Workload;
   /**
    * Crashes planned for this consumer's group, with their index in the workload: the first consumer
@@ -33,7 +28,8 @@ export interface ConsumerClientOptions {
   crashes: readonly IndexedCrash[];
   /** Shared by every consumer of the case, in any process: who took which planned crash. */
   claims: CrashClaims;
-  effects: EffectStore;
+  /** The scenario's store, opened in this process (undefined when the scenario keeps none). */
+  store: unknown;
   random: Random;
   /** The broker acknowledges on delivery (auto-ack): the consumer sends no ack, so none is recorded. */
   ackOnDelivery: boolean;
@@ -54,9 +50,9 @@ export interface ConsumerClientOptions {
 }
 
 /**
- * The application under test, as a Jepsen client: it handles deliveries the way the scenario's
- * pattern says (ack before or after processing, retries with backoff, an idempotency store) and
- * records every step. A crash kills the current incarnation: nothing it does afterwards is recorded,
+ * The application under test, as a Jepsen client: it hands each delivery to the scenario's consumer
+ * step (ack before or after processing, retries with backoff, a ledger in the store) and records
+ * every step. A crash kills the current incarnation: nothing it does afterwards is recorded,
  * as nothing a killed process does reaches the history; a new incarnation starts after a delay.
  */
 export class ConsumerClient {
@@ -90,7 +86,7 @@ export class ConsumerClient {
 
   private async handle(d: Delivery, incarnation: number): Promise<void> {
     if (!this.alive(incarnation)) return;
-    const { recorder, group, name, behaviour, workload, random } = this.options;
+    const { recorder, group, name } = this.options;
     this.running++;
     this.lastActivity = Date.now();
     try {
@@ -109,39 +105,44 @@ export class ConsumerClient {
       if (d.deliveryCount !== undefined) deliver.deliveryCount = d.deliveryCount;
       recorder.record(deliver);
       const n = ++this.deliveries;
-      // The first consumer of the group to get this far and reach the planned point takes that
-      // crash. "This far" is at least the planned delivery: a delivery that never reaches the point
-      // (a poison message is nacked before it is processed) passes the crash on to the next one.
-      const crashAt = (point: CrashPoint) => {
-        const planned = this.options.crashes.find(
-          (c) => c.plan.atDelivery <= n && c.plan.point === point && this.options.claims.claim(c.index),
-        );
-        return planned ? this.crash(incarnation, planned) : undefined;
-      };
+      await this.options.scenario.consume(d, this.step(d, n, incarnation));
+    } finally {
+      this.running--;
+      this.lastActivity = Date.now();
+    }
+  }
 
-      // Auto-ack: the broker forgot the message as it handed it over; the client confirmed nothing.
-      if (!this.options.ackOnDelivery && behaviour.ack === 'before-process') {
-        if (!(await this.ack(d, incarnation))) return;
-      }
-      if (this.options.ackOnDelivery || behaviour.ack === 'before-process') {
-        const died = crashAt('after-ack');
-        if (died) return await died;
-      }
-      const before = crashAt('before-process');
-      if (before) return await before;
-
-      const processingMs = workload.maxProcessingMs > 0 ? randomInt(random, 0, workload.maxProcessingMs) : 0;
-      if (processingMs > 0) {
-        await sleep(processingMs);
-        if (!this.alive(incarnation)) return;
-      }
-
-      const failure = d.poison ? 'poison' : failsTransiently(d, workload) ? 'transient' : undefined;
-      if (failure) {
-        const attempt = d.deliveryCount ?? 1;
-        const delayMs = backoffDelay(behaviour, attempt);
+  /** What the scenario's consumer step may do with delivery `d`, the n-th of this consumer. */
+  private step(d: Delivery, n: number, incarnation: number): ConsumerStep<unknown> {
+    const { recorder, group, name, workload, random } = this.options;
+    // The first consumer of the group to get this far and reach the planned point takes that
+    // crash. "This far" is at least the planned delivery: a delivery that never reaches the point
+    // (a poison message is nacked before it is processed) passes the crash on to the next one.
+    const crashAt = async (point: CrashPoint): Promise<boolean> => {
+      if (!this.alive(incarnation)) return true;
+      const planned = this.options.crashes.find(
+        (c) => c.plan.atDelivery <= n && c.plan.point === point && this.options.claims.claim(c.index),
+      );
+      if (!planned) return false;
+      await this.crash(incarnation, planned);
+      return true;
+    };
+    return {
+      name,
+      group,
+      variant: this.options.variant,
+      workload,
+      random,
+      ackOnDelivery: this.options.ackOnDelivery,
+      pipeline: this.options.pipeline === true,
+      store: this.options.store,
+      crashAt,
+      alive: () => this.alive(incarnation),
+      ack: () => this.ack(d, incarnation),
+      nack: async (reason, delayMs) => {
+        if (!this.alive(incarnation)) return false;
         const outcome = await d.nack({ requeue: true, delayMs });
-        if (!this.alive(incarnation)) return;
+        if (!this.alive(incarnation)) return false;
         if (outcome.status === 'ok') {
           recorder.record({
             p: name,
@@ -150,31 +151,30 @@ export class ConsumerClient {
             id: d.id,
             group,
             requeue: true,
-            reason: failure,
+            reason,
             delayMs,
           });
         }
-        return;
-      }
-
-      if (this.options.pipeline) return await this.forward(d, crashAt, incarnation);
-
-      if (behaviour.idempotent) {
-        const applied = this.options.effects.apply(group, d.id);
-        recorder.record({ p: name, type: 'ok', f: 'effect', id: d.id, group, txn: d.id, applied });
-      }
-      recorder.record({ p: name, type: 'ok', f: 'process', id: d.id, group });
-      const after = crashAt('after-process');
-      if (after) return await after;
-      if (behaviour.ack === 'after-process' && !this.options.ackOnDelivery) {
-        if (!(await this.ack(d, incarnation))) return;
-        const died = crashAt('after-ack');
-        if (died) return await died;
-      }
-    } finally {
-      this.running--;
-      this.lastActivity = Date.now();
-    }
+        return true;
+      },
+      work: async () => {
+        const ms = workload.maxProcessingMs > 0 ? randomInt(random, 0, workload.maxProcessingMs) : 0;
+        if (ms > 0) await sleep(ms);
+        return this.alive(incarnation);
+      },
+      failure: () => (d.poison ? 'poison' : failsTransiently(d, workload) ? 'transient' : undefined),
+      processed: () => {
+        if (this.alive(incarnation)) recorder.record({ p: name, type: 'ok', f: 'process', id: d.id, group });
+      },
+      effect: (txn, applied) => {
+        if (this.alive(incarnation))
+          recorder.record({ p: name, type: 'ok', f: 'effect', id: d.id, group, txn, applied });
+      },
+      forward: () => this.forward(d, crashAt, incarnation),
+      record: (event) => {
+        if (this.alive(incarnation)) recorder.record({ group, ...event, p: name } as EventInput);
+      },
+    };
   }
 
   /**
@@ -183,7 +183,7 @@ export class ConsumerClient {
    */
   private async forward(
     d: Delivery,
-    crashAt: (point: CrashPoint) => Promise<void> | undefined,
+    crashAt: (point: CrashPoint) => Promise<boolean>,
     incarnation: number,
   ): Promise<void> {
     const { recorder, name, group } = this.options;
@@ -209,6 +209,8 @@ export class ConsumerClient {
 
   /** Records the ack; false when this incarnation died while acknowledging. */
   private async ack(d: Delivery, incarnation: number): Promise<boolean> {
+    // A dead incarnation acknowledges nothing: the process that would have is gone.
+    if (!this.alive(incarnation)) return false;
     const { recorder, name, group } = this.options;
     recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
     let outcome: Awaited<ReturnType<Delivery['ack']>>;

@@ -4,9 +4,10 @@ import { CaseClock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
 import { forkRandom } from '../core/random.ts';
 import { createDriver } from '../drivers/index.ts';
+import { findScenario } from '../scenarios/catalogue.ts';
+import { openWorkerStore } from './case-store.ts';
 import { ConsumerClient } from './consumer-client.ts';
 import { CrashClaims } from './crash-claims.ts';
-import { FileEffectStore } from './effect-store.ts';
 import type { ConsumerWorkerSpec } from './process-consumer.ts';
 import { PipeRecorder } from './worker-pipe.ts';
 
@@ -25,16 +26,20 @@ try {
     signal: controller.signal,
     log: (m) => console.error(m),
   });
+  const scenario = findScenario(spec.scenario);
+  if (!scenario) throw new Error(`unknown scenario ${spec.scenario}`);
+  const store = await openWorkerStore(scenario, spec.store, spec.variant);
   const client = new ConsumerClient({
     name: spec.name,
     group: spec.group,
     topology,
     recorder,
-    behaviour: spec.behaviour,
+    scenario,
+    variant: spec.variant,
     workload: spec.workload,
     crashes: spec.crashes,
     claims: new CrashClaims(spec.claimsDir),
-    effects: new FileEffectStore(spec.effectsDir),
+    store: store.opened,
     random: forkRandom(spec.workload.seed, `${spec.name}#${spec.deliveriesSoFar}`),
     ackOnDelivery: spec.ackOnDelivery,
     pipeline: spec.pipeline,
@@ -48,6 +53,7 @@ try {
     controller.abort();
     await client.stop().catch(() => {});
     await topology.close().catch(() => {});
+    await store.close().catch(() => {});
     await driver.close().catch(() => {});
     process.exit(0);
   };

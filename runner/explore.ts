@@ -1,8 +1,9 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
+import type { StoreKind } from '../core/store.ts';
 import type { NetworkRole } from '../faults/fault-plan.ts';
-import { CRASH_POINTS, type CrashPoint, type Workload, type WorkloadOptions } from '../scenarios/scenario.ts';
+import type { CrashPoint, Workload, WorkloadOptions } from '../scenarios/scenario.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import type { Target } from './targets.ts';
 
@@ -22,6 +23,8 @@ export interface ExploreOptions {
   shrinkMs?: number | undefined;
   /** Stops drawing further cases (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** Where scenarios with a store keep their state. */
+  store?: StoreKind | undefined;
   /** The report directory histories are written under (for renaming the counterexample's). */
   outDir: string;
 }
@@ -37,7 +40,8 @@ export interface Exploration {
 }
 
 export function caseId(target: Target, path: string): string {
-  return `${target.driver.name}.${target.setup.name}.${target.scenario.name}.${path.replaceAll(':', '-')}`;
+  const scenario = target.variant ? `${target.scenario.name}+${target.variant}` : target.scenario.name;
+  return `${target.driver.name}.${target.setup.name}.${scenario}.${path.replaceAll(':', '-')}`;
 }
 
 export interface CaseRunner {
@@ -65,15 +69,20 @@ export async function explore(
     maxAttempts: target.claim.maxAttempts,
     networkRoles: networkRoles(target),
     silenceTimeoutMs: target.driver.capabilities.silenceTimeoutMs,
+    crashPoints: target.scenario.crashPoints,
     ...options.workload,
   });
-  const points = options.workload?.crashPoints?.length ? options.workload.crashPoints : CRASH_POINTS;
+  const points = options.workload?.crashPoints?.length
+    ? options.workload.crashPoints
+    : target.scenario.crashPoints;
   const shrinking = (options.shrinkMs ?? 0) > 0 && options.path === undefined;
   const plan = (path: string, id: string, workload: Workload, caseIndex: number): CasePlan => ({
     id,
     driver: target.driver.name,
     setup: target.setup,
     scenario: target.scenario,
+    variant: target.variant,
+    store: target.scenario.store ? (options.store ?? 'memory') : undefined,
     claim: target.claim,
     workload: rotateCrashPoints(workload, points, caseIndex),
     faults: options.faults,

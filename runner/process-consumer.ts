@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { sleep } from '../core/clock.ts';
 import type { History } from '../core/history-writer.ts';
 import type { DriverSettings } from '../drivers/index.ts';
-import type { Behaviour, Workload } from '../scenarios/scenario.ts';
+import type { Workload } from '../scenarios/scenario.ts';
+import type { StoreSpec } from './case-store.ts';
 import type { IndexedCrash } from './consumer-client.ts';
 import { collectWorkerEvents, spawnWorker } from './worker-pipe.ts';
 
@@ -13,12 +14,15 @@ export interface ConsumerWorkerSpec {
   descriptor: Readonly<Record<string, unknown>>;
   name: string;
   group: string;
-  behaviour: Behaviour;
+  /** The scenario (found in the catalogue by name) and its variant: what the consumer step does. */
+  scenario: string;
+  variant: string;
+  /** The case's store, when the scenario keeps one (its connection string comes in the environment). */
+  store?: StoreSpec | undefined;
   workload: Workload;
   crashes: readonly IndexedCrash[];
   ackOnDelivery: boolean;
   pipeline: boolean;
-  effectsDir: string;
   /** Where planned crashes are claimed (crash-claims.ts), shared by every consumer of the case. */
   claimsDir: string;
   epochMs: number;
@@ -48,6 +52,8 @@ export class ProcessConsumer {
     private readonly history: History,
     private readonly restartDelayMs: number,
     private readonly log: (message: string) => void,
+    /** Extra environment for the worker (the store's connection string). */
+    private readonly env: NodeJS.ProcessEnv = {},
   ) {}
 
   get name(): string {
@@ -64,7 +70,9 @@ export class ProcessConsumer {
 
   /** Starts the worker and resolves once its consumer is subscribed. */
   async start(): Promise<void> {
-    const child = spawnWorker(WORKER, [JSON.stringify({ ...this.spec, deliveriesSoFar: this.deliveries })]);
+    const child = spawnWorker(WORKER, [JSON.stringify({ ...this.spec, deliveriesSoFar: this.deliveries })], {
+      env: this.env,
+    });
     this.child = child;
     let ready!: () => void;
     let failed!: (error: Error) => void;

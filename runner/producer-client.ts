@@ -2,6 +2,7 @@ import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
+import type { CrashPoint, ProducerStep, Producing } from '../scenarios/scenario.ts';
 
 export interface ProducerClientOptions {
   name: string;
@@ -42,7 +43,7 @@ export async function runProducer(
       // A send that did not succeed is sent again, same id, as an application would retry it.
       for (let attempt = 0; attempt <= options.retries && !signal.aborted; attempt++) {
         if (attempt > 0) await sleep(retryDelay(attempt), signal);
-        if (await sendOnce(message, options)) break;
+        if ((await sendOnce(message, options)).settled) break;
       }
       if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), signal);
     }
@@ -50,10 +51,24 @@ export async function runProducer(
   await Promise.all(Array.from({ length: Math.max(1, options.window) }, lane));
 }
 
+/** How long a producer crash waits for the producer to reach its armed crash point before striking anyway. */
+const ARMED_CRASH_MS = 2_000;
+
+/** What a scenario adds to the plain producer: its own produce step, a background task, crash points. */
+export interface ProducerScenario {
+  index: number;
+  variant?: string | undefined;
+  producing?: Producing<unknown> | undefined;
+  /** The scenario's store, opened in this process. */
+  store?: unknown;
+}
+
 /**
  * A producer that can crash (producer-crash faults): it dies abruptly — the outcome of whatever it
  * was sending is never recorded, as nothing a dead process does reaches the history — and, once
- * restarted, sends again every message it had not seen acknowledged, with the same ids.
+ * restarted, sends again every message it had not seen acknowledged, with the same ids (unless the
+ * scenario says what was in hand dies with the process). A scenario may replace the send with a
+ * produce step of its own (an outbox write, a dual write) and run a background task beside it.
  */
 export class ProducerClient {
   private queue: { message: OutgoingMessage; dueMs: number }[];
@@ -61,11 +76,14 @@ export class ProducerClient {
   private inFlight = 0;
   private producer: Producer | undefined;
   private restarted: (() => void) | undefined;
+  private crashes = 0;
+  private armed: { point: CrashPoint; fired: () => void } | undefined;
 
   constructor(
     private readonly topology: TopologyClients,
     messages: readonly OutgoingMessage[],
     private readonly options: Omit<ProducerClientOptions, 'producer' | 'dest'>,
+    private readonly scenario: ProducerScenario = { index: 0 },
   ) {
     const start = Date.now();
     const interval = options.intervalMs ?? 0;
@@ -84,11 +102,14 @@ export class ProducerClient {
       while (!signal.aborted) {
         const incarnation = this.incarnation;
         if (this.producer) {
-          await Promise.all(
-            Array.from({ length: Math.max(1, this.options.window) }, () =>
-              this.lane(incarnation, this.producer!),
+          const producer = this.producer;
+          const background = this.scenario.producing?.background;
+          await Promise.all([
+            ...Array.from({ length: Math.max(1, this.options.window) }, () =>
+              this.lane(incarnation, producer),
             ),
-          );
+            ...(background ? [background(this.step(incarnation, producer))] : []),
+          ]);
         }
         if (incarnation === this.incarnation && this.producer) return; // everything sent
         // Crashed: wait for the restart, then send what is left.
@@ -105,38 +126,117 @@ export class ProducerClient {
 
   private async lane(incarnation: number, producer: Producer): Promise<void> {
     const options = { ...this.options, producer, dest: this.topology.dest };
+    const produce = this.scenario.producing?.produce;
+    const resend = this.scenario.producing?.resendAfterCrash !== false;
     while (this.queue.length > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
       const next = this.queue.shift()!;
-      await sleep(next.dueMs - Date.now(), options.signal);
-      if (options.signal.aborted) {
-        this.queue.unshift(next);
-        return;
-      }
-      let sent = false;
+      // In hand from here (also while waiting until it is due): `finished()` must not say otherwise.
       this.inFlight++;
+      let sent = false;
       try {
-        for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
-          if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
-          // Retries end with the load: past its deadline nothing is sent again.
-          if (options.signal.aborted) break;
-          const settled = await sendOnce(next.message, options, () => incarnation === this.incarnation);
-          if (settled) {
-            sent = true;
-            break;
-          }
+        await sleep(next.dueMs - Date.now(), options.signal);
+        if (options.signal.aborted || incarnation !== this.incarnation) {
+          // Not started yet: whoever sends next (a later incarnation) sends it.
+          this.queue.unshift(next);
+          return;
+        }
+        if (produce) {
+          await produce(next.message, this.step(incarnation, producer));
+          sent = incarnation === this.incarnation;
+        } else {
+          sent = await this.sendRetrying(next.message, options, incarnation);
         }
       } finally {
         this.inFlight--;
       }
-      // Died while sending: the next incarnation sends it again.
-      if (!sent && incarnation !== this.incarnation) this.queue.unshift(next);
+      // Died while sending: the next incarnation sends it again (when the application would).
+      if (!sent && incarnation !== this.incarnation && resend) this.queue.unshift(next);
     }
   }
 
-  /** Dies now: in-flight outcomes are lost with the process; the connection goes without a goodbye. */
+  private async sendRetrying(
+    message: OutgoingMessage,
+    options: ProducerClientOptions,
+    incarnation: number,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
+      if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
+      // Retries end with the load: past its deadline nothing is sent again.
+      if (options.signal.aborted) break;
+      const { settled } = await sendOnce(message, options, () => incarnation === this.incarnation);
+      if (settled) return true;
+    }
+    return false;
+  }
+
+  /** What a scenario's produce step or background task may do, in this incarnation. */
+  private step(incarnation: number, producer: Producer): ProducerStep<unknown> {
+    const alive = () => incarnation === this.incarnation;
+    return {
+      name: this.options.name,
+      index: this.scenario.index,
+      variant: this.scenario.variant ?? '',
+      store: this.scenario.store,
+      signal: this.options.signal,
+      alive,
+      send: async (message, as) => {
+        const options = {
+          ...this.options,
+          name: as ?? this.options.name,
+          producer,
+          dest: this.topology.dest,
+        };
+        let last: SendOutcome | undefined;
+        for (let attempt = 0; attempt <= options.retries && alive(); attempt++) {
+          if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
+          if (options.signal.aborted) break;
+          const { settled, outcome } = await sendOnce(message, options, alive);
+          last = outcome;
+          if (settled) break;
+        }
+        return alive() ? last : undefined;
+      },
+      crashAt: async (point) => {
+        if (!alive()) return true;
+        if (this.armed?.point !== point) return false;
+        const { fired } = this.armed;
+        this.armed = undefined;
+        await this.die(point);
+        fired();
+        return true;
+      },
+      finished: () => this.queue.length === 0 && this.inFlight === 0,
+    };
+  }
+
+  /**
+   * Dies: at the scenario's next crash point when it has some (waiting up to ARMED_CRASH_MS for the
+   * producer to get there), else at once. In-flight outcomes are lost with the process; the
+   * connection goes without a goodbye.
+   */
   async crash(): Promise<void> {
+    const points = this.scenario.producing?.crashPoints;
+    if (points?.length && this.producer) {
+      const point = points[this.crashes++ % points.length]!;
+      const fired = new Promise<void>((resolve) => {
+        this.armed = { point, fired: resolve };
+      });
+      await Promise.race([fired, sleep(ARMED_CRASH_MS, this.options.signal)]);
+      if (!this.armed) return;
+      this.armed = undefined;
+    }
+    await this.die(undefined);
+  }
+
+  private async die(point: CrashPoint | undefined): Promise<void> {
     this.incarnation++;
-    this.options.recorder.record({ p: 'nemesis', type: 'info', f: 'crash', target: this.options.name });
+    this.options.recorder.record({
+      p: 'nemesis',
+      type: 'info',
+      f: 'crash',
+      target: this.options.name,
+      ...(point !== undefined && { point }),
+    });
     const producer = this.producer;
     this.producer = undefined;
     await producer?.close().catch(() => {});
@@ -153,12 +253,12 @@ export class ProducerClient {
 /** Exponential backoff between send retries: 100, 200, 400, 800, 1600 ms — a short outage is ridden out. */
 const retryDelay = (attempt: number) => Math.min(1600, 100 * 2 ** (attempt - 1));
 
-/** Sends once and records it; true when settled (no retry wanted). */
+/** Sends once and records it; `settled` when no retry is wanted. */
 async function sendOnce(
   message: OutgoingMessage,
   options: ProducerClientOptions,
   alive: () => boolean = () => true,
-): Promise<boolean> {
+): Promise<{ settled: boolean; outcome: SendOutcome | undefined }> {
   const { name, dest, producer, recorder } = options;
   const invoke: EventInput & Record<string, unknown> = {
     p: name,
@@ -178,7 +278,7 @@ async function sendOnce(
     outcome = { status: 'info', error: `driver threw: ${(error as Error).message}` };
   }
   // A producer that crashed meanwhile never learns (or records) the outcome.
-  if (!alive()) return false;
+  if (!alive()) return { settled: false, outcome: undefined };
   if (outcome.status === 'ok') {
     const ok: EventInput & Record<string, unknown> = { p: name, type: 'ok', f: 'send', id: message.id };
     if (outcome.partition !== undefined) ok.partition = outcome.partition;
@@ -188,8 +288,8 @@ async function sendOnce(
     recorder.record({ p: name, type: outcome.status, f: 'send', id: message.id, error: outcome.error });
   }
   // Settled: acknowledged, or fire-and-forget that never answers (nothing an application retries).
-  return (
+  const settled =
     outcome.status === 'ok' ||
-    (outcome.status === 'info' && (outcome.final === true || options.retryUnknown === false))
-  );
+    (outcome.status === 'info' && (outcome.final === true || options.retryUnknown === false));
+  return { settled, outcome };
 }

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { zeroCounts } from '../checker/check.ts';
 import { describeError } from '../core/errors.ts';
 import { DEFAULT_GROUP, type Phase } from '../core/events.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
+import { findScenario } from '../scenarios/catalogue.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import {
   type CaseState,
@@ -14,10 +13,12 @@ import {
   type Isolation,
   loadOutstanding,
   loadPhase,
+  readBackPhase,
   recordCancelledCrashes,
   setupPhase,
 } from './case-phases.ts';
 import { CaseRecording, caseIdentity } from './case-recording.ts';
+import type { StoreChoice } from './case-store.ts';
 import { checkHistoryFile, eventsAt } from './check-history-file.ts';
 import { CrashClaims } from './crash-claims.ts';
 import {
@@ -39,6 +40,8 @@ export interface RunCaseOptions {
   /** The driver's settings, for worker processes that create their own driver. */
   driverSettings?: DriverSettings | undefined;
   timeouts?: Partial<CaseTimeouts> | undefined;
+  /** Where a scenario with a store keeps its state (default: memory; the CLI passes PostgreSQL for real brokers). */
+  store?: StoreChoice | undefined;
   /** Aborted on Ctrl-C: the case stops at once, heals, tears down (each bounded) and returns. */
   signal?: AbortSignal;
   log?: (message: string) => void;
@@ -75,9 +78,21 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   const { history } = recording;
   const phase = (name: Phase, extra: Record<string, unknown> = {}) => recording.phase(name, extra);
 
-  // Worker processes need a driver that can attach to a topology from elsewhere.
+  const storeChoice: StoreChoice = options.store ?? { kind: 'memory' };
+  if (plan.store !== undefined && plan.store !== storeChoice.kind)
+    throw new Error(
+      `case ${plan.id} keeps its state in ${plan.store}, but the runner was given a ${storeChoice.kind} store`,
+    );
+  // Worker processes need a driver that can attach to a topology from elsewhere, a scenario they
+  // can find in the catalogue, and a store they can reach (memory lives in this process only).
   const wanted = options.isolation ?? (driver.capabilities.processIsolation ? 'process' : 'inline');
-  const isolation: Isolation = wanted === 'process' && driver.attach ? 'process' : 'inline';
+  const isolation: Isolation =
+    wanted === 'process' &&
+    driver.attach &&
+    findScenario(plan.scenario.name) === plan.scenario &&
+    !(plan.scenario.store && storeChoice.kind === 'memory')
+      ? 'process'
+      : 'inline';
   const s: CaseState = {
     plan,
     driver,
@@ -87,9 +102,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     timeouts,
     isolation,
     driverSettings: options.driverSettings,
-    effectsDir: isolation === 'process' ? mkdtempSync(join(tmpdir(), 'brokerproof-effects-')) : undefined,
+    storeChoice,
     claims: CrashClaims.create(),
-    pipeline: plan.scenario.behaviour.pipeline === true && plan.setup.pipeline !== undefined,
+    pipeline: plan.scenario.pipeline === true && plan.setup.pipeline !== undefined,
     signal,
     log,
     consumers: [],
@@ -119,6 +134,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     const cutOff = await withDeadline('drain', timeouts.drainMs + 10_000, signal, () => drainPhase(s));
     if (cutOff) phase('drain', { cutOff: true });
     recordCancelledCrashes(s);
+    await withDeadline('read-back', timeouts.drainMs, signal, () => readBackPhase(s));
     // Everything the workers did before this moment is in the history before the check starts.
     await withDeadline('check', 10_000, signal, () => history.settle());
     phase('check');
@@ -135,7 +151,11 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   // The verdict comes from the file on disk: what was checked is what anyone can re-check.
   let checked: Awaited<ReturnType<typeof checkHistoryFile>> | undefined;
   try {
-    checked = await checkHistoryFile(recording.path, { claim: plan.claim, groups });
+    checked = await checkHistoryFile(recording.path, {
+      claim: plan.claim,
+      groups,
+      ...(plan.scenario.checker && { families: [plan.scenario.checker] }),
+    });
   } catch (e) {
     error ??= `checker failed: ${describeError(e)}`;
   }
@@ -150,6 +170,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       await Promise.allSettled(s.readers.map((r) => r.stop()));
       diagnostics = s.topology?.diagnostics?.() ?? {};
       await s.topology?.dispose();
+      await s.store?.dispose();
     },
     (message) => {
       error ??= message;
@@ -158,7 +179,6 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   );
   clearTimeout(caseTimer);
   recording.close();
-  if (s.effectsDir) rmSync(s.effectsDir, { recursive: true, force: true });
   s.claims.dispose();
 
   const result = checked?.result;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { DriverSettings } from '../drivers/index.ts';
 import type { Reporter } from '../reports/reporter.ts';
 import type { CasePlan, CaseResult } from './case.ts';
+import type { StoreChoice } from './case-store.ts';
 import { type ExploreOptions, explore } from './explore.ts';
 import { type CaseTimeouts, type Isolation, runCase } from './run-case.ts';
 import {
@@ -34,6 +35,8 @@ export interface RunOptions {
   toolVersion: string;
   settings?: RunSettings;
   isolation?: Isolation | undefined;
+  /** Where scenarios with a store keep their state (default: memory). */
+  store?: StoreChoice | undefined;
 }
 
 /** Explores every target, case after case, telling reporters as it goes. */
@@ -58,6 +61,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
         outDir: options.outDir,
         timeouts: options.timeouts,
         isolation: options.isolation,
+        store: options.store,
         driverSettings: options.settings?.drivers as DriverSettings | undefined,
         signal,
         log: options.log,
@@ -72,6 +76,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
         faults: options.faults,
         workload: options.workload,
         shrinkMs: options.shrinkMs,
+        store: options.store?.kind,
         outDir: options.outDir,
         signal,
       },

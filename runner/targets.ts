@@ -9,6 +9,8 @@ export interface Target {
   driver: Driver;
   setup: Setup;
   scenario: Scenario;
+  /** The scenario's variant (its first when it declares several; '' when it declares none). */
+  variant: string;
   claim: Claim;
 }
 
@@ -41,7 +43,12 @@ export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
  */
 export function selectTargets(
   driver: Driver,
-  request: { setups?: readonly string[] | undefined; scenarios?: readonly string[] | undefined },
+  request: {
+    setups?: readonly string[] | undefined;
+    /** By name (from the catalogue), or scenario objects of the caller's own. */
+    scenarios?: readonly (string | Scenario)[] | undefined;
+    variant?: string | undefined;
+  },
   override: ClaimOverride,
 ): { targets: Target[]; skipped: Skipped[] } {
   const setups = (request.setups ?? []).map((name) => {
@@ -53,7 +60,9 @@ export function selectTargets(
     }
     return setup;
   });
-  const scenarios = (request.scenarios ?? []).map((name) => {
+  const scenarios = (request.scenarios ?? []).map((named) => {
+    if (typeof named !== 'string') return named;
+    const name = named;
     const scenario = findScenario(name);
     if (!scenario) {
       throw new UsageError(`unknown scenario "${name}"`, {
@@ -62,6 +71,21 @@ export function selectTargets(
     }
     return scenario;
   });
+  if (request.variant !== undefined) {
+    if (scenarios.length === 0)
+      throw new UsageError('--variant needs --scenario: variants belong to a scenario', {
+        hint: `Scenarios with variants: ${describeVariants(SCENARIOS)}.`,
+      });
+    for (const scenario of scenarios) {
+      if (!scenario.variants?.some((v) => v.name === request.variant))
+        throw new UsageError(`scenario ${scenario.name} has no variant "${request.variant}"`, {
+          hint: scenario.variants?.length
+            ? `Variants of ${scenario.name}: ${scenario.variants.map((v) => v.name).join(', ')}.`
+            : `${scenario.name} has no variants. Scenarios with variants: ${describeVariants(SCENARIOS)}.`,
+        });
+    }
+  }
+  const variantOf = (scenario: Scenario) => request.variant ?? scenario.variants?.[0]?.name ?? '';
   const targets: Target[] = [];
   const skipped: Skipped[] = [];
   const add = (setup: Setup, scenario: Scenario) =>
@@ -69,13 +93,18 @@ export function selectTargets(
       driver,
       setup,
       scenario,
-      claim: applyOverride(scenario.claim(claimedFor(setup, scenario)), override),
+      variant: variantOf(scenario),
+      claim: applyOverride(scenario.claim(claimedFor(setup, scenario), variantOf(scenario)), override),
     });
+  const unfitFor = (scenario: Scenario, setup: Setup) =>
+    setup.unavailable ?? scenario.unfit(setup, driver.capabilities, variantOf(scenario));
+  const fittingSetups = (scenario: Scenario) =>
+    driver.setups.filter((s) => !unfitFor(scenario, s)).map((s) => s.name);
 
   if (setups.length > 0) {
     for (const setup of setups) {
       for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-        const unfit = unfitFor(scenario, setup, driver);
+        const unfit = unfitFor(scenario, setup);
         // Not named, a scenario skips setups that do not claim what it checks.
         const reason =
           unfit ??
@@ -87,7 +116,7 @@ export function selectTargets(
           throw new UsageError(
             `scenario ${scenario.name} cannot run on ${driver.name}/${setup.name}: ${reason}`,
             {
-              hint: `Setups it fits: ${fittingSetups(driver, scenario).join(', ') || 'none'}.`,
+              hint: `Setups it fits: ${fittingSetups(scenario).join(', ') || 'none'}.`,
             },
           );
         } else skipped.push({ driver: driver.name, setup: setup.name, scenario: scenario.name, reason });
@@ -95,7 +124,7 @@ export function selectTargets(
     }
   } else {
     for (const scenario of scenarios.length ? scenarios : SCENARIOS) {
-      const fitting = driver.setups.filter((s) => !unfitFor(scenario, s, driver));
+      const fitting = driver.setups.filter((s) => !unfitFor(scenario, s));
       const preferred = scenario.prefers ? fitting.filter((s) => scenario.prefers!(s)) : fitting;
       // Asked for by name, a scenario runs on the first setup it fits even if none is preferred.
       const setup = preferred[0] ?? (scenarios.length ? fitting[0] : undefined);
@@ -113,8 +142,11 @@ export function selectTargets(
   return { targets, skipped };
 }
 
-function fittingSetups(driver: Driver, scenario: Scenario): string[] {
-  return driver.setups.filter((s) => !unfitFor(scenario, s, driver)).map((s) => s.name);
+function describeVariants(scenarios: readonly Scenario[]): string {
+  return scenarios
+    .filter((s) => s.variants?.length)
+    .map((s) => `${s.name} (${s.variants!.map((v) => v.name).join(', ')})`)
+    .join('; ');
 }
 
 /**
@@ -122,17 +154,8 @@ function fittingSetups(driver: Driver, scenario: Scenario): string[] {
  * commit in one transaction); a scenario that does not forward gets the at-least-once underneath.
  */
 function claimedFor(setup: Setup, scenario: Scenario): Setup {
-  if (
-    setup.pipeline === 'transactional' &&
-    setup.claim.delivery === 'exactly-once' &&
-    !scenario.behaviour.pipeline
-  ) {
+  if (setup.pipeline === 'transactional' && setup.claim.delivery === 'exactly-once' && !scenario.pipeline) {
     return { ...setup, claim: { ...setup.claim, delivery: 'at-least-once' } };
   }
   return setup;
-}
-
-/** Why a scenario cannot run on a setup: the setup is unavailable here, or the scenario does not fit it. */
-function unfitFor(scenario: Scenario, setup: Setup, driver: Driver): string | undefined {
-  return setup.unavailable ?? scenario.unfit(setup, driver.capabilities);
 }

@@ -1,11 +1,13 @@
-import { atMostOnce } from './at-most-once.ts';
-import { exactlyOnce } from './exactly-once.ts';
-import { fanOut } from './fan-out.ts';
-import { idempotentConsumer } from './idempotent-consumer.ts';
-import { ordered } from './ordered.ts';
-import { retryDlq } from './retry-dlq.ts';
+import { atMostOnce } from './at-most-once/index.ts';
+import { dualWrite } from './dual-write/index.ts';
+import { exactlyOnce } from './exactly-once/index.ts';
+import { fanOut } from './fan-out/index.ts';
+import { idempotentConsumer } from './idempotent-consumer/index.ts';
+import { ordered } from './ordered/index.ts';
+import { outbox } from './outbox/index.ts';
+import { retryDlq } from './retry-dlq/index.ts';
 import type { Scenario } from './scenario.ts';
-import { workQueue } from './work-queue.ts';
+import { workQueue } from './work-queue/index.ts';
 
 /** Every scenario, in the order suites run them. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -16,6 +18,8 @@ export const SCENARIOS: readonly Scenario[] = [
   idempotentConsumer,
   atMostOnce,
   exactlyOnce,
+  outbox,
+  dualWrite,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -1,6 +1,10 @@
 import type * as fc from 'fast-check';
+import type { CheckerFamily } from '../core/checker-family.ts';
+import type { EventInput } from '../core/events.ts';
 import type { Claim } from '../core/guarantee.ts';
-import type { DriverCapabilities, Setup } from '../drivers/driver.ts';
+import type { Random } from '../core/random.ts';
+import type { StoreAccess } from '../core/store.ts';
+import type { Delivery, DriverCapabilities, OutgoingMessage, SendOutcome, Setup } from '../drivers/driver.ts';
 import type { FaultPlan, NetworkRole } from '../faults/fault-plan.ts';
 
 /**
@@ -9,7 +13,11 @@ import type { FaultPlan, NetworkRole } from '../faults/fault-plan.ts';
  * after the ack (or commit) completed.
  */
 export const CRASH_POINTS = ['before-process', 'after-process', 'after-ack'] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/**
+ * A crash point's name. The three of `CRASH_POINTS` are every consumer step's; a scenario adds its
+ * own where its handler has more steps (between the ledger credit and the processed-id insert).
+ */
+export type CrashPoint = string;
 
 /**
  * A consumer crash planned by the workload: the first consumer of the group to reach the crash
@@ -54,25 +62,6 @@ export interface Workload {
   seed: number;
 }
 
-/** How the application under test behaves around the broker: the pattern a team builds. */
-export interface Behaviour {
-  /** When the consumer acknowledges. */
-  ack: 'before-process' | 'after-process';
-  /** Side effects go through an idempotency store keyed by transaction id. */
-  idempotent: boolean;
-  /** Failed handling is retried: nack with requeue after an exponential backoff. */
-  backoff?: { baseMs: number; factor: number; maxMs: number } | undefined;
-  /** Sends each producer keeps in flight (1 keeps per-producer order). */
-  producerWindow: number;
-  /** A send that failed or whose outcome is unknown is sent again with the same id, up to this often. */
-  sendRetries?: number | undefined;
-  /**
-   * Consume-transform-produce where the setup supports it: consumers forward each message to an
-   * output destination with their ack, and processing counts once it is visible downstream.
-   */
-  pipeline?: boolean | undefined;
-}
-
 export interface WorkloadOptions {
   /** Exact message count (the workload draws it otherwise). */
   messages?: number | undefined;
@@ -95,28 +84,149 @@ export interface WorkloadOptions {
   /** How long a paced load is drawn to last (default 2–20 s), and how long scheduled faults last. */
   loadMs?: { min: number; max: number } | undefined;
   faultDurationMs?: { min: number; max: number } | undefined;
-  /** Where crashes may strike (all of CRASH_POINTS by default). */
+  /** Where crashes may strike (the scenario's crash points by default). */
   crashPoints?: readonly CrashPoint[] | undefined;
 }
 
-export interface Scenario {
+/** One way to build a scenario's pattern, with its own honest claim (`--variant NAME`). */
+export interface Variant {
+  name: string;
+  description: string;
+}
+
+/** How the scenario's producers send. */
+export interface Producing<Store = unknown> {
+  /** Sends each producer keeps in flight (1 keeps per-producer order). */
+  window: number;
+  /** A send that failed or whose outcome is unknown is sent again with the same id, up to this often. */
+  retries: number;
+  /**
+   * What a producer does with one message (default: send it to the broker, retried as above). A
+   * transactional outbox writes rows here; a dual write commits, then publishes.
+   */
+  produce?(message: OutgoingMessage, step: ProducerStep<Store>): Promise<void>;
+  /**
+   * Runs beside the producer's sends in each incarnation (an in-process outbox relay), until it
+   * returns; it should return once `step.finished()` and nothing is left for it to do.
+   */
+  background?(step: ProducerStep<Store>): Promise<void>;
+  /**
+   * Where a producer-crash fault strikes: the crash waits (briefly) for the producer to reach the
+   * next of these, cycling through them crash by crash. Without them it strikes at once.
+   */
+  crashPoints?: readonly CrashPoint[] | undefined;
+  /**
+   * After a crash, the restarted producer sends again what the dead one had in hand (default): an
+   * application retrying from a durable source. False: what was in hand is gone with the process.
+   */
+  resendAfterCrash?: boolean | undefined;
+}
+
+/** What a producer step can do; a crash ends the incarnation like a consumer's. */
+export interface ProducerStep<Store> {
+  readonly name: string;
+  /** Which producer (0-based): its rows and messages are its own. */
+  readonly index: number;
+  readonly variant: string;
+  readonly store: Store;
+  alive(): boolean;
+  /** Sends to the broker and records it (as `as`, default this producer); undefined when it died meanwhile. */
+  send(message: OutgoingMessage, as?: string): Promise<SendOutcome | undefined>;
+  /** Dies here if a producer crash is armed for this point; true when dead. */
+  crashAt(point: CrashPoint): Promise<boolean>;
+  /** Every message of this producer has been produced (or abandoned by a crash). */
+  finished(): boolean;
+  /** The load is over (its deadline, or Ctrl-C): stop. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A scenario: one folder under `scenarios/`, listed once in the catalogue. It brings everything
+ * specific to its pattern — the workload it draws, what its consumers do with a delivery and where
+ * they may crash, the store it keeps state in, and the checker family that judges its own events —
+ * so the runner, the consumer workers and the CLI know nothing about any one scenario.
+ *
+ * `Store` is whatever `store.open` returns (a ledger, an outbox); without a `store` it is undefined.
+ */
+export interface Scenario<Store = unknown> {
   readonly name: string;
   readonly description: string;
-  readonly behaviour: Behaviour;
-  /** Why this scenario cannot run on the setup, or undefined when it can. */
-  unfit(setup: Setup, capabilities: DriverCapabilities): string | undefined;
-  /** The claim to check: the setup's claim, refined by what this pattern promises. */
-  claim(setup: Setup): Claim;
+  /** Ways to build the pattern, each with its own claim; the first is the default. */
+  readonly variants?: readonly Variant[] | undefined;
+  /** Where its consumer step can crash: planned crashes cycle through these, case by case. */
+  readonly crashPoints: readonly CrashPoint[];
+  readonly producing: Producing<Store>;
+  /**
+   * Consume-transform-produce where the setup supports it: consumers forward each message to an
+   * output destination with their ack, and processing counts once it is visible downstream.
+   */
+  readonly pipeline?: boolean | undefined;
+  /** Why this scenario (variant) cannot run on the setup, or undefined when it can. */
+  unfit(setup: Setup, capabilities: DriverCapabilities, variant: string): string | undefined;
+  /** The claim to check: the setup's claim, refined by what this pattern (variant) promises. */
+  claim(setup: Setup, variant: string): Claim;
   /**
    * Among setups it fits, the ones it runs on by default (e.g. exactly-once prefers setups that
    * claim it). Without it, any fitting setup will do.
    */
   prefers?(setup: Setup): boolean;
   workload(options: WorkloadOptions): fc.Arbitrary<Workload>;
+  /** What a consumer does with one delivery: the handler of the pattern, with its crash points. */
+  consume(delivery: Delivery, step: ConsumerStep<Store>): Promise<void>;
+  /** The application state the pattern keeps beside the broker. */
+  readonly store?: ScenarioStore<Store> | undefined;
+  /** Judges the scenario's own events (and read-back), composed into `check()` by the meta line. */
+  readonly checker?: CheckerFamily | undefined;
 }
 
-export function backoffDelay(behaviour: Behaviour, attempt: number): number {
-  const b = behaviour.backoff;
-  if (!b) return 0;
-  return Math.min(b.maxMs, Math.round(b.baseMs * b.factor ** Math.max(0, attempt - 1)));
+/** A scenario's application state: opened in every process of a case, read back after the drain. */
+export interface ScenarioStore<Store> {
+  /**
+   * Opens the store on the case's memory space or PostgreSQL schema. `create` is true once per
+   * case (the runner, before any client starts): create tables there.
+   */
+  open(access: StoreAccess, options: { create: boolean; variant: string }): Promise<Store>;
+  /**
+   * What the store holds once the case has drained, as `state` events (docs/semantics.md "Store
+   * read-back"): the ground truth the checker judges, beside what clients claimed they did.
+   */
+  readBack(store: Store, groups: readonly string[]): Promise<EventInput[]>;
+}
+
+/**
+ * What a consumer step can do, each action recorded in the history as it happens. A planned crash
+ * ends the current incarnation: `crashAt` then resolves true (or never, in a worker process that
+ * SIGKILLs itself) and the step must return at once; nothing a dead incarnation does is recorded.
+ */
+export interface ConsumerStep<Store> {
+  readonly name: string;
+  readonly group: string;
+  readonly variant: string;
+  readonly workload: Workload;
+  readonly random: Random;
+  /** The broker acknowledged on delivery (auto-ack): there is nothing to ack. */
+  readonly ackOnDelivery: boolean;
+  /** The setup forwards to an output destination with the ack (see `Scenario.pipeline`). */
+  readonly pipeline: boolean;
+  readonly store: Store;
+  /** Dies here if a planned crash at this point is due for this delivery; true when dead. */
+  crashAt(point: CrashPoint): Promise<boolean>;
+  /** This incarnation is still the live one. */
+  alive(): boolean;
+  /** Acknowledges (recording invoke and outcome); false when the incarnation died meanwhile. */
+  ack(): Promise<boolean>;
+  /** Gives the message back; recorded as `nack` with the reason. False when dead. */
+  nack(reason: string, delayMs: number): Promise<boolean>;
+  /** The handler's simulated work (0..maxProcessingMs); false when the incarnation died meanwhile. */
+  work(): Promise<boolean>;
+  /** Whether this delivery fails: poison always, some healthy ones transiently on first delivery. */
+  failure(): 'poison' | 'transient' | undefined;
+  /** Records `process`: the handler finished with this message. */
+  processed(): void;
+  /** Records the consumer's own claim about a side effect (`effect`, with `applied`). */
+  effect(txn: string, applied: boolean): void;
+  /** Pipelines: forwards to the output with the ack (after-process crash strikes between the two). */
+  forward(): Promise<void>;
+  /** Records any other event of the scenario's (`p` and `group` filled in). */
+  record(event: Omit<EventInput, 'p'>): void;
 }

@@ -11,10 +11,10 @@ import type { BrokerName } from '../../provision/endpoints.ts';
 import { brokersUp } from '../../provision/local/index.ts';
 import { ConsumerClient } from '../../runner/consumer-client.ts';
 import { CrashClaims } from '../../runner/crash-claims.ts';
-import { MemoryEffectStore } from '../../runner/effect-store.ts';
 import { planMessages } from '../../runner/messages.ts';
 import { runProducer } from '../../runner/producer-client.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
+import { workQueue } from '../../scenarios/work-queue/index.ts';
 
 /**
  * What the broker benchmarks share: the harness side (a driver's producer and consumer through the
@@ -107,12 +107,13 @@ export async function measureHarness(
       group: 'default',
       topology,
       recorder,
-      behaviour: { ack: 'after-process', idempotent: false, producerWindow: shape.window },
+      scenario: workQueue,
+      variant: '',
       workload,
       crashes: [],
       // No crash is planned, so nothing is ever claimed there.
       claims: new CrashClaims(tmpdir()),
-      effects: new MemoryEffectStore(),
+      store: undefined,
       random: seededRandom(1),
       ackOnDelivery: false,
       restartDelayMs: 0,

@@ -57,12 +57,12 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
   const brokers = program
     .command('brokers')
     .description(
-      'native brokers (kafka, rabbitmq, nats, elasticmq, moto, pubsub) and Toxiproxy on this machine',
+      'native brokers (kafka, rabbitmq, nats, elasticmq, moto, pubsub), the PostgreSQL store (postgres) and Toxiproxy on this machine',
     )
     .addHelpText(
       'after',
-      '\nClients connect through Toxiproxy (Kafka 9092, RabbitMQ 5672, NATS 4222, ElasticMQ 9324, moto 5000, Pub/Sub 8085;\n' +
-        'Toxiproxy API 8474). Ports, versions and caches: docs/brokers.md.',
+      '\nClients connect through Toxiproxy (Kafka 9092, RabbitMQ 5672, NATS 4222, ElasticMQ 9324, moto 5000, Pub/Sub 8085,\n' +
+        'PostgreSQL 5433; Toxiproxy API 8474). Ports, versions and caches: docs/brokers.md, docs/stores.md.',
     );
 
   brokers
@@ -150,7 +150,7 @@ export function formatStatus(status: StatusReport): string {
           ? 'up (proxy disabled)'
           : 'up';
     rows.push([
-      name,
+      s.kind === 'store' ? `${name} (store)` : name,
       state,
       s.proxied ? `${s.endpoint} (toxiproxy)` : `${s.endpoint} (no proxy)`,
       s.upstream,

@@ -13,6 +13,7 @@ import {
 import { verdictSymbol, verdictWord } from '../../reports/format.ts';
 import { checkHistoryFile } from '../../runner/check-history-file.ts';
 import { exitCodeFor } from '../../runner/run-result.ts';
+import { findScenario } from '../../scenarios/catalogue.ts';
 import { type CliIo, printJson } from '../io.ts';
 import { guaranteeValue, orderingValue, positiveInt } from '../parse.ts';
 
@@ -92,16 +93,22 @@ export function registerCheckCommand(program: Command, io: CliIo): void {
     )
     .option('--json', 'print one JSON document on stdout')
     .action(async (file: string, flags: CheckFlags) => {
-      const claim = claimFrom(flags, flags.guarantee ? undefined : await metaGuarantee(file));
-      const { result, eventCount, truncated } = await checkHistoryFile(file, { claim });
+      const meta = await metaLine(file);
+      const claim = claimFrom(flags, flags.guarantee ? undefined : meta?.guarantee);
+      // The meta line's scenario brings its own checker family (effects judged from the store).
+      const family = typeof meta?.scenario === 'string' ? findScenario(meta.scenario)?.checker : undefined;
+      const { result, eventCount, truncated } = await checkHistoryFile(file, {
+        claim,
+        ...(family && { families: [family] }),
+      });
       if (flags.json) printJson(io, checkJson(result));
       else printHuman(io, file, result, eventCount, truncated);
       io.exit(exitCodeFor(result.valid));
     });
 }
 
-/** Reads just the meta line's guarantee, if the file starts with one. */
-async function metaGuarantee(file: string): Promise<unknown> {
+/** Reads just the meta line, if the file starts with one. */
+async function metaLine(file: string): Promise<{ guarantee?: unknown; scenario?: unknown } | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -112,8 +119,8 @@ async function metaGuarantee(file: string): Promise<unknown> {
     const buffer = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const firstLine = buffer.subarray(0, bytesRead).toString('utf8').split('\n', 1)[0] ?? '';
-    const value = JSON.parse(firstLine) as { type?: string; guarantee?: unknown };
-    return value.type === 'meta' ? value.guarantee : undefined;
+    const value = JSON.parse(firstLine) as { type?: string; guarantee?: unknown; scenario?: unknown };
+    return value.type === 'meta' ? value : undefined;
   } catch {
     return undefined;
   } finally {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import type { DriverSettings } from '../../drivers/index.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
+import { defaultStoreKind } from '../../runner/case-store.ts';
 import { exitCodeFor } from '../../runner/run-result.ts';
 import type { CliIo } from '../io.ts';
 import { printJson } from '../io.ts';
@@ -49,6 +50,8 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           settings: (results.settings?.drivers ?? {}) as DriverSettings,
           setups: [chosen.setup],
           scenarios: [chosen.scenario],
+          variant: chosen.variant,
+          store: chosen.store ?? defaultStoreKind(chosen.driver),
           override: {
             delivery: chosen.guarantee.delivery,
             ordering: chosen.guarantee.ordering,

@@ -5,13 +5,21 @@ import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
+import type { StoreKind } from '../../core/store.ts';
 import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
 import { FAULT_KINDS, isFaultSpec, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
-import { type ProvisionMode, parseProvisionMode, resolveProvisioner } from '../../provision/provisioner.ts';
+import {
+  type Provisioner,
+  type ProvisionMode,
+  parseProvisionMode,
+  resolveProvisioner,
+} from '../../provision/provisioner.ts';
+import { provisionStore } from '../../provision/store.ts';
 import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
+import { defaultStoreKind, type StoreChoice } from '../../runner/case-store.ts';
 import { coverageLine } from '../../runner/coverage.ts';
 import { bounded } from '../../runner/deadlines.ts';
 import { run } from '../../runner/run.ts';
@@ -28,6 +36,7 @@ import {
   orderingValue,
   positiveInt,
   seedValue,
+  storeValue,
 } from '../parse.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -53,6 +62,8 @@ export interface RunFlags {
   isolation?: Isolation;
   provision?: string;
   shrinkTime?: number;
+  variant?: string;
+  store?: StoreKind;
 }
 
 /** Everything a run needs, resolved from flags over config over the default suite. */
@@ -61,6 +72,9 @@ export interface RunPlan {
   settings: DriverSettings;
   setups: string[] | undefined;
   scenarios: string[] | undefined;
+  variant: string | undefined;
+  /** Where scenarios with a store keep their state (default: postgres with a real broker, memory with the memory driver). */
+  store: StoreKind;
   override: { delivery?: DeliveryGuarantee; ordering?: OrderingScope; maxAttempts?: number };
   faults: string[];
   runs: number;
@@ -89,8 +103,11 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
   const maxAttempts = flags.maxAttempts ?? config.maxAttempts;
   const guarantee = flags.guarantee ?? config.guarantee;
   const ordering = flags.ordering ?? config.ordering;
+  const driver = flags.driver ?? config.driver ?? DEFAULT_SUITE.driver;
   return {
-    driver: flags.driver ?? config.driver ?? DEFAULT_SUITE.driver,
+    driver,
+    variant: flags.variant ?? config.variant,
+    store: flags.store ?? config.store ?? defaultStoreKind(driver),
     settings: (config.drivers ?? {}) as DriverSettings,
     setups: flags.setup ?? config.setups,
     scenarios: flags.scenario ?? config.scenarios,
@@ -151,9 +168,14 @@ export async function executeRun(
   // A driver whose settings do not say where its broker is gets one from the provisioner.
   const broker = brokerFor(plan.driver, plan.settings);
   const placement: Placement = {};
-  if (broker) {
+  let provisioner: Provisioner | undefined;
+  const provision = async () => {
     const log = (line: string) => io.err(`${line}\n`);
-    const provisioner = await resolveProvisioner(plan.provision, { endpoints: plan.endpoints, log });
+    provisioner ??= await resolveProvisioner(plan.provision, { endpoints: plan.endpoints, log });
+    return provisioner;
+  };
+  if (broker) {
+    const provisioner = await provision();
     io.err(`brokerproof: ${broker} from ${provisioner.kind} provisioning (${provisioner.reason})\n`);
     placement.endpoint = (await provisioner.up([broker]))[broker];
     placement.native = provisioner.kind === 'local';
@@ -161,22 +183,28 @@ export async function executeRun(
   }
   const driver = await createDriver(plan.driver, plan.settings, placement);
   try {
-    for (const fault of plan.faults) {
-      const { kind, role } = parseFaultSpec(fault)!; // validated by resolveRunPlan
-      const reason = Nemesis.unsupported(kind, driver.faultTargets ?? {}, role);
-      if (reason) {
-        throw new UsageError(`--faults ${fault} cannot be injected into driver ${driver.name}: ${reason}`, {
-          hint: 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
-        });
-      }
-    }
     const { targets, skipped } = selectTargets(
       driver,
-      { setups: plan.setups, scenarios: plan.scenarios },
+      { setups: plan.setups, scenarios: plan.scenarios, variant: plan.variant },
       plan.override,
     );
     if (targets.length === 0) {
       throw new UsageError(`nothing to run: no selected scenario fits the selected setups of ${plan.driver}`);
+    }
+    const store = targets.some((t) => t.scenario.store) ? await chooseStore(plan, io, provision) : undefined;
+    for (const fault of plan.faults) {
+      const { kind, role } = parseFaultSpec(fault)!; // validated by resolveRunPlan
+      const storeTargets = store?.kind === 'postgres' ? store.faultTargets : undefined;
+      const reason = Nemesis.unsupported(kind, driver.faultTargets ?? {}, role, storeTargets);
+      if (reason) {
+        const into = role === 'store' ? 'the store' : `driver ${driver.name}`;
+        throw new UsageError(`--faults ${fault} cannot be injected into ${into}: ${reason}`, {
+          hint:
+            role === 'store'
+              ? '@store faults need a scenario with a store (idempotent-consumer, outbox, dual-write) and --store postgres from `brokerproof brokers up`.'
+              : 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
+        });
+      }
     }
     clearReportDir(plan.outDir);
     const controller = new AbortController();
@@ -204,6 +232,7 @@ export async function executeRun(
           isolation: plan.isolation,
         },
         isolation: plan.isolation,
+        store,
         shrinkMs: options.path === undefined ? plan.shrinkSeconds * 1000 : 0,
       });
     } finally {
@@ -220,6 +249,24 @@ export async function executeRun(
   }
 }
 
+/** The store scenarios keep their state in: printed, and PostgreSQL provisioned like a broker. */
+async function chooseStore(
+  plan: RunPlan,
+  io: CliIo,
+  provision: () => Promise<Provisioner>,
+): Promise<StoreChoice> {
+  if (plan.store === 'memory') {
+    io.err('brokerproof: scenario state in the memory store (consumers run in this process)\n');
+    return { kind: 'memory' };
+  }
+  const provisioner = await provision();
+  const store = await provisionStore(provisioner);
+  io.err(
+    `brokerproof: scenario state in PostgreSQL (${provisioner.kind} provisioning, ${store.endpoint.redacted})\n`,
+  );
+  return { kind: 'postgres', url: store.endpoint.connectionString, faultTargets: store.faultTargets };
+}
+
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run')
@@ -230,6 +277,12 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--driver <name>', 'driver to run against (default: memory)')
     .option('--setup <names>', 'setups of the driver, comma-separated', listValue)
     .option('--scenario <names>', 'scenarios, comma-separated', listValue)
+    .option('--variant <name>', "the scenario's variant (default: its first; see docs/scenarios.md)")
+    .option(
+      '--store <kind>',
+      'where scenarios with a store keep state: postgres (default with a real broker) or memory (default with the memory driver)',
+      storeValue,
+    )
     .option('--guarantee <g>', 'replace the delivery guarantee the setup claims', guaranteeValue)
     .option(
       '--ordering <o>',

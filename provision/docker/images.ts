@@ -8,7 +8,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BrokerUnavailableError } from '../../core/errors.ts';
-import { BROKER_NAMES, type BrokerName } from '../endpoints.ts';
+import { type BrokerName, isStoreName, MESSAGE_BROKER_NAMES, type StoreName } from '../endpoints.ts';
 import { run, runOrThrow, which } from '../local/exec.ts';
 import { type LocalContext, localContext } from '../local/index.ts';
 import type { ServiceName } from '../local/service.ts';
@@ -17,7 +17,8 @@ import { SERVICES } from '../local/supervisor.ts';
 export const BASE_IMAGE = 'brokerproof/base:bookworm';
 const BASE_PACKAGES = ['openjdk-17-jre-headless', 'python3', 'python3-venv', 'ca-certificates', 'procps'];
 
-export type ImageName = ServiceName;
+/** PostgreSQL has no image yet: the Docker provisioner refuses it (testcontainers.ts). */
+export type ImageName = Exclude<ServiceName, StoreName>;
 
 /** The tag of each image for the versions in `ctx`. */
 export function imageTags(ctx: LocalContext): Record<ImageName, string> {
@@ -57,7 +58,10 @@ export async function buildImages(options: BuildOptions = {}): Promise<Record<Im
   const log = options.log ?? (() => {});
   const tags = imageTags(ctx);
   await ensureBaseImage(ctx, log, !!options.force);
-  const names: ImageName[] = ['toxiproxy', ...(options.only ?? BROKER_NAMES)];
+  const brokers = (options.only ?? MESSAGE_BROKER_NAMES).filter(
+    (b): b is Exclude<BrokerName, StoreName> => !isStoreName(b),
+  );
+  const names: ImageName[] = ['toxiproxy', ...brokers];
   for (const name of names) {
     if (!options.force && (await imageExists(tags[name]))) continue;
     log(`[docker] building ${tags[name]}`);

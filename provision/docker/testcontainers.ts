@@ -10,11 +10,13 @@
  */
 import { BrokerUnavailableError, describeError } from '../../core/errors.ts';
 import {
-  BROKER_NAMES,
   type BrokerEndpoint,
   type BrokerName,
   buildEndpoint,
   type EndpointMap,
+  isStoreName,
+  MESSAGE_BROKER_NAMES,
+  type MessageBrokerName,
 } from '../endpoints.ts';
 import { healthThroughEveryProxy } from '../health.ts';
 import { type PortPlan, resolvePorts } from '../ports.ts';
@@ -23,7 +25,7 @@ import { ToxiproxyApi } from '../toxiproxy-api.ts';
 import { buildImages, type ImageName } from './images.ts';
 
 /** The port each broker listens on inside its container (fixed by the Dockerfiles). */
-export const CONTAINER_PORTS: Record<BrokerName, number> = {
+export const CONTAINER_PORTS: Record<MessageBrokerName, number> = {
   kafka: 19092,
   rabbitmq: 15672,
   nats: 14222,
@@ -68,11 +70,20 @@ export class DockerProvisioner {
     return `http://${this.ports.host}:${this.ports.toxiproxy}`;
   }
 
-  async up(only: readonly BrokerName[] = BROKER_NAMES): Promise<EndpointMap> {
+  async up(only: readonly BrokerName[] = MESSAGE_BROKER_NAMES): Promise<EndpointMap> {
+    if (only.some(isStoreName)) {
+      throw new BrokerUnavailableError(
+        'PostgreSQL under Docker is not supported yet; use --provision local or external',
+        {
+          hint: '`--provision local` runs it natively (`brokerproof brokers up --only postgres`); `--provision external` takes `endpoints.postgres.url` from the config.',
+        },
+      );
+    }
+    const brokers = only as readonly MessageBrokerName[];
     if (this.network) return this.endpoints;
     const tc = await import('testcontainers');
     const tags = this.build
-      ? await buildImages({ only, log: this.log, env: this.env })
+      ? await buildImages({ only: brokers, log: this.log, env: this.env })
       : ((await import('./images.ts')).imageTags(
           (await import('../local/index.ts')).localContext({ env: this.env }),
         ) as Record<ImageName, string>);
@@ -86,7 +97,9 @@ export class DockerProvisioner {
         .withLabels({ 'dev.brokerproof': 'toxiproxy' })
         .withExposedPorts(
           { container: 8474, host: ports.toxiproxy },
-          ...only.flatMap((b) => proxyLayout(ports, b).map((p) => ({ container: p.listen, host: p.listen }))),
+          ...brokers.flatMap((b) =>
+            proxyLayout(ports, b).map((p) => ({ container: p.listen, host: p.listen })),
+          ),
         )
         .withWaitStrategy(tc.Wait.forHttp('/version', 8474))
         .start();
@@ -105,7 +118,7 @@ export class DockerProvisioner {
         },
       };
       await Promise.all(
-        only.map(async (broker) => {
+        brokers.map(async (broker) => {
           this.log(`[${broker}] starting container ${tags[broker]}`);
           const started = Date.now();
           const container = await new tc.GenericContainer(tags[broker])

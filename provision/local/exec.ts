@@ -10,6 +10,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Receives output lines as they come (progress). */
   onLine?: (line: string) => void;
+  /** Written to its standard input, which is then closed (default: no standard input). */
+  input?: string;
+  /** Run as this user and group (tools that refuse root, e.g. initdb and pg_ctl). */
+  uid?: number | undefined;
+  gid?: number | undefined;
 }
 
 export interface RunResult {
@@ -23,8 +28,14 @@ export function run(command: string, args: readonly string[], options: RunOption
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(options.input);
+    }
     let output = '';
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -38,8 +49,8 @@ export function run(command: string, args: readonly string[], options: RunOption
         for (const line of lines) options.onLine(line);
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     const timer = options.timeoutMs
       ? setTimeout(() => {
           output += `\n[killed after ${options.timeoutMs} ms]`;

@@ -16,6 +16,7 @@ import {
   type EndpointMap,
   type EndpointOf,
   isBrokerName,
+  isStoreName,
 } from '../endpoints.ts';
 import { type PortPlan, resolvePorts } from '../ports.ts';
 import { proxyLayout } from '../proxies.ts';
@@ -70,6 +71,8 @@ export interface UpResult {
 }
 
 export interface BrokerStatus {
+  /** `store`: PostgreSQL, which scenarios keep state in; no driver runs on it. */
+  kind: 'broker' | 'store';
   up: boolean;
   endpoint: string;
   proxied: boolean;
@@ -79,8 +82,11 @@ export interface BrokerStatus {
   upstream: string;
   proxyEnabled: boolean | null;
   log: string | null;
-  /** The producers' and consumers' own proxies (`proxied`: it exists and leads to the broker). */
-  roles: Record<ClientRole, RoleStatus>;
+  /**
+   * The producers' and consumers' own proxies (`proxied`: it exists and leads to the broker). Absent
+   * for a store: its clients share its one proxy.
+   */
+  roles?: Record<ClientRole, RoleStatus> | undefined;
 }
 
 export interface RoleStatus {
@@ -335,6 +341,7 @@ async function statusOf(ctx: LocalContext, only: readonly BrokerName[]): Promise
         };
       });
       brokers[broker] = {
+        kind: isStoreName(broker) ? 'store' : 'broker',
         up: !!record && listening,
         endpoint: localEndpoint(ctx, broker).address,
         proxied: own!.proxied,
@@ -344,7 +351,7 @@ async function statusOf(ctx: LocalContext, only: readonly BrokerName[]): Promise
         upstream,
         proxyEnabled: own!.proxyEnabled,
         log: record?.logFile ?? null,
-        roles: { producers: roles[0]!, consumers: roles[1]! },
+        roles: roles.length === 2 ? { producers: roles[0]!, consumers: roles[1]! } : undefined,
       };
     }),
   );

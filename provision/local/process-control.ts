@@ -7,31 +7,54 @@ import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { BrokerName } from '../endpoints.ts';
 import { type LocalOptions, localContext } from './index.ts';
 import { withStateLock } from './lock.ts';
-import { isAlive, isPaused, portAnswers, signalGroup, sleep, waitForExit } from './processes.ts';
-import { liveRecord, SERVICES, startService, stopService } from './supervisor.ts';
+import {
+  isAlive,
+  isPaused,
+  type ProcessRecord,
+  portAnswers,
+  signalGroup,
+  signalSafe,
+  sleep,
+  waitForExit,
+} from './processes.ts';
+import { liveRecord, SERVICES, signalService, startService, stopService } from './supervisor.ts';
 
 export interface ProcessTarget {
   broker: BrokerName;
   pid: number;
 }
 
-function requireRunning(broker: BrokerName, options: LocalOptions): ProcessTarget {
+function requireRunning(
+  broker: BrokerName,
+  options: LocalOptions,
+): ProcessTarget & { record: ProcessRecord } {
   const record = liveRecord(localContext(options), broker);
   if (!record) {
     throw new BrokerUnavailableError(`${broker} is not running (no live process of ours)`, {
       hint: `Start it with \`brokerproof brokers up --only ${broker}\`.`,
     });
   }
-  return { broker, pid: record.pid };
+  return { broker, pid: record.pid, record };
 }
 
-/** SIGKILL to the broker's process group — a crash: no shutdown hooks, no flush. */
+/**
+ * SIGKILL to the broker's process group — a crash: no shutdown hooks, no flush — and to its members
+ * outside the group (PostgreSQL's backends): a backend outliving its postmaster would go on serving
+ * its connection, and hold the shared memory a restart needs.
+ */
 export async function killBroker(broker: BrokerName, options: LocalOptions = {}): Promise<ProcessTarget> {
-  const target = requireRunning(broker, options);
-  signalGroup(target.pid, 'SIGKILL');
-  signalGroup(target.pid, 'SIGCONT');
+  const { record, ...target } = requireRunning(broker, options);
+  const service = SERVICES[broker];
+  signalService(service, record, 'SIGKILL');
+  signalService(service, record, 'SIGCONT');
   if (!(await waitForExit([target.pid], 10_000))) {
     throw new BrokerUnavailableError(`${broker} (pid ${target.pid}) survived SIGKILL for 10 s`);
+  }
+  // A child forked while the first signals went out is found now its parent cannot fork any more.
+  const rest = service.members?.(record.owner) ?? [];
+  for (const pid of rest) signalSafe(pid, 'SIGKILL');
+  if (!(await waitForExit(rest, 10_000))) {
+    throw new BrokerUnavailableError(`${broker}: processes ${rest.join(', ')} survived SIGKILL for 10 s`);
   }
   // Gone means gone: its port refuses connections before this resolves.
   const ctx = localContext(options);
@@ -42,14 +65,18 @@ export async function killBroker(broker: BrokerName, options: LocalOptions = {})
 }
 
 /**
- * SIGSTOP to the broker's process group: it keeps its connections but answers nothing. Returns
- * once the kernel shows the process stopped (a signal is delivered asynchronously).
+ * SIGSTOP to the broker's process group (and its members outside it): it keeps its connections
+ * but answers nothing. Returns once the kernel shows the process stopped (a signal is delivered
+ * asynchronously).
  */
 export function pauseBroker(broker: BrokerName, options: LocalOptions = {}): ProcessTarget {
-  const target = requireRunning(broker, options);
+  const { record, ...target } = requireRunning(broker, options);
+  const service = SERVICES[broker];
+  // The leader first, so that it forks no child the sweep of its members would miss.
   signalGroup(target.pid, 'SIGSTOP');
   const deadline = Date.now() + 1000;
   while (!isPaused(target.pid) && Date.now() < deadline) Atomics.wait(pauseClock, 0, 0, 5);
+  signalService(service, record, 'SIGSTOP');
   return target;
 }
 
@@ -57,8 +84,8 @@ const pauseClock = new Int32Array(new SharedArrayBuffer(4));
 
 /** SIGCONT: the paused broker carries on. */
 export function resumeBroker(broker: BrokerName, options: LocalOptions = {}): ProcessTarget {
-  const target = requireRunning(broker, options);
-  signalGroup(target.pid, 'SIGCONT');
+  const { record, ...target } = requireRunning(broker, options);
+  signalService(SERVICES[broker], record, 'SIGCONT');
   return target;
 }
 

@@ -13,6 +13,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   rmSync,
@@ -20,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createConnection } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const OWNER_VARIABLE = 'BROKERPROOF_OWNER';
 
@@ -42,6 +43,9 @@ export interface SpawnSpec {
   env?: Record<string, string>;
   cwd?: string;
   logFile: string;
+  /** Run as this user and group (a server that refuses root, e.g. PostgreSQL); default: as we run. */
+  uid?: number | undefined;
+  gid?: number | undefined;
 }
 
 export function recordPath(stateDir: string): string {
@@ -77,6 +81,8 @@ export function spawnDetached(name: string, owner: string, version: string, spec
       env: { ...process.env, ...spec.env, [OWNER_VARIABLE]: owner },
       detached: true,
       stdio: ['ignore', fd, fd],
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     });
     child.on('error', () => {});
     child.unref();
@@ -163,6 +169,29 @@ export function findOwned(prefix: string): Array<{ pid: number; owner: string }>
     if (!marker) continue;
     const owner = marker.slice(OWNER_VARIABLE.length + 1);
     if ((owner === prefix || owner.startsWith(`${prefix}/`)) && isAlive(pid)) found.push({ pid, owner });
+  }
+  return found;
+}
+
+/**
+ * Live processes of the executable named `exe` whose working directory is `dir`. It finds servers'
+ * children the owner marker cannot: PostgreSQL writes its process titles over the environment.
+ * Linux only.
+ */
+export function processesIn(dir: string, exe: string): number[] {
+  if (!existsSync('/proc/self')) return [];
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) !== dir) continue;
+      if (basename(readlinkSync(`/proc/${pid}/exe`)) !== exe) continue;
+    } catch {
+      continue; // gone, a zombie, or not ours to inspect
+    }
+    if (isAlive(pid)) found.push(pid);
   }
   return found;
 }

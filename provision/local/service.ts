@@ -33,6 +33,12 @@ export interface LocalService {
   prepare(ctx: LocalContext, installation: Installation, stateDir: string, log: Log): Promise<SpawnSpec>;
   /** A graceful stop before the signals (RabbitMQ: rabbitmqctl stop). */
   gracefulStop?(ctx: LocalContext, record: ProcessRecord, stateDir: string): Promise<void>;
+  /**
+   * Processes of the server that signals to its process group and the owner marker both miss:
+   * PostgreSQL's children each lead a session of their own and write their process titles over the
+   * environment that carries the marker. Kill, pause, resume and stop reach these too.
+   */
+  members?(stateDir: string): number[];
   /** How long to wait for a stop before SIGKILL. */
   stopGraceMs: number;
   /** How long a fresh start may take to become healthy. */

@@ -13,6 +13,7 @@ import { elasticmq } from './brokers/elasticmq.ts';
 import { kafka } from './brokers/kafka.ts';
 import { moto } from './brokers/moto.ts';
 import { nats } from './brokers/nats.ts';
+import { postgres } from './brokers/postgres.ts';
 import { pubsub } from './brokers/pubsub.ts';
 import { rabbitmq } from './brokers/rabbitmq.ts';
 import { toxiproxy } from './brokers/toxiproxy.ts';
@@ -27,9 +28,11 @@ import {
   readRecord,
   removeRecord,
   signalGroup,
+  signalSafe,
   sleep,
   spawnDetached,
   stopOwned,
+  waitForExit,
   writeRecord,
 } from './processes.ts';
 import type { Installation, LocalContext, LocalService, ServiceName } from './service.ts';
@@ -41,6 +44,7 @@ export const SERVICES: Record<ServiceName, LocalService> = {
   elasticmq,
   moto,
   pubsub,
+  postgres,
   toxiproxy,
 };
 
@@ -69,8 +73,28 @@ export function localEndpoint<B extends BrokerName>(ctx: LocalContext, broker: B
   return buildEndpoint(broker, {
     host,
     ...role(own),
-    roles: { producers: role(producers), consumers: role(consumers) },
+    roles: producers && consumers ? { producers: role(producers), consumers: role(consumers) } : undefined,
   });
+}
+
+/**
+ * Signals the service's process group and its `members` outside it: kill, pause and resume must
+ * reach the whole server, not its leader only.
+ */
+export function signalService(service: LocalService, record: ProcessRecord, signal: NodeJS.Signals): void {
+  signalGroup(record.pid, signal);
+  for (const pid of service.members?.(record.owner) ?? []) signalSafe(pid, signal);
+}
+
+/** SIGKILL to the service's members left over (after a stop, or a crash of their leader); waits for them. */
+export async function killMembers(service: LocalService, stateDir: string): Promise<void> {
+  const left = service.members?.(stateDir) ?? [];
+  if (left.length === 0) return;
+  for (const pid of left) {
+    signalSafe(pid, 'SIGKILL');
+    signalSafe(pid, 'SIGCONT');
+  }
+  await waitForExit(left, 10_000);
 }
 
 /** The live record of a service we started, or undefined (a stale record is ignored). */
@@ -163,7 +187,7 @@ export async function startService(
   if (existing && isOurs(existing.pid, existing.owner)) {
     if (isPaused(existing.pid)) {
       log('was paused; resuming it');
-      signalGroup(existing.pid, 'SIGCONT');
+      signalService(service, existing, 'SIGCONT');
     }
     if (existing.version !== installation.version) {
       log(`running version ${existing.version}, ${installation.version} wanted: restarting`);
@@ -182,6 +206,7 @@ export async function startService(
   } else if (existing) {
     // A record whose process died (a crash, a reboot): clear whatever it left.
     await stopOwned(undefined, existing.owner, 2000);
+    await killMembers(service, stateDir);
     removeRecord(stateDir);
   }
   const ports = [service.upstreamPort(ctx.ports), ...service.extraPorts(ctx.ports)];
@@ -249,7 +274,7 @@ export async function stopService(ctx: LocalContext, service: LocalService, log:
   const record = readRecord(stateDir);
   const owned = record && isOurs(record.pid, record.owner);
   if (owned && record) {
-    signalGroup(record.pid, 'SIGCONT');
+    signalService(service, record, 'SIGCONT');
     if (service.gracefulStop) {
       try {
         await service.gracefulStop(ctx, record, stateDir);
@@ -259,6 +284,7 @@ export async function stopService(ctx: LocalContext, service: LocalService, log:
     }
   }
   await stopOwned(owned ? record?.pid : undefined, stateDir, service.stopGraceMs);
+  await killMembers(service, stateDir);
   removeRecord(stateDir);
   return !!owned;
 }

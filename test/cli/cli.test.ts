@@ -10,7 +10,7 @@ describe('brokerproof run', () => {
   it('with no arguments runs the default suite on the memory broker, writes the report, exits 0', async () => {
     const cwd = tmp();
     const r = await cliProcess(['run', '--runs', '1', '--seed', '3'], { cwd });
-    expect(r.stderr).toMatch(/holds: 7 held, 0 violated, 0 unknown/);
+    expect(r.stderr).toMatch(/holds: 9 held, 0 violated, 0 unknown/);
     expect(r.code).toBe(0);
     const out = join(cwd, 'brokerproof-report');
     for (const file of ['index.html', 'results.json', 'junit.xml', 'summary.md'])

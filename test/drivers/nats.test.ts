@@ -28,7 +28,8 @@ describe('nats driver: settings and setups', () => {
   it('every scenario of the catalogue has a setup it fits', () => {
     const capabilities = { fanOut: true } as Parameters<(typeof SCENARIOS)[number]['unfit']>[1];
     for (const scenario of SCENARIOS) {
-      expect(NATS_SETUPS.some((s) => scenario.unfit(s, capabilities) === undefined)).toBe(true);
+      const variant = scenario.variants?.[0]?.name ?? '';
+      expect(NATS_SETUPS.some((s) => scenario.unfit(s, capabilities, variant) === undefined)).toBe(true);
     }
   });
 

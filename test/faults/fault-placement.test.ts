@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FAULT_GAP_MS, faultTargets, LOAD_TAIL_MS, placeFaults } from '../../faults/fault-placement.ts';
 import { rotateCrashPoints } from '../../runner/explore.ts';
-import { DEFAULT_SHAPE, faultDurationRange, workloadArbitrary } from '../../scenarios/arbitraries.ts';
+import { DEFAULT_SHAPE, faultDurationRange, workloadArbitrary } from '../../scenarios/kit/arbitraries.ts';
 import { CRASH_POINTS } from '../../scenarios/scenario.ts';
 
 const overlaps = (a: { atMs: number; durationMs: number }, b: { atMs: number; durationMs: number }) =>

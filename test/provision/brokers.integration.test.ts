@@ -5,14 +5,20 @@
  *
  * For every broker: a round trip through the proxy with the official client works; a latency toxic
  * slows it measurably; a disabled proxy makes it fail; re-enabling restores it. Then process control:
- * RabbitMQ (durable queue), Kafka (topic) and ElasticMQ keep their data across kill -9 and restart;
- * a paused broker answers nothing until resumed. Then `down` leaves no process of ours.
+ * RabbitMQ (durable queue), Kafka (topic), ElasticMQ and PostgreSQL keep their data across kill -9
+ * and restart; a paused broker answers nothing until resumed. Then `down` leaves no process of ours.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKER_NAMES, type BrokerEndpoint, type BrokerName } from '../../provision/endpoints.ts';
+import {
+  BROKER_NAMES,
+  type BrokerEndpoint,
+  type BrokerName,
+  hasRoleProxies,
+  MESSAGE_BROKER_NAMES,
+} from '../../provision/endpoints.ts';
 import { roundTrip } from '../../provision/health.ts';
 import {
   brokersDown,
@@ -29,7 +35,7 @@ import {
   resumeBroker,
   startBroker,
 } from '../../provision/local/process-control.ts';
-import { findOwned, portAnswers } from '../../provision/local/processes.ts';
+import { findOwned, portAnswers, processesIn } from '../../provision/local/processes.ts';
 import { resolvePorts, shiftPorts } from '../../provision/ports.ts';
 import { proveProxyInPath, proveRolesSeparate } from './proxy-checks.ts';
 
@@ -38,6 +44,8 @@ const enabled = process.env.BROKERPROOF_INTEGRATION !== '0';
 const stateDir = enabled
   ? mkdtempSync(join(tmpdir(), 'brokerproof-it-'))
   : join(tmpdir(), 'brokerproof-it-unused');
+// PostgreSQL runs as an unprivileged user, who must be able to reach its data directory in here.
+if (enabled) chmodSync(stateDir, 0o711);
 const ports = shiftPorts(resolvePorts({}), Number(process.env.BROKERPROOF_TEST_PORT_OFFSET ?? 100));
 const options: LocalOptions = {
   stateDir,
@@ -71,6 +79,11 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
       });
       expect(s.pid, broker).toBeGreaterThan(0);
       expect(s.version, broker).toBeTruthy();
+      expect(s.kind, broker).toBe(hasRoleProxies(broker) ? 'broker' : 'store');
+      if (!hasRoleProxies(broker)) {
+        expect(s.roles, broker).toBeUndefined();
+        continue;
+      }
       expect(s.roles, broker).toEqual({
         producers: {
           endpoint: `${ports.host}:${ports[broker].producers}`,
@@ -87,7 +100,7 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
       });
     }
     expect(status.toxiproxy.proxies.map((p) => p.name).sort()).toEqual(
-      BROKER_NAMES.flatMap((b) => [b, `${b}-producers`, `${b}-consumers`]).sort(),
+      BROKER_NAMES.flatMap((b) => (hasRoleProxies(b) ? [b, `${b}-producers`, `${b}-consumers`] : [b])).sort(),
     );
   });
 
@@ -97,10 +110,43 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
       expect(endpoint.port).toBe(ports[broker].proxy);
       await proveProxyInPath(endpoint as BrokerEndpoint);
     });
+  });
 
+  describe.each(MESSAGE_BROKER_NAMES.map((b) => [b]))('%s', (broker: BrokerName) => {
     it('producers and consumers through proxies of their own: cutting one leaves the others working', async () => {
       await proveRolesSeparate(endpointsFor(broker, options) as BrokerEndpoint);
     });
+  });
+
+  it('PostgreSQL keeps a committed row across kill -9 and restart; paused, it answers nothing', async () => {
+    const { default: pg } = await import('pg');
+    const connectionString = endpointsFor('postgres', options).connectionString;
+    const sql = async (text: string) => {
+      const client = new pg.Client({ connectionString, connectionTimeoutMillis: 3000, query_timeout: 3000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        return (await client.query(text)).rows;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    };
+    await sql('CREATE TABLE IF NOT EXISTS durable (v text)');
+    await sql("INSERT INTO durable VALUES ('survives')");
+    const killed = await killBroker('postgres', options);
+    expect(processesIn(join(stateDir, 'postgres', 'data'), 'postgres')).toEqual([]);
+    const restarted = await startBroker('postgres', options);
+    expect(restarted.pid).not.toBe(killed.pid);
+    expect(await sql('SELECT v FROM durable')).toEqual([{ v: 'survives' }]);
+    pauseBroker('postgres', options);
+    try {
+      await expect(roundTrip(endpointsFor('postgres', options), { timeoutMs: 3000 })).rejects.toThrow(
+        /round trip failed/,
+      );
+    } finally {
+      resumeBroker('postgres', options);
+    }
+    await roundTrip(endpointsFor('postgres', options), { timeoutMs: 10_000 });
   });
 
   it('RabbitMQ keeps a durable queue and its persistent message across kill -9 and restart', async () => {
@@ -206,6 +252,7 @@ describe.runIf(enabled)('native brokers behind Toxiproxy', { timeout: 120_000 },
     const result = await brokersDown(options);
     expect(result.stopped.sort()).toEqual([...BROKER_NAMES, 'toxiproxy'].sort());
     expect(findOwned(stateDir)).toEqual([]);
+    expect(processesIn(join(stateDir, 'postgres', 'data'), 'postgres')).toEqual([]);
     const status = await brokersStatus(options);
     expect(status.toxiproxy.up).toBe(false);
     for (const broker of BROKER_NAMES) {

@@ -1,14 +1,14 @@
 /**
  * The Docker path, opt in with BROKERPROOF_DOCKER_TESTS=1: starts dockerd if none answers (Debian's
  * docker.io), builds the images locally (debootstrap base + the native path's jars and binaries; the
- * first build takes minutes), starts every broker and Toxiproxy with the testcontainers provisioner on
+ * first build takes minutes), starts every message broker (PostgreSQL has no image yet) and Toxiproxy with the testcontainers provisioner on
  * ports shifted by +300 (BROKERPROOF_DOCKER_TEST_PORT_OFFSET; so native brokers may run beside it), and proves each proxy is in the path.
  * Ryuk is disabled: its image would have to be pulled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerdHandle, ensureDockerd } from '../../provision/docker/dockerd.ts';
 import { DockerProvisioner } from '../../provision/docker/testcontainers.ts';
-import { BROKER_NAMES, type BrokerName } from '../../provision/endpoints.ts';
+import { type BrokerName, MESSAGE_BROKER_NAMES } from '../../provision/endpoints.ts';
 import { run } from '../../provision/local/exec.ts';
 import { resolvePaths } from '../../provision/local/paths.ts';
 import { resolvePorts, shiftPorts } from '../../provision/ports.ts';
@@ -27,7 +27,7 @@ describe.runIf(enabled)('Docker brokers (testcontainers) behind Toxiproxy', { ti
 
   beforeAll(async () => {
     dockerd = await ensureDockerd(resolvePaths(), log);
-    await provisioner.up(BROKER_NAMES);
+    await provisioner.up(MESSAGE_BROKER_NAMES);
   }, 45 * 60_000);
 
   afterAll(async () => {
@@ -35,7 +35,7 @@ describe.runIf(enabled)('Docker brokers (testcontainers) behind Toxiproxy', { ti
     await dockerd?.stop();
   }, 120_000);
 
-  describe.each(BROKER_NAMES.map((b) => [b]))('%s', (broker: BrokerName) => {
+  describe.each(MESSAGE_BROKER_NAMES.map((b) => [b]))('%s', (broker: BrokerName) => {
     it('round trip through the proxy; latency toxic slows it; disabled proxy fails it; re-enabling restores it', async () => {
       const endpoint = provisioner.endpoint(broker);
       expect(endpoint.port).toBe(ports[broker].proxy);

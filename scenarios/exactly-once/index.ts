@@ -1,5 +1,6 @@
-import { DEFAULT_SHAPE, workloadArbitrary } from './arbitraries.ts';
-import type { Scenario } from './scenario.ts';
+import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
+import { standardStep } from '../kit/standard-step.ts';
+import { CRASH_POINTS, type Scenario } from '../scenario.ts';
 
 /**
  * Each message must be processed exactly once: producers retry sends whose outcome is unknown
@@ -13,7 +14,10 @@ export const exactlyOnce: Scenario = {
   name: 'exactly-once',
   description:
     'Producers retry unknown sends with the same id; every message must be processed exactly once.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 5, pipeline: true },
+  crashPoints: CRASH_POINTS,
+  producing: { window: 8, retries: 5 },
+  pipeline: true,
+  consume: standardStep({ ack: 'after-process' }),
   unfit: (setup) =>
     setup.ackMode === 'manual'
       ? undefined

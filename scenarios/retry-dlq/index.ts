@@ -1,5 +1,6 @@
-import { DEFAULT_SHAPE, workloadArbitrary } from './arbitraries.ts';
-import type { Scenario } from './scenario.ts';
+import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
+import { standardStep } from '../kit/standard-step.ts';
+import { CRASH_POINTS, type Scenario } from '../scenario.ts';
 
 export const RETRY_BACKOFF = { baseMs: 10, factor: 2, maxMs: 200 };
 
@@ -12,13 +13,9 @@ export const retryDlq: Scenario = {
   name: 'retry-dlq',
   description:
     'Failed messages are retried with exponential backoff; poison messages are dead-lettered after N attempts.',
-  behaviour: {
-    ack: 'after-process',
-    idempotent: false,
-    producerWindow: 8,
-    sendRetries: 5,
-    backoff: RETRY_BACKOFF,
-  },
+  crashPoints: CRASH_POINTS,
+  producing: { window: 8, retries: 5 },
+  consume: standardStep({ ack: 'after-process', backoff: RETRY_BACKOFF }),
   unfit: (setup) =>
     setup.claim.maxAttempts === undefined ? `setup ${setup.name} has no dead-letter policy` : undefined,
   claim: (setup) => ({ ...setup.claim, ordering: 'none' }),

@@ -1,5 +1,6 @@
-import { DEFAULT_SHAPE, workloadArbitrary } from './arbitraries.ts';
-import type { Scenario } from './scenario.ts';
+import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
+import { standardStep } from '../kit/standard-step.ts';
+import { CRASH_POINTS, type Scenario } from '../scenario.ts';
 
 /**
  * Keyed messages, each key owned by one producer that sends one message at a time: the consumer
@@ -9,7 +10,9 @@ export const ordered: Scenario = {
   name: 'ordered',
   description:
     'Per-key order: each key is sent by one producer, one message at a time, and must arrive in order.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 1, sendRetries: 5 },
+  crashPoints: CRASH_POINTS,
+  producing: { window: 1, retries: 5 },
+  consume: standardStep({ ack: 'after-process' }),
   unfit: (setup) =>
     setup.orderingScopes.some((s) => s !== 'none') ? undefined : `setup ${setup.name} keeps no order`,
   claim: (setup) => ({

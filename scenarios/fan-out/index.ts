@@ -1,11 +1,14 @@
-import { DEFAULT_SHAPE, workloadArbitrary } from './arbitraries.ts';
-import type { Scenario } from './scenario.ts';
+import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
+import { standardStep } from '../kit/standard-step.ts';
+import { CRASH_POINTS, type Scenario } from '../scenario.ts';
 
 /** Several subscriber groups; each must receive and process every message on its own. */
 export const fanOut: Scenario = {
   name: 'fan-out',
   description: 'Publish/subscribe: several subscriber groups, each of which must process every message.',
-  behaviour: { ack: 'after-process', idempotent: false, producerWindow: 8, sendRetries: 5 },
+  crashPoints: CRASH_POINTS,
+  producing: { window: 8, retries: 5 },
+  consume: standardStep({ ack: 'after-process' }),
   unfit: (setup, capabilities) =>
     setup.fanOut && capabilities.fanOut ? undefined : `setup ${setup.name} has no fan-out to several groups`,
   claim: (setup) => ({ ...setup.claim, maxAttempts: undefined, ordering: 'none' }),

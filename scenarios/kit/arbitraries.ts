@@ -1,15 +1,15 @@
 import * as fc from 'fast-check';
-import { forkRandom } from '../core/random.ts';
-import { type FaultDraw, placeFaults } from '../faults/fault-placement.ts';
+import { forkRandom } from '../../core/random.ts';
+import { type FaultDraw, placeFaults } from '../../faults/fault-placement.ts';
 import {
   type FaultPlan,
+  type FaultRole,
   isNetworkFault,
   type NetworkFault,
-  type NetworkRole,
   parseFaultSpec,
   type Stream,
-} from '../faults/fault-plan.ts';
-import { CRASH_POINTS, type CrashPlan, type Workload, type WorkloadOptions } from './scenario.ts';
+} from '../../faults/fault-plan.ts';
+import { CRASH_POINTS, type CrashPlan, type Workload, type WorkloadOptions } from '../scenario.ts';
 
 export interface Range {
   min: number;
@@ -88,7 +88,7 @@ export function faultDurationRange(silenceTimeoutMs: number | undefined): Range 
 }
 
 function faultArbitrary(
-  kinds: readonly { kind: FaultPlan['kind']; roles: readonly NetworkRole[] }[],
+  kinds: readonly { kind: FaultPlan['kind']; roles: readonly FaultRole[] }[],
   durations: Range,
 ): fc.Arbitrary<FaultDraw> {
   return fc.oneof(
@@ -112,19 +112,19 @@ function faultArbitrary(
 
 /**
  * The scheduled fault kinds of a run, each with the roles it may target: `partition@consumers`
- * pins one, a bare network fault draws among the roles the broker has proxies for.
+ * pins one, a bare network fault draws among the roles the broker has proxies for; `@store` faults
+ * hit the scenario's store instead of the broker.
  */
-export function scheduledFaults(
-  options: WorkloadOptions,
-): { kind: FaultPlan['kind']; roles: NetworkRole[] }[] {
-  const byKind = new Map<FaultPlan['kind'], Set<NetworkRole>>();
+export function scheduledFaults(options: WorkloadOptions): { kind: FaultPlan['kind']; roles: FaultRole[] }[] {
+  const byKind = new Map<FaultPlan['kind'], Set<FaultRole>>();
   const available = options.networkRoles?.length ? options.networkRoles : (['all'] as const);
   for (const entry of options.faults) {
     const spec = parseFaultSpec(entry);
     if (!spec || spec.kind === 'consumer-crash') continue;
     const { kind, role } = spec;
-    const roles = byKind.get(kind) ?? new Set<NetworkRole>();
-    if (!isNetworkFault(kind)) roles.add('all');
+    const roles = byKind.get(kind) ?? new Set<FaultRole>();
+    if (role === 'store') roles.add('store');
+    else if (!isNetworkFault(kind)) roles.add('all');
     else if (role) roles.add(role);
     else for (const r of available) roles.add(r);
     byKind.set(kind, roles);
