@@ -1,3 +1,4 @@
+import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { FaultTargets } from '../core/fault-targets.ts';
 import type { StoreAccess, StoreKind } from '../core/store.ts';
@@ -92,6 +93,9 @@ export class CaseStore {
   }
 }
 
+/** How long a consumer worker waits for an unreachable store before it gives up. */
+const WORKER_STORE_WAIT_MS = 120_000;
+
 /** Opens the case's store in a consumer worker process; `close` releases its connections. */
 export async function openWorkerStore(
   scenario: Scenario,
@@ -105,14 +109,28 @@ export async function openWorkerStore(
   const url = process.env[STORE_URL_ENV];
   if (!url) throw new Error(`${STORE_URL_ENV} is not set: the worker cannot reach the store`);
   const { PostgresStore } = await import('../stores/postgres-store.ts');
-  const pg = await PostgresStore.connect({ connectionString: url });
-  const schema = await pg.openCaseSchema(spec.schema);
+  // A worker restarted during a store outage waits for the store, as a service's supervisor would
+  // keep restarting it: its consumer must not be lost for the rest of the case.
+  let pg: Awaited<ReturnType<typeof PostgresStore.connect>> | undefined;
+  let schema: Awaited<ReturnType<NonNullable<typeof pg>['openCaseSchema']>> | undefined;
+  const deadline = Date.now() + WORKER_STORE_WAIT_MS;
+  for (let delay = 100; !schema; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      pg = await PostgresStore.connect({ connectionString: url });
+      schema = await pg.openCaseSchema(spec.schema);
+    } catch (error) {
+      await pg?.close().catch(() => {});
+      pg = undefined;
+      if (Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
+  }
   const opened = await scenario.store.open({ kind: 'postgres', sql: schema }, { create: false, variant });
   return {
     opened,
     close: async () => {
       await schema.close().catch(() => {});
-      await pg.close().catch(() => {});
+      await pg?.close().catch(() => {});
     },
   };
 }

@@ -1,19 +1,20 @@
 import type { Delivery } from '../../drivers/driver.ts';
+import { type Backoff, backoffDelay } from '../kit/standard-step.ts';
 import type { ConsumerStep } from '../scenario.ts';
 import type { Ledger } from './ledger.ts';
 
 type Step = ConsumerStep<Ledger>;
 
-/** How long a message the store could not take waits before it is redelivered. */
-const STORE_RETRY_MS = 200;
+/** How long a message the store could not take waits before it is redelivered, growing per delivery. */
+const STORE_RETRY: Backoff = { baseMs: 100, factor: 2, maxMs: 2_000 };
 
 /**
  * The store failed (an outage, a timeout): the handler throws, as an application's would, and the
  * message goes back to the broker to be redelivered. Whether a statement that timed out committed
  * is unknown; the read-back after the drain tells.
  */
-async function storeFailed(step: Step): Promise<void> {
-  if (step.alive()) await step.nack('store-error', STORE_RETRY_MS);
+async function storeFailed(d: Delivery, step: Step): Promise<void> {
+  if (step.alive()) await step.nack('store-error', backoffDelay(STORE_RETRY, d.deliveryCount ?? 1));
 }
 
 /** Ends the step once the effect is done: record it, then ack after processing. */
@@ -44,7 +45,7 @@ export async function dedupeInTransaction(d: Delivery, step: Step): Promise<void
   try {
     applied = await step.store.creditOnce(step.group, d.id, () => step.crashAt('after-effect'));
   } catch {
-    return storeFailed(step);
+    return storeFailed(d, step);
   }
   if (applied === undefined || !step.alive()) return;
   await finish(step, d.id, applied);
@@ -65,7 +66,7 @@ export async function checkThenAct(d: Delivery, step: Step): Promise<void> {
     if (!step.alive() || (await step.crashAt('after-effect'))) return;
     await step.store.markProcessed(step.group, d.id);
   } catch {
-    return storeFailed(step);
+    return storeFailed(d, step);
   }
   if (step.alive()) await finish(step, d.id, true);
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FaultTargets, proxiesOf } from '../../core/fault-targets.ts';
+import { faultTargets } from '../../faults/fault-placement.ts';
+import { parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
 
 const api = 'http://127.0.0.1:1';
@@ -42,5 +44,44 @@ describe('network faults by role', () => {
       ['fail', 'toxiproxy:?-consumers'],
     ]);
     expect(String(events[1]?.error)).toMatch(/consumers .* of their own/);
+  });
+});
+
+describe('faults on the store (`@store`)', () => {
+  const store: FaultTargets = { toxiproxy: { apiUrl: api, proxy: 'postgres' }, broker: 'postgres' };
+
+  it('parse for network and process faults only', () => {
+    expect(parseFaultSpec('partition@store')).toEqual({ kind: 'partition', role: 'store' });
+    expect(parseFaultSpec('broker-kill@store')).toEqual({ kind: 'broker-kill', role: 'store' });
+    expect(parseFaultSpec('consumer-crash@store')).toBeUndefined();
+    expect(parseFaultSpec('broker-kill@consumers')).toBeUndefined();
+  });
+
+  it('need a store to act on, and say so when the run keeps none', () => {
+    expect(Nemesis.unsupported('partition', shared, 'store')).toMatch(/no scenario state in PostgreSQL/);
+    expect(Nemesis.unsupported('partition', shared, 'store', store)).toBeUndefined();
+    expect(Nemesis.unsupported('broker-pause', shared, 'store', { toxiproxy: store.toxiproxy })).toMatch(
+      /not one of `brokerproof brokers up`/,
+    );
+  });
+
+  it('record the store’s proxy as the target, not the broker’s', async () => {
+    const events: Array<Record<string, unknown>> = [];
+    const nemesis = new Nemesis(
+      shared,
+      { record: (e) => events.push(e as Record<string, unknown>) },
+      undefined,
+      () => {},
+      store,
+    );
+    nemesis.cancelled({ kind: 'partition', atMs: 0, durationMs: 1, role: 'store', params: {} });
+    nemesis.cancelled({ kind: 'broker-kill', atMs: 0, durationMs: 1, role: 'store', params: {} });
+    expect(events.map((e) => e.target)).toEqual(['toxiproxy:postgres', 'postgres']);
+  });
+
+  it('keep apart from the broker’s faults when placed in time', () => {
+    expect(faultTargets({ kind: 'broker-kill', role: 'store', params: {} })).toEqual(['store']);
+    expect(faultTargets({ kind: 'broker-kill', params: {} })).toEqual(['broker']);
+    expect(faultTargets({ kind: 'partition', role: 'store', params: {} })).toEqual(['network:store']);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Driver } from '../../drivers/driver.ts';
 import type { DriverSettings } from '../../drivers/index.ts';
 import type { CaseResult } from '../../runner/case.ts';
+import type { StoreChoice } from '../../runner/case-store.ts';
 import { run } from '../../runner/run.ts';
 import type { Isolation } from '../../runner/run-case.ts';
 import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
@@ -19,6 +20,9 @@ export interface RunOnOptions {
   messages?: number;
   minCrashes?: number;
   crashPoints?: CrashPlan['point'][];
+  variant?: string;
+  /** Where scenarios with a store keep their state (default memory). */
+  store?: StoreChoice;
 }
 
 /** Cases of one run, with the report directory their history paths are relative to. */
@@ -36,7 +40,11 @@ export function caseRunner(
 ): (setup: string, scenario: string, options?: RunOnOptions) => Promise<Cases> {
   return async (setup, scenario, options = {}) => {
     const o = { ...defaults, ...options };
-    const { targets } = selectTargets(driver(), { setups: [setup], scenarios: [scenario] }, o.override ?? {});
+    const { targets } = selectTargets(
+      driver(),
+      { setups: [setup], scenarios: [scenario], variant: o.variant },
+      o.override ?? {},
+    );
     const outDir = mkdtempSync(join(tmpdir(), `bp-${driver().name}-`));
     const faults = o.faults ?? ['consumer-crash'];
     const result = await run({
@@ -52,6 +60,7 @@ export function caseRunner(
       outDir,
       toolVersion: 'test',
       isolation: o.isolation,
+      store: o.store,
       settings: { drivers: { ...settings() } },
     });
     return Object.assign(result.cases, { outDir });
