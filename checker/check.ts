@@ -64,6 +64,8 @@ export interface CheckResult {
   reasons: string[];
   /** What the nemesis and the crash planner did (docs/semantics.md "Fault integrity"). */
   faultIntegrity: FaultIntegrity;
+  /** What the scenario's families measured (e.g. `staleReads`), when they measured anything. */
+  measurements?: Record<string, unknown>;
 }
 
 export function zeroCounts(): Counts {
@@ -105,7 +107,7 @@ export class Checker {
     for (const e of events) this.add(e);
   }
 
-  private addFamilies(out: AnomalyCollector): string[] {
+  private addFamilies(out: AnomalyCollector): FamilyTotals {
     return mergeFamilies(this.families, out);
   }
 
@@ -122,7 +124,8 @@ export class Checker {
       checkDeadLetters(ix, g, claim.maxAttempts, out);
       if (ix.sawEffect) checkEffects(ix, g, out);
     }
-    const familyReasons = this.addFamilies(out);
+    const families = this.addFamilies(out);
+    const familyReasons = families.reasons;
 
     const messageTotals = { attempted: 0, acknowledged: 0, failed: 0, indeterminate: 0 };
     for (let m = 0; m < ix.size; m++) {
@@ -147,6 +150,17 @@ export class Checker {
       for (const name of COUNT_NAMES) {
         if (!(name in messageTotals)) counts[name] += c[name];
       }
+    }
+    // A family may judge groups no message went to (a projection): they are groups all the same.
+    for (const name of families.groups) {
+      if (perGroup[name]) continue;
+      const c = zeroCounts();
+      Object.assign(c, messageTotals);
+      for (const [kind, n] of out.counts.get(name) ?? []) {
+        c[kind as CountName] = n;
+        counts[kind as CountName] += n;
+      }
+      perGroup[name] = { counts: c };
     }
 
     const violations = forbiddenAnomalies(claim).filter(
@@ -178,29 +192,40 @@ export class Checker {
       violations,
       reasons: [...incomplete, ...familyReasons, ...faults.reasons],
       faultIntegrity: faults.faultIntegrity,
+      ...(families.measurements && { measurements: families.measurements }),
     };
   }
 }
 
+interface FamilyTotals {
+  /** Why a family could not decide. */
+  reasons: string[];
+  /** Every group a family reported counts for. */
+  groups: Set<string>;
+  measurements: Record<string, unknown> | undefined;
+}
+
 /**
  * Folds the scenario families' results into the collector: the kinds a family decides are cleared
- * of the core families' counts and examples first. Returns why a family could not decide.
+ * of the core families' counts and examples first.
  */
 function mergeFamilies(
   families: readonly { family: CheckerFamily; pass: FamilyPass }[],
   out: AnomalyCollector,
-): string[] {
-  const reasons: string[] = [];
+): FamilyTotals {
+  const totals: FamilyTotals = { reasons: [], groups: new Set(), measurements: undefined };
   for (const { family, pass } of families) {
     const result = pass.result();
     out.forget(family.kinds);
     for (const a of result.anomalies) out.example(a.kind, a.group, a.id, a.events, a.detail);
     for (const [group, counts] of Object.entries(result.counts)) {
+      totals.groups.add(group);
       for (const [kind, n] of Object.entries(counts)) if (n) out.bump(group, kind, n);
     }
-    reasons.push(...result.reasons);
+    totals.reasons.push(...result.reasons);
+    if (result.measurements) totals.measurements = { ...totals.measurements, ...result.measurements };
   }
-  return reasons;
+  return totals;
 }
 
 /** Checks a whole history held in memory. */

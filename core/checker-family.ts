@@ -38,4 +38,9 @@ export interface FamilyResult {
   anomalies: FamilyAnomaly[];
   /** Why the family could not decide (e.g. the store was never read back): the verdict is then not `true`. */
   reasons: string[];
+  /**
+   * What the family measured beside its anomalies, for reports (e.g. `staleReads`: how far reads of
+   * a read model lagged the acknowledged writes). Keys are the family's own; never part of the verdict.
+   */
+  measurements?: Record<string, unknown>;
 }

@@ -18,12 +18,17 @@ export type Operation =
   | 'crash'
   | 'fault'
   | 'phase'
-  | 'state';
+  | 'state'
+  | 'append'
+  | 'apply'
+  | 'query';
 
 export type Phase = 'setup' | 'load' | 'heal' | 'drain' | 'check' | 'teardown';
 export const PHASES: readonly Phase[] = ['setup', 'load', 'heal', 'drain', 'check', 'teardown'];
 
 export const DEFAULT_GROUP = 'default';
+/** The `state` group of a stream rebuilt from the event store itself (never a projection's name). */
+export const REPLAY_GROUP = 'replay';
 
 interface EventBase {
   i: number;
@@ -142,6 +147,43 @@ export interface StateEvent extends EventBase {
   stream?: string;
   version?: number;
   digest?: string;
+  /** Event sourcing's read-back marker: the read-back of `group` happened and found this many streams. */
+  streams?: number;
+}
+
+/**
+ * Event sourcing: a command handler appending one event (`id`) to `stream`. The invoke says which
+ * stream version the writer read (`expected`: 0 for a new stream, or `"any"` without a check); an
+ * `ok` says which version the store gave the event; a `fail` is definite (`error: "conflict"` for a
+ * wrong expected version); an `info` is an unknown outcome. A retry reuses the event id.
+ */
+export interface AppendEvent extends EventBase {
+  f: 'append';
+  id: string;
+  stream: string;
+  expected?: number | 'any';
+  version?: number;
+  error?: string;
+}
+/** A projection (`group`) changed its read model with event `id` of `stream` at `version` (a skipped duplicate is no apply). */
+export interface ApplyEvent extends EventBase {
+  f: 'apply';
+  type: 'ok';
+  id: string;
+  group?: string;
+  stream: string;
+  version: number;
+}
+/**
+ * A read of a projection's read model (`group`): `invoke`, then `ok` showing `stream` at `version`
+ * (0: not there yet), or `fail` / `info` when it got no answer.
+ */
+export interface QueryEvent extends EventBase {
+  f: 'query';
+  group?: string;
+  stream?: string;
+  version?: number;
+  error?: string;
 }
 
 export type HistoryEvent =
@@ -155,7 +197,10 @@ export type HistoryEvent =
   | CrashEvent
   | FaultEvent
   | PhaseEvent
-  | StateEvent;
+  | StateEvent
+  | AppendEvent
+  | ApplyEvent
+  | QueryEvent;
 
 /** An event before the history assigns `i` and `t`. */
 export type EventInput = HistoryEvent extends infer E
@@ -180,7 +225,10 @@ export interface HistoryMeta {
   [extra: string]: unknown;
 }
 
-/** Operations that name a message (and so carry `id`), and the ones that name a subscriber group. */
+/**
+ * Operations that name a message (and so carry `id`), and the ones that name a subscriber group.
+ * Event sourcing's `append` and `apply` carry an event id too, but name no message.
+ */
 export const MESSAGE_OPERATIONS: ReadonlySet<Operation> = new Set([
   'send',
   'deliver',
@@ -203,6 +251,9 @@ export const ALLOWED_TYPES: Readonly<Record<Operation, readonly EventType[]>> = 
   fault: ['invoke', 'ok', 'fail'],
   phase: ['ok'],
   state: ['ok'],
+  append: ['invoke', 'ok', 'fail', 'info'],
+  apply: ['ok'],
+  query: ['invoke', 'ok', 'fail', 'info'],
 };
 
 export function groupOf(event: { group?: unknown }): string {

@@ -10,6 +10,7 @@ import {
   MESSAGE_OPERATIONS,
   type Operation,
   PHASES,
+  REPLAY_GROUP,
 } from './events.ts';
 
 export interface ReadSummary {
@@ -108,8 +109,71 @@ export function validateEvent(value: unknown, previousIndex: number): HistoryEve
         throw new LineError(`"phase" must be one of ${PHASES.join(', ')}`);
       }
       break;
+    case 'append':
+    case 'apply':
+    case 'query':
+    case 'state':
+      checkEventSourcing(e, f, type);
+      break;
   }
   return e as HistoryEvent;
+}
+
+/** Event sourcing's operations (docs/semantics.md "Event sourcing and CQRS"). */
+function checkEventSourcing(e: Record<string, unknown>, f: string, type: string) {
+  if (f === 'state') {
+    // Only a stream's read-back (or its marker) is event sourcing's; other state is not checked here.
+    if (e.stream === undefined && e.streams === undefined) return;
+    checkOptionalString(e, 'group');
+    if (e.streams !== undefined) checkCount(e, 'streams');
+    if (e.stream !== undefined) {
+      checkName(e, 'stream', 'a state event');
+      checkVersion(e, 'a state event with a "stream"', 0, true);
+      checkOptionalString(e, 'digest');
+    }
+    return;
+  }
+  if (f !== 'query') {
+    const id = e.id;
+    if (typeof id === 'number' && Number.isInteger(id)) e.id = String(id);
+    else if (typeof id !== 'string' || id === '') throw new LineError(`an ${f} event needs an "id" (string)`);
+  }
+  checkOptionalString(e, 'group');
+  if (f !== 'append' && e.group === REPLAY_GROUP) {
+    throw new LineError(
+      `"group" "${REPLAY_GROUP}" is reserved for the state rebuilt from the store; give the projection another name`,
+    );
+  }
+  checkOptionalString(e, 'error');
+  if (f === 'append') {
+    checkName(e, 'stream', 'an append event');
+    const x = e.expected;
+    const valid = x === 'any' || (typeof x === 'number' && Number.isInteger(x) && x >= 0);
+    if ((type === 'invoke' || x !== undefined) && !valid) {
+      throw new LineError(
+        `${type === 'invoke' ? 'an append invoke needs' : 'an append event may carry'} "expected": a stream version (integer ≥ 0) or "any"`,
+      );
+    }
+    checkVersion(e, `an append ${type}`, 1, type === 'ok');
+  } else if (f === 'apply') {
+    checkName(e, 'stream', 'an apply event');
+    checkVersion(e, 'an apply event', 1, true);
+  } else {
+    if (type === 'ok') checkName(e, 'stream', 'a query ok');
+    else if (e.stream !== undefined) checkName(e, 'stream', 'a query event');
+    checkVersion(e, `a query ${type}`, 0, type === 'ok');
+  }
+}
+function checkName(e: Record<string, unknown>, field: string, what: string) {
+  if (typeof e[field] !== 'string' || e[field] === '')
+    throw new LineError(`${what} needs a "${field}" (string)`);
+}
+function checkVersion(e: Record<string, unknown>, what: string, min: number, required: boolean) {
+  const v = e.version;
+  if (v === undefined && !required) return;
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+    throw new LineError(`${what} needs a "version" (integer ≥ ${min})`);
+  }
 }
 
 function checkPartition(e: Record<string, unknown>) {

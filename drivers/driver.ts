@@ -94,6 +94,8 @@ export interface Setup {
    * other (`sequential`: a crash in between forwards twice). Absent: no pipelines.
    */
   pipeline?: 'transactional' | 'sequential' | undefined;
+  /** Deliveries carry their position in the batch the broker handed over (`Delivery.batch`). */
+  deliversInBatches?: boolean | undefined;
   /** Why this setup cannot run with this driver's broker (e.g. SNS on an emulator without it). */
   unavailable?: string | undefined;
   /** Driver-specific settings (queue type, partitions, timeouts); serialisable. */
@@ -151,6 +153,12 @@ export interface Delivery {
   /** The broker's count of deliveries of this message, this one included, when it keeps one. */
   deliveryCount?: number | undefined;
   payload: Uint8Array;
+  /**
+   * Where it sat in what the broker handed over at once (a Kafka fetch batch, an SQS receive): a
+   * crash in the middle of a batch leaves its later messages unhandled and, where acknowledgements
+   * are flushed per batch, its earlier acks unflushed.
+   */
+  batch?: { index: number; size: number } | undefined;
   /** On a dead-letter destination: what the broker says about the original (x-death, receive count). */
   deadLetter?: { deliveryCount?: number | undefined; reason?: string | undefined } | undefined;
   /** Acknowledge (or commit the offset covering) this message. */

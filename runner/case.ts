@@ -63,6 +63,8 @@ export interface CaseResult {
   /** Why the verdict is "unknown", when it is. */
   reasons: string[];
   anomalies: Anomaly[];
+  /** What the scenario's checker families measured (e.g. `staleReads`), when they measured anything. */
+  measurements?: Record<string, unknown> | undefined;
   /** The events anomaly examples point at, by index. */
   evidence: Record<number, HistoryEvent>;
   /** History file, relative to the report directory. */

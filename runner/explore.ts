@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as fc from 'fast-check';
 import type { StoreKind } from '../core/store.ts';
 import type { NetworkRole } from '../faults/fault-plan.ts';
-import type { CrashPoint, Workload, WorkloadOptions } from '../scenarios/scenario.ts';
+import { type CrashPoint, MID_BATCH, type Workload, type WorkloadOptions } from '../scenarios/scenario.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import type { Target } from './targets.ts';
 
@@ -69,12 +69,13 @@ export async function explore(
     maxAttempts: target.claim.maxAttempts,
     networkRoles: networkRoles(target),
     silenceTimeoutMs: target.driver.capabilities.silenceTimeoutMs,
-    crashPoints: target.scenario.crashPoints,
+    crashPoints: crashPointsFor(target),
+    ...(target.setup.ackMode === 'on-delivery' && { maxCrashes: 1 }),
     ...options.workload,
   });
   const points = options.workload?.crashPoints?.length
     ? options.workload.crashPoints
-    : target.scenario.crashPoints;
+    : crashPointsFor(target);
   const shrinking = (options.shrinkMs ?? 0) > 0 && options.path === undefined;
   const plan = (path: string, id: string, workload: Workload, caseIndex: number): CasePlan => ({
     id,
@@ -159,6 +160,13 @@ export function rotateCrashPoints(
     ...workload,
     crashes: workload.crashes.map((c, j) => ({ ...c, point: points[(caseIndex + j) % points.length]! })),
   };
+}
+
+/** The scenario's crash points that can happen on this setup (mid-batch only where deliveries come in batches). */
+export function crashPointsFor(target: Pick<Target, 'scenario' | 'setup'>): CrashPoint[] {
+  return target.scenario.crashPoints.filter(
+    (p) => p !== MID_BATCH || target.setup.deliversInBatches === true,
+  );
 }
 
 /** Roles the driver's broker has separate proxies for (network faults can target each). */

@@ -200,6 +200,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     violations: result?.violations ?? [],
     reasons,
     anomalies: result?.anomalies ?? [],
+    ...(result?.measurements && { measurements: result.measurements }),
     evidence,
     history: relative(options.outDir, recording.path),
     workload,

@@ -14,6 +14,15 @@ import type { FaultPlan, NetworkRole } from '../faults/fault-plan.ts';
  */
 export const CRASH_POINTS = ['before-process', 'after-process', 'after-ack'] as const;
 /**
+ * Right after the ack of a delivery that is not the last of its batch (a Kafka fetch, an SQS
+ * receive): later messages of the batch are still unhandled, and acks flushed per batch are not.
+ * Only drawn on setups whose deliveries carry their batch (`Setup.deliversInBatches`).
+ */
+export const MID_BATCH = 'mid-batch';
+/** The standard consumer step's crash points. */
+export const STANDARD_CRASH_POINTS: readonly string[] = [...CRASH_POINTS, MID_BATCH];
+
+/**
  * A crash point's name. The three of `CRASH_POINTS` are every consumer step's; a scenario adds its
  * own where its handler has more steps (between the ledger credit and the processed-id insert).
  */
@@ -79,6 +88,12 @@ export interface WorkloadOptions {
   silenceTimeoutMs?: number | undefined;
   /** Max deliveries before dead-lettering, for scenarios that use a DLQ. */
   maxAttempts?: number | undefined;
+  /**
+   * At most this many consumer crashes per case. Where the broker forgets a message on delivery
+   * (auto-ack), a crash loses everything it had pushed to the consumer, so later deliveries — and
+   * crashes planned at them — may never come: such setups plan one.
+   */
+  maxCrashes?: number | undefined;
   /** At least this many consumer crashes per case (when consumer-crash faults are on). */
   minCrashes?: number | undefined;
   /** How long a paced load is drawn to last (default 2–20 s), and how long scheduled faults last. */

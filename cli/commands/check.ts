@@ -6,8 +6,10 @@ import {
   type Claim,
   type DeliveryGuarantee,
   describeClaim,
+  isConcurrencyClaim,
   isDeliveryGuarantee,
   isOrderingScope,
+  isProjectionClaim,
   type OrderingScope,
 } from '../../core/guarantee.ts';
 import { verdictSymbol, verdictWord } from '../../reports/format.ts';
@@ -45,6 +47,7 @@ export function checkJson(result: CheckResult) {
     violations: result.violations,
     reasons: result.reasons,
     faultIntegrity: result.faultIntegrity,
+    ...(result.measurements && { measurements: result.measurements }),
   };
 }
 
@@ -72,7 +75,25 @@ function claimFrom(flags: CheckFlags, metaGuarantee: unknown): Claim {
       : 'none');
   const maxAttempts =
     flags.maxAttempts ?? (fromMeta && typeof meta.maxAttempts === 'number' ? meta.maxAttempts : undefined);
-  return { delivery, ordering, ...(maxAttempts !== undefined && { maxAttempts }) };
+  // The event-sourcing parts of a claim come from the meta line (no flags for them yet).
+  const concurrency =
+    fromMeta && typeof meta.concurrency === 'string' && isConcurrencyClaim(meta.concurrency)
+      ? meta.concurrency
+      : undefined;
+  const projection =
+    fromMeta && typeof meta.projection === 'string' && isProjectionClaim(meta.projection)
+      ? meta.projection
+      : undefined;
+  const maxStalenessMs =
+    fromMeta && typeof meta.maxStalenessMs === 'number' ? meta.maxStalenessMs : undefined;
+  return {
+    delivery,
+    ordering,
+    ...(maxAttempts !== undefined && { maxAttempts }),
+    ...(concurrency && { concurrency }),
+    ...(projection && { projection }),
+    ...(maxStalenessMs !== undefined && { maxStalenessMs }),
+  };
 }
 
 export function registerCheckCommand(program: Command, io: CliIo): void {

@@ -189,7 +189,7 @@ export class KafkaConsumer implements Consumer {
   private async eachBatch(connection: KafkaConnection, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, pause, commitOffsetsIfNecessary } = payload;
     const generation = this.generation;
-    for (const message of batch.messages) {
+    for (const [index, message] of batch.messages.entries()) {
       if (!this.live(connection)) throw new Dead();
       if (!isRunning() || isStale()) return;
       // A retry record waits, partition paused, until its backoff is over.
@@ -207,6 +207,7 @@ export class KafkaConsumer implements Consumer {
               message,
               commitOffsetsIfNecessary,
               generation,
+              { index, size: batch.messages.length },
             )
           : await this.read(batch.topic, batch.partition, message);
       if (!this.live(connection)) throw new Dead();
@@ -256,6 +257,7 @@ export class KafkaConsumer implements Consumer {
     message: KafkaMessage,
     commitFn: CommitFn | undefined,
     generation: number,
+    batch?: Delivery['batch'],
   ): Promise<Step> {
     const d = this.d;
     const setup = d.setup;
@@ -298,6 +300,7 @@ export class KafkaConsumer implements Consumer {
       partition: originPartition,
       offset: originOffset,
       redelivered: attempt > 1 || seen > 1 ? true : undefined,
+      batch,
       deliveryCount: setup.retryTopics ? attempt : undefined,
       ack: async () => {
         if (setup.commit === 'on-delivery') return ok;

@@ -40,6 +40,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     ackMode: 'manual',
     fanOut: true,
     pipeline: 'sequential',
+    deliversInBatches: true,
     options: { commit: 'after-process', acks: -1 },
   }),
   setup({
@@ -52,6 +53,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
+    deliversInBatches: true,
     options: { commit: 'after-process', acks: -1, retryTopics: true },
   }),
   setup({
@@ -65,6 +67,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     ackMode: 'manual',
     fanOut: false,
     pipeline: 'transactional',
+    deliversInBatches: true,
     options: { commit: 'transactional', acks: -1 },
   }),
   setup({
@@ -77,6 +80,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     orderingScopes: ['per-partition', 'per-key'],
     ackMode: 'on-delivery',
     fanOut: true,
+    deliversInBatches: true,
     options: { commit: 'on-delivery', acks: -1 },
   }),
   setup({
@@ -101,6 +105,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'on-delivery',
     fanOut: true,
+    deliversInBatches: true,
     options: { commit: 'on-delivery', acks: 0 },
   }),
 ];

@@ -139,7 +139,11 @@ export class SqsConsumer implements Consumer {
       wake?.();
     };
     if (!this.options.fifo) {
-      return Promise.all(messages.map((m) => this.handleOne(m, receivedAt, handler).finally(settle)));
+      return Promise.all(
+        messages.map((m, index) =>
+          this.handleOne(m, receivedAt, handler, { index, size: messages.length }).finally(settle),
+        ),
+      );
     }
     // FIFO: one chain per message group, in the order SQS returned them.
     const groups = new Map<string, Message[]>();
@@ -160,7 +164,11 @@ export class SqsConsumer implements Consumer {
               await this.changeVisibility(m.ReceiptHandle, 0);
               continue;
             }
-            givenBack = (await this.handleOne(m, receivedAt, handler)) === 'nacked';
+            givenBack =
+              (await this.handleOne(m, receivedAt, handler, {
+                index: messages.indexOf(m),
+                size: messages.length,
+              })) === 'nacked';
           } finally {
             settle();
           }
@@ -173,9 +181,10 @@ export class SqsConsumer implements Consumer {
     m: Message,
     receivedAt: number,
     handler: DeliveryHandler,
+    batch: Delivery['batch'],
   ): Promise<'nacked' | 'done'> {
     let nacked = false;
-    const delivery = this.delivery(m, receivedAt, () => {
+    const delivery = this.delivery(m, receivedAt, batch, () => {
       nacked = true;
     });
     try {
@@ -186,7 +195,7 @@ export class SqsConsumer implements Consumer {
     return nacked ? 'nacked' : 'done';
   }
 
-  private delivery(m: Message, receivedAt: number, onNack: () => void): Delivery {
+  private delivery(m: Message, receivedAt: number, batch: Delivery['batch'], onNack: () => void): Delivery {
     const read = readMessage(m);
     const { options } = this;
     const receiptHandle = m.ReceiptHandle ?? '';
@@ -200,6 +209,7 @@ export class SqsConsumer implements Consumer {
       redelivered: count !== undefined ? count > 1 : undefined,
       deliveryCount: options.deadLetterReader ? undefined : count,
       payload: decodeBody(m.Body),
+      batch,
       deadLetter: options.deadLetterReader
         ? {
             // The receive count travels with the message into the DLQ; this receive adds one.

@@ -30,6 +30,7 @@ export const SQS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
+    deliversInBatches: true,
     options: { queueType: 'standard' },
   }),
   setup({
@@ -42,6 +43,7 @@ export const SQS_SETUPS: readonly Setup[] = [
     orderingScopes: ['per-key'],
     ackMode: 'manual',
     fanOut: false,
+    deliversInBatches: true,
     options: { queueType: 'fifo' },
   }),
   setup({
@@ -54,6 +56,7 @@ export const SQS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: false,
+    deliversInBatches: true,
     options: { queueType: 'standard', deadLetter: true },
   }),
   setup({
@@ -66,6 +69,7 @@ export const SQS_SETUPS: readonly Setup[] = [
     orderingScopes: ['per-key'],
     ackMode: 'manual',
     fanOut: false,
+    deliversInBatches: true,
     options: { queueType: 'fifo', deadLetter: true },
   }),
   setup({
@@ -78,6 +82,7 @@ export const SQS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
+    deliversInBatches: true,
     options: { queueType: 'standard', sns: true },
   }),
 ];

@@ -1,11 +1,9 @@
 import { sleep } from '../../core/clock.ts';
 import type { OutgoingMessage } from '../../drivers/driver.ts';
-import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
-import { type Orders, openOrders, readBackOrders } from '../kit/orders.ts';
-import { producedFromStore } from '../kit/produced-from-store.ts';
-import { standardStep } from '../kit/standard-step.ts';
+import type { Orders } from '../kit/orders.ts';
+import { ORDERS_SCENARIO } from '../kit/orders-scenario.ts';
 import { isStoreUnavailableLike } from '../kit/store-errors.ts';
-import { CRASH_POINTS, type ProducerStep, type Scenario } from '../scenario.ts';
+import type { ProducerStep, Scenario } from '../scenario.ts';
 
 const PLACE_ATTEMPTS = 3;
 
@@ -64,7 +62,6 @@ export const dualWrite: Scenario<Orders> = {
   description:
     'Each order is committed to the database and published to the broker in two steps, without an outbox.',
   variants: VARIANTS,
-  crashPoints: CRASH_POINTS,
   producing: {
     window: 8,
     retries: 5,
@@ -75,16 +72,5 @@ export const dualWrite: Scenario<Orders> = {
     crashPoints: ['after-commit', 'after-publish'],
     resendAfterCrash: false,
   },
-  unfit: (setup) =>
-    setup.ackMode === 'manual' && setup.claim.delivery !== 'at-most-once'
-      ? undefined
-      : `setup ${setup.name} does not redeliver unacknowledged messages`,
-  claim: (setup) => ({ ...setup.claim, delivery: 'at-least-once', maxAttempts: undefined, ordering: 'none' }),
-  workload: (options) => workloadArbitrary({ ...DEFAULT_SHAPE, messages: { min: 1, max: 1000 } }, options),
-  consume: standardStep({ ack: 'after-process' }),
-  store: {
-    open: (access, { create }) => openOrders(access, create),
-    readBack: readBackOrders,
-  },
-  checker: producedFromStore,
+  ...ORDERS_SCENARIO,
 };

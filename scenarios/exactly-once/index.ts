@@ -1,6 +1,6 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { standardStep } from '../kit/standard-step.ts';
-import { CRASH_POINTS, type Scenario } from '../scenario.ts';
+import { type Scenario, STANDARD_CRASH_POINTS } from '../scenario.ts';
 
 /**
  * Each message must be processed exactly once: producers retry sends whose outcome is unknown
@@ -14,7 +14,7 @@ export const exactlyOnce: Scenario = {
   name: 'exactly-once',
   description:
     'Producers retry unknown sends with the same id; every message must be processed exactly once.',
-  crashPoints: CRASH_POINTS,
+  crashPoints: STANDARD_CRASH_POINTS,
   producing: { window: 8, retries: 5 },
   pipeline: true,
   consume: standardStep({ ack: 'after-process' }),

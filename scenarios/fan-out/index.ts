@@ -1,12 +1,12 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { standardStep } from '../kit/standard-step.ts';
-import { CRASH_POINTS, type Scenario } from '../scenario.ts';
+import { type Scenario, STANDARD_CRASH_POINTS } from '../scenario.ts';
 
 /** Several subscriber groups; each must receive and process every message on its own. */
 export const fanOut: Scenario = {
   name: 'fan-out',
   description: 'Publish/subscribe: several subscriber groups, each of which must process every message.',
-  crashPoints: CRASH_POINTS,
+  crashPoints: STANDARD_CRASH_POINTS,
   producing: { window: 8, retries: 5 },
   consume: standardStep({ ack: 'after-process' }),
   unfit: (setup, capabilities) =>

@@ -140,7 +140,9 @@ export function scheduledFaults(options: WorkloadOptions): { kind: FaultPlan['ki
  */
 export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions): fc.Arbitrary<Workload> {
   const messages = options.messages !== undefined ? fc.constant(options.messages) : spread(shape.messages);
-  const crashes = options.faults.has('consumer-crash') ? Math.max(1, shape.maxCrashes) : 0;
+  const crashes = options.faults.has('consumer-crash')
+    ? Math.max(1, Math.min(shape.maxCrashes, options.maxCrashes ?? shape.maxCrashes))
+    : 0;
   // A run that asks for consumer crashes gets at least one in every case.
   const minCrashes = Math.min(Math.max(1, options.minCrashes ?? 1), crashes);
   const scheduled = scheduledFaults(options);

@@ -1,6 +1,6 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { standardStep } from '../kit/standard-step.ts';
-import { CRASH_POINTS, type Scenario } from '../scenario.ts';
+import { type Scenario, STANDARD_CRASH_POINTS } from '../scenario.ts';
 
 /**
  * Keyed messages, each key owned by one producer that sends one message at a time: the consumer
@@ -10,7 +10,7 @@ export const ordered: Scenario = {
   name: 'ordered',
   description:
     'Per-key order: each key is sent by one producer, one message at a time, and must arrive in order.',
-  crashPoints: CRASH_POINTS,
+  crashPoints: STANDARD_CRASH_POINTS,
   producing: { window: 1, retries: 5 },
   consume: standardStep({ ack: 'after-process' }),
   unfit: (setup) =>

@@ -1,11 +1,9 @@
 import { sleep } from '../../core/clock.ts';
 import type { OutgoingMessage } from '../../drivers/driver.ts';
-import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
-import { type Orders, openOrders, readBackOrders } from '../kit/orders.ts';
-import { producedFromStore } from '../kit/produced-from-store.ts';
-import { standardStep } from '../kit/standard-step.ts';
+import type { Orders } from '../kit/orders.ts';
+import { ORDERS_SCENARIO } from '../kit/orders-scenario.ts';
 import { isStoreUnavailableLike } from '../kit/store-errors.ts';
-import { CRASH_POINTS, type ProducerStep, type Scenario } from '../scenario.ts';
+import type { ProducerStep, Scenario } from '../scenario.ts';
 
 /** Rows the relay takes per poll, and how long it waits when there are none. */
 const RELAY_BATCH = 50;
@@ -71,7 +69,6 @@ export const outbox: Scenario<Orders> = {
   name: 'outbox',
   description:
     'Orders and their outbox rows commit in one transaction; a relay publishes unsent outbox rows and marks them sent.',
-  crashPoints: CRASH_POINTS,
   producing: {
     window: 8,
     retries: 5,
@@ -81,17 +78,5 @@ export const outbox: Scenario<Orders> = {
     // The order request dies with the process; the outbox keeps what committed.
     resendAfterCrash: false,
   },
-  unfit: (setup) =>
-    setup.ackMode === 'manual' && setup.claim.delivery !== 'at-most-once'
-      ? undefined
-      : `setup ${setup.name} does not redeliver unacknowledged messages`,
-  // Every committed order reaches consumers; the relay may publish one twice.
-  claim: (setup) => ({ ...setup.claim, delivery: 'at-least-once', maxAttempts: undefined, ordering: 'none' }),
-  workload: (options) => workloadArbitrary({ ...DEFAULT_SHAPE, messages: { min: 1, max: 1000 } }, options),
-  consume: standardStep({ ack: 'after-process' }),
-  store: {
-    open: (access, { create }) => openOrders(access, create),
-    readBack: readBackOrders,
-  },
-  checker: producedFromStore,
+  ...ORDERS_SCENARIO,
 };

@@ -1,6 +1,6 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { standardStep } from '../kit/standard-step.ts';
-import { CRASH_POINTS, type Scenario } from '../scenario.ts';
+import { type Scenario, STANDARD_CRASH_POINTS } from '../scenario.ts';
 
 export const RETRY_BACKOFF = { baseMs: 10, factor: 2, maxMs: 200 };
 
@@ -13,7 +13,7 @@ export const retryDlq: Scenario = {
   name: 'retry-dlq',
   description:
     'Failed messages are retried with exponential backoff; poison messages are dead-lettered after N attempts.',
-  crashPoints: CRASH_POINTS,
+  crashPoints: STANDARD_CRASH_POINTS,
   producing: { window: 8, retries: 5 },
   consume: standardStep({ ack: 'after-process', backoff: RETRY_BACKOFF }),
   unfit: (setup) =>

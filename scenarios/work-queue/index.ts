@@ -1,13 +1,13 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { standardStep } from '../kit/standard-step.ts';
-import { CRASH_POINTS, type Scenario } from '../scenario.ts';
+import { type Scenario, STANDARD_CRASH_POINTS } from '../scenario.ts';
 
 /** Competing consumers share one queue and acknowledge after processing. */
 export const workQueue: Scenario = {
   name: 'work-queue',
   description:
     'Competing consumers share one destination; each message is acknowledged after it is processed.',
-  crashPoints: CRASH_POINTS,
+  crashPoints: STANDARD_CRASH_POINTS,
   producing: { window: 8, retries: 5 },
   consume: standardStep({ ack: 'after-process' }),
   unfit: () => undefined,

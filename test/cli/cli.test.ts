@@ -24,9 +24,13 @@ describe('brokerproof run', () => {
       'idempotent-consumer',
       'at-most-once',
       'exactly-once',
+      'outbox',
+      'dual-write',
     ]);
     // exactly-once runs where it is claimed: the transactional pipeline.
-    expect(results.cases.at(-1).setup).toBe('log-transactions');
+    expect(results.cases.find((c: { scenario: string }) => c.scenario === 'exactly-once').setup).toBe(
+      'log-transactions',
+    );
     for (const c of results.cases) expect(existsSync(join(out, c.history))).toBe(true);
   }, 120_000);
 

@@ -9,25 +9,10 @@ import type { CasePlan } from '../../runner/case.ts';
 import { runCase } from '../../runner/run-case.ts';
 import { findScenario } from '../../scenarios/catalogue.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
+import { fixedWorkload } from '../helpers/workloads.ts';
 
-const workload = (over: Partial<Workload> = {}): Workload => ({
-  messages: 50,
-  producers: 1,
-  consumersPerGroup: 2,
-  groups: 1,
-  keys: 0,
-  partitions: 1,
-  poison: [],
-  payloadBytes: 16,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  crashes: [],
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  seed: 1,
-  ...over,
-});
+const workload = (over: Partial<Workload> = {}): Workload =>
+  fixedWorkload({ messages: 50, maxProcessingMs: 0, seed: 1, ...over });
 
 function plan(driver: Driver, w: Workload, faults: string[] = []): CasePlan {
   const setup = driver.setups.find((s) => s.name === 'queue')!;
