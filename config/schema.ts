@@ -35,7 +35,7 @@ export const configSchema = z.strictObject({
   faults: z
     .array(
       z.string().refine((f) => isFaultSpec(f), {
-        message: `a fault is one of ${FAULT_KINDS.join(', ')}, a network fault optionally @producers, @consumers or @all`,
+        message: `a fault is one of ${FAULT_KINDS.join(', ')}, a network fault optionally @producers, @consumers, @consumer or @all`,
       }),
     )
     .optional(),

@@ -12,17 +12,27 @@ import type { BrokerName, ClientRole, ProxyRef } from './brokers.ts';
 export interface FaultTargets {
   toxiproxy?: ProxyRef | undefined;
   roles?: Partial<Record<ClientRole, ProxyRef>> | undefined;
+  /**
+   * One case's per-consumer proxies, by consumer index (the order the runner creates them): a fault
+   * of role `consumer` cuts one of them. Consumers then bypass the consumers' role proxy, so faults
+   * on `consumers` and `all` act on these too.
+   */
+  consumers?: readonly ProxyRef[] | undefined;
+  /** The driver can connect each consumer through a proxy of its own (`DriverCapabilities.consumerVia`). */
+  perConsumer?: boolean | undefined;
   /** The provisioned broker, for kill/pause (only brokers of `brokerproof brokers up`). */
   broker?: BrokerName | undefined;
 }
 
 /** The proxies a network fault of `role` acts on (`all`: the broker's own and each role's). */
 export function proxiesOf(targets: FaultTargets, role: ClientRole | 'all' = 'all'): ProxyRef[] {
+  const perConsumer = targets.consumers ?? [];
   if (role !== 'all') {
     const own = targets.roles?.[role];
-    return own ? [own] : [];
+    const found = own ? [own] : [];
+    return role === 'consumers' ? [...found, ...perConsumer] : found;
   }
-  const all = [targets.toxiproxy, targets.roles?.producers, targets.roles?.consumers].filter(
+  const all = [targets.toxiproxy, targets.roles?.producers, targets.roles?.consumers, ...perConsumer].filter(
     (p): p is ProxyRef => p !== undefined,
   );
   return all.filter((p, i) => all.findIndex((q) => q.apiUrl === p.apiUrl && q.proxy === p.proxy) === i);

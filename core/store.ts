@@ -33,5 +33,7 @@ export type StoreAccess =
       kind: 'memory';
       /** Shared by every client of the case in the runner's process (memory stores run consumers inline). */
       space: Map<string, unknown>;
+      /** Anomalies to inject on purpose, with their rates (the memory driver's `anomalies`). */
+      anomalies?: Readonly<Record<string, number>> | undefined;
     }
   | { kind: 'postgres'; sql: SqlSession };

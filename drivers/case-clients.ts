@@ -1,4 +1,4 @@
-import type { AttachedTopology, Consumer, Producer } from './driver.ts';
+import type { AttachedTopology, Consumer, ConsumerOptions, Producer } from './driver.ts';
 
 interface Closeable {
   close(): Promise<void>;
@@ -26,7 +26,7 @@ export abstract class CaseClients<D extends { dest: string }> implements Attache
   }
 
   abstract producer(name: string): Promise<Producer>;
-  abstract consumer(name: string, group: string): Promise<Consumer>;
+  abstract consumer(name: string, group: string, options?: ConsumerOptions): Promise<Consumer>;
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.open].map((c) => c.close()));

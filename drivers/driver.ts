@@ -12,6 +12,7 @@
 
 import type { FaultTargets } from '../core/fault-targets.ts';
 import type { Claim, OrderingScope } from '../core/guarantee.ts';
+import type { HostPort } from '../provision/endpoints.ts';
 
 export interface DriverCapabilities {
   /** Several subscriber groups can each receive every message. */
@@ -29,6 +30,21 @@ export interface DriverCapabilities {
    * outlast it. Absent: a couple of seconds.
    */
   silenceTimeoutMs?: number | undefined;
+  /**
+   * A consumer can be connected through an address it is handed (`ConsumerOptions.via`): its
+   * clients talk to one host:port and nothing else, so a proxy there carries all its traffic.
+   * Not Kafka: its clients reconnect to the addresses the broker advertises.
+   */
+  consumerVia?: boolean | undefined;
+}
+
+/** How one consumer connects. */
+export interface ConsumerOptions {
+  /**
+   * Connect through this address instead of the consumers' own (a Toxiproxy listener in front of
+   * the same broker, so a fault can cut this consumer's link alone). Drivers with `consumerVia` only.
+   */
+  via?: HostPort | undefined;
 }
 
 /** When a delivery counts as acknowledged. */
@@ -197,7 +213,7 @@ export interface TopologyClients {
   /** The destination producers send to, as recorded in `dest`. */
   readonly dest: string;
   producer(name: string): Promise<Producer>;
-  consumer(name: string, group: string): Promise<Consumer>;
+  consumer(name: string, group: string, options?: ConsumerOptions): Promise<Consumer>;
   /** A consumer of the group's dead-letter destination; its deliveries are recorded as `dlq`. */
   deadLetterConsumer?(name: string, group: string): Promise<Consumer>;
   /**

@@ -17,16 +17,27 @@ export const LOAD_TAIL_MS = 1_000;
 
 /**
  * What a fault acts on, for keeping two faults off one target at once: a network fault its role's
- * proxies (`all` covers both roles), a broker fault the broker process (or the store's, `@store`), a
- * producer crash its producer.
+ * proxies (`all` covers both roles, `consumer` one consumer's proxy), a broker fault the broker
+ * process (or the store's, `@store`), a producer crash its producer.
  */
 export function faultTargets(plan: Pick<FaultPlan, 'kind' | 'role' | 'params'>): string[] {
   if (isNetworkFault(plan.kind)) {
     const role = plan.role ?? 'all';
+    if (role === 'consumer') return [`network:consumer-${plan.params.consumer ?? 0}`];
     return role === 'all' ? ['network:producers', 'network:consumers'] : [`network:${role}`];
   }
   if (isBrokerFault(plan.kind)) return [plan.role === 'store' ? 'store' : 'broker'];
   return [`producer-${plan.params.producer ?? 0}`];
+}
+
+/**
+ * Whether two targets are one: the consumers' link covers each consumer's own (a fault on
+ * `consumers` acts on every per-consumer proxy too), but two consumers' links are apart.
+ */
+export function targetsOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const one = (x: string) => x.startsWith('network:consumer-');
+  return (a === 'network:consumers' && one(b)) || (b === 'network:consumers' && one(a));
 }
 
 /**
@@ -51,7 +62,8 @@ export function placeFaults(
       params: draw.params,
     };
     const targets = faultTargets(plan);
-    plan.atMs = Math.max(plan.atMs, ...targets.map((t) => free.get(t) ?? 0));
+    for (const [held, until] of free)
+      if (targets.some((t) => targetsOverlap(t, held))) plan.atMs = Math.max(plan.atMs, until);
     for (const t of targets) free.set(t, plan.atMs + plan.durationMs + FAULT_GAP_MS);
     plans.push(plan);
   }

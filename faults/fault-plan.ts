@@ -30,10 +30,12 @@ export const NETWORK_ROLES = ['all', 'producers', 'consumers'] as const;
 export type NetworkRole = (typeof NETWORK_ROLES)[number];
 
 /**
- * What a fault acts on: the broker (its links by role, its process), or — with `@store` — the
- * scenario's store (PostgreSQL's proxy and process), so the application's database fails too.
+ * What a fault acts on: the broker (its links by role, its process), one consumer's link alone
+ * (`@consumer`: `params.consumer` says which, by its index among the case's consumers), or — with
+ * `@store` — the scenario's store (PostgreSQL's proxy and process), so the application's database
+ * fails too.
  */
-export type FaultRole = NetworkRole | 'store';
+export type FaultRole = NetworkRole | 'consumer' | 'store';
 
 /**
  * One scheduled fault: starts `atMs` after the load phase begins and is healed `durationMs` later
@@ -67,22 +69,29 @@ export const isBrokerFault = (kind: string): kind is BrokerFault =>
 /** A one-line description for logs, timelines and `toString` of a plan. */
 export function describeFault(plan: FaultPlan): string {
   const params = Object.entries(plan.params)
+    .filter(([k]) => !(plan.role === 'consumer' && k === 'consumer'))
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const stream = plan.stream ? ` ${plan.stream}` : '';
-  const role = plan.role && plan.role !== 'all' ? `@${plan.role}` : '';
+  const role =
+    plan.role === 'consumer'
+      ? `@consumer-${plan.params.consumer ?? 0}`
+      : plan.role && plan.role !== 'all'
+        ? `@${plan.role}`
+        : '';
   return `${plan.kind}${role}${stream}${params ? ` ${params}` : ''} at +${plan.atMs} ms for ${plan.durationMs} ms`;
 }
 
 /**
  * A fault as the command line and config name it: a kind, and for network faults optionally whose
- * link (`partition@consumers`). Undefined when the spec names no such fault.
+ * link (`partition@consumers`, or one consumer's: `partition@consumer`). Undefined when the spec names no such fault.
  */
 export function parseFaultSpec(spec: string): { kind: FaultKind; role?: FaultRole | undefined } | undefined {
   const [kind, role, ...rest] = spec.split('@');
   if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return undefined;
   if (role === undefined) return { kind };
   if (role === 'store') return isNetworkFault(kind) || isBrokerFault(kind) ? { kind, role } : undefined;
+  if (role === 'consumer') return isNetworkFault(kind) ? { kind, role } : undefined;
   return isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role)
     ? { kind, role: role as NetworkRole }
     : undefined;

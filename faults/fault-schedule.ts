@@ -1,4 +1,4 @@
-import { faultTargets } from './fault-placement.ts';
+import { faultTargets, targetsOverlap } from './fault-placement.ts';
 import type { FaultPlan } from './fault-plan.ts';
 import type { Nemesis } from './nemesis.ts';
 
@@ -43,7 +43,10 @@ export class FaultSchedule {
 
   private async run(plan: FaultPlan): Promise<void> {
     const targets = faultTargets(plan);
-    await Promise.all(targets.map((t) => this.healed.get(t)));
+    // The consumers' link covers each consumer's own: wait on every target this one overlaps.
+    await Promise.all(
+      [...this.healed].filter(([held]) => targets.some((t) => targetsOverlap(t, held))).map(([, p]) => p),
+    );
     if (this.ending) return; // never started: `end` records it as cancelled
     this.started.add(plan);
     let done!: () => void;

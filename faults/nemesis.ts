@@ -29,7 +29,8 @@ const TOXIC_TYPES = {
  * a disabled proxy, or a paused or dead broker behind.
  *
  * A network fault acts on the proxies of its `role` (core/fault-targets.ts): `producers` or
- * `consumers` cut that role's link alone, `all` (the default) every link to the broker.
+ * `consumers` cut that role's link alone, `consumer` one consumer's (the case's per-consumer proxy
+ * `params.consumer`), `all` (the default) every link to the broker.
  */
 export class Nemesis {
   private readonly active = new Map<FaultPlan, Undo>();
@@ -66,6 +67,14 @@ export class Nemesis {
     }
     if (isNetworkFault(kind) && proxiesOf(targets).length === 0)
       return 'the broker is not behind a Toxiproxy proxy';
+    if (role === 'consumer') {
+      if (!isNetworkFault(kind)) return 'only network faults act on one consumer’s link';
+      if (!targets.roles?.consumers)
+        return 'the consumers do not reach the broker through a Toxiproxy proxy of their own (a per-consumer proxy copies its upstream)';
+      if (!targets.perConsumer && !targets.consumers?.length)
+        return 'the driver cannot connect one consumer through an address of its own (Kafka clients follow the addresses the broker advertises after their first metadata call, so a per-consumer proxy would be bypassed)';
+      return undefined;
+    }
     if (isNetworkFault(kind) && proxiesOf(targets, role).length === 0)
       return `the ${role} do not reach the broker through a Toxiproxy proxy of their own (the endpoint gives no per-role addresses)`;
     if (isBrokerFault(kind) && !targets.broker)
@@ -78,17 +87,26 @@ export class Nemesis {
     return plan.role === 'store' ? this.store : this.targets;
   }
 
-  /** The proxies a network fault acts on. */
+  /** The proxies a network fault acts on (`consumer`: that consumer's own, when the case has one). */
   private proxies(plan: FaultPlan): ProxyRef[] {
     const role = plan.role ?? 'all';
+    if (role === 'consumer') {
+      const own = this.targets.consumers?.[plan.params.consumer ?? 0];
+      return own ? [own] : [];
+    }
     return proxiesOf(this.targetsOf(plan), role === 'store' ? 'all' : role);
   }
 
-  /** `toxiproxy:nats` (every link), `toxiproxy:nats-consumers` (one role's), the broker, a producer. */
+  /**
+   * `toxiproxy:nats` (every link), `toxiproxy:nats-consumers` (one role's), `toxiproxy:<case>-c2`
+   * (one consumer's), the broker, a producer.
+   */
   private target(plan: FaultPlan): string {
     const targets = this.targetsOf(plan);
     if (isNetworkFault(plan.kind)) {
       const role = plan.role ?? 'all';
+      if (role === 'consumer')
+        return `toxiproxy:${this.proxies(plan)[0]?.proxy ?? `?-consumer-${plan.params.consumer ?? 0}`}`;
       const whole = role === 'all' || role === 'store';
       const proxy = whole ? (targets.toxiproxy ?? this.proxies(plan)[0]) : this.proxies(plan)[0];
       return `toxiproxy:${proxy?.proxy ?? (whole ? '?' : `?-${role}`)}`;
@@ -208,7 +226,7 @@ export class Nemesis {
               name: `bp-${kind}-${++this.toxicCount}-${stream}`,
               type: TOXIC_TYPES[kind],
               stream,
-              attributes: plan.params,
+              attributes: toxicAttributes(plan),
             };
             const name = await api.addToxic(ref.proxy, toxic);
             undo.push(() => api.removeToxic(ref.proxy, name));
@@ -244,6 +262,13 @@ export class Nemesis {
     }
     throw new Error(`unknown fault ${kind}`);
   }
+}
+
+/** The toxic's own attributes: which consumer a fault targets is ours, not Toxiproxy's. */
+function toxicAttributes(plan: FaultPlan): Record<string, number> {
+  if (plan.role !== 'consumer') return plan.params;
+  const { consumer: _, ...attributes } = plan.params;
+  return attributes;
 }
 
 /** A paused broker is resumed, a dead one started on its data; one that runs is left alone. */

@@ -106,6 +106,25 @@ export class ToxiproxyApi {
     return created.toJson() as ProxyInfo;
   }
 
+  /**
+   * Creates a proxy that must not exist yet (a stale one of that name is replaced) and returns it
+   * as Toxiproxy started it: with `listen` on port 0, `listen` then holds the port it picked.
+   */
+  async createProxy(spec: ProxySpec): Promise<ProxyInfo> {
+    const wanted = { ...spec, enabled: spec.enabled ?? true };
+    try {
+      return (
+        await this.call(`create proxy ${spec.name}`, () => this.client.createProxy(wanted))
+      ).toJson() as ProxyInfo;
+    } catch (error) {
+      if (!(await this.proxy(spec.name))) throw error;
+      await this.deleteProxy(spec.name);
+      return (
+        await this.call(`create proxy ${spec.name}`, () => this.client.createProxy(wanted))
+      ).toJson() as ProxyInfo;
+    }
+  }
+
   async deleteProxy(name: string): Promise<void> {
     await this.call(`delete proxy ${name}`, async () => (await this.client.get(name)).remove());
   }

@@ -10,6 +10,7 @@ import { Nemesis } from '../faults/nemesis.ts';
 import { type CasePlan, variantOf } from './case.ts';
 import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
+import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
 import type { CaseTimeouts } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
@@ -54,6 +55,22 @@ export interface CaseState {
   readers: DestinationReader[];
   producers: ProducerClient[];
   schedule?: FaultSchedule;
+  /** One proxy per consumer, when a fault of the case targets one consumer's link. */
+  consumerProxies?: ConsumerProxies | undefined;
+}
+
+/**
+ * The case's per-consumer proxies, when one of its faults targets one consumer and the driver can
+ * route a consumer through one (else that fault fails to start, saying why).
+ */
+async function createConsumerProxies(s: CaseState): Promise<ConsumerProxies | undefined> {
+  const { workload, id } = s.plan;
+  const link = s.driver.faultTargets?.roles?.consumers;
+  if (!workload.faults.some((f) => f.role === 'consumer') || !s.driver.capabilities.consumerVia || !link)
+    return undefined;
+  const proxies = await ConsumerProxies.create(id, workload.groups * workload.consumersPerGroup, link);
+  s.log(`case ${id}: ${proxies.refs.length} per-consumer proxies created in ${proxies.createMs} ms`);
+  return proxies;
 }
 
 /** setup: the topology, every consumer subscribed, the dead-letter and output readers running. */
@@ -75,6 +92,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
   );
   s.topology = topology;
   s.store = await CaseStore.create(plan.scenario, s.storeChoice, plan.id, variantOf(plan));
+  s.consumerProxies = await createConsumerProxies(s);
   for (const [g, group] of groups.entries()) {
     const crashes: IndexedCrash[] = workload.crashes
       .map((planned, index) => ({ index, plan: planned }))
@@ -84,6 +102,8 @@ export async function setupPhase(s: CaseState): Promise<void> {
       const common = {
         name,
         group,
+        // Consumers are numbered group by group, as `@consumer` faults count them.
+        via: s.consumerProxies?.vias[g * workload.consumersPerGroup + c],
         variant: variantOf(plan),
         workload,
         crashes,
@@ -170,13 +190,20 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
           intervalMs: workload.sendIntervalMs,
           signal: stop,
         },
-        { index: p, variant: variantOf(plan), producing: scenario.producing, store: s.store?.opened },
+        {
+          index: p,
+          workload,
+          variant: variantOf(plan),
+          producing: scenario.producing,
+          store: s.store?.opened,
+          allFinished: () => s.producers.every((producer) => producer.unsettled === 0),
+        },
       ),
   );
   s.schedule = new FaultSchedule(
     workload.faults,
     new Nemesis(
-      s.driver.faultTargets ?? {},
+      { ...s.driver.faultTargets, consumers: s.consumerProxies?.refs },
       s.recorder,
       {
         crash: async (index) => s.producers[index]?.crash(),

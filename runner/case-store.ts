@@ -9,7 +9,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
  * a password: it never reaches a history or a report) and where faults with role `store` reach it.
  */
 export type StoreChoice =
-  | { kind: 'memory' }
+  | { kind: 'memory'; anomalies?: Readonly<Record<string, number>> | undefined }
   | { kind: 'postgres'; url: string; faultTargets?: FaultTargets | undefined };
 
 /** What a consumer worker needs to open the case's store (the URL travels in the environment). */
@@ -45,7 +45,7 @@ export class CaseStore {
     const store = scenario.store;
     if (!store) return undefined;
     if (choice.kind === 'memory') {
-      const access: StoreAccess = { kind: 'memory', space: new Map() };
+      const access: StoreAccess = { kind: 'memory', space: new Map(), anomalies: choice.anomalies };
       const opened = await store.open(access, { create: true, variant });
       return new CaseStore('memory', opened, { kind: 'memory' }, scenario, async () => {});
     }

@@ -3,6 +3,7 @@ import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
+import type { HostPort } from '../provision/endpoints.ts';
 import type { ConsumerStep, CrashPlan, CrashPoint, Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CrashClaims } from './crash-claims.ts';
 
@@ -16,6 +17,8 @@ export interface ConsumerClientOptions {
   name: string;
   group: string;
   topology: TopologyClients;
+  /** Connect through this address (the consumer's own proxy), every incarnation alike. */
+  via?: HostPort | undefined;
   recorder: Recorder;
   /** What the consumer does with a delivery: the scenario's consumer step, in its variant. */
   scenario: Scenario;
@@ -76,7 +79,8 @@ export class ConsumerClient {
   async start(): Promise<void> {
     const { topology, name, group } = this.options;
     const incarnation = ++this.incarnation;
-    this.consumer = await topology.consumer(name, group);
+    const { via } = this.options;
+    this.consumer = await topology.consumer(name, group, via && { via });
     await this.consumer.start((delivery) => this.handle(delivery, incarnation));
   }
 

@@ -32,6 +32,7 @@ try {
   const client = new ConsumerClient({
     name: spec.name,
     group: spec.group,
+    via: spec.via,
     topology,
     recorder,
     scenario,

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { sleep } from '../core/clock.ts';
 import type { History } from '../core/history-writer.ts';
 import type { DriverSettings } from '../drivers/index.ts';
+import type { HostPort } from '../provision/endpoints.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 import type { StoreSpec } from './case-store.ts';
 import type { IndexedCrash } from './consumer-client.ts';
@@ -14,6 +15,8 @@ export interface ConsumerWorkerSpec {
   descriptor: Readonly<Record<string, unknown>>;
   name: string;
   group: string;
+  /** The consumer's own proxy, when the case has per-consumer proxies (kept across restarts). */
+  via?: HostPort | undefined;
   /** The scenario (found in the catalogue by name) and its variant: what the consumer step does. */
   scenario: string;
   variant: string;

@@ -2,7 +2,7 @@ import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
-import type { CrashPoint, ProducerStep, Producing } from '../scenarios/scenario.ts';
+import type { CrashPoint, ProducerStep, Producing, Workload } from '../scenarios/scenario.ts';
 
 export interface ProducerClientOptions {
   name: string;
@@ -51,16 +51,38 @@ export async function runProducer(
   await Promise.all(Array.from({ length: Math.max(1, options.window) }, lane));
 }
 
+/** For producers made outside a case (benchmarks): a workload of nothing. */
+const NO_WORKLOAD: Workload = {
+  messages: 0,
+  producers: 1,
+  consumersPerGroup: 1,
+  groups: 1,
+  keys: 0,
+  partitions: 1,
+  poison: [],
+  payloadBytes: 0,
+  maxProcessingMs: 0,
+  transientFailureRate: 0,
+  crashes: [],
+  sendIntervalMs: 0,
+  loadMs: 0,
+  faults: [],
+  seed: 0,
+};
+
 /** How long a producer crash waits for the producer to reach its armed crash point before striking anyway. */
 const ARMED_CRASH_MS = 2_000;
 
 /** What a scenario adds to the plain producer: its own produce step, a background task, crash points. */
 export interface ProducerScenario {
   index: number;
+  workload?: Workload | undefined;
   variant?: string | undefined;
   producing?: Producing<unknown> | undefined;
   /** The scenario's store, opened in this process. */
   store?: unknown;
+  /** Every producer of the case is done (for relays that publish for all of them). */
+  allFinished?: () => boolean;
 }
 
 /**
@@ -176,6 +198,7 @@ export class ProducerClient {
       name: this.options.name,
       index: this.scenario.index,
       variant: this.scenario.variant ?? '',
+      workload: this.scenario.workload ?? NO_WORKLOAD,
       store: this.scenario.store,
       signal: this.options.signal,
       alive,
@@ -206,6 +229,10 @@ export class ProducerClient {
         return true;
       },
       finished: () => this.queue.length === 0 && this.inFlight === 0,
+      allFinished: () => this.scenario.allFinished?.() ?? (this.queue.length === 0 && this.inFlight === 0),
+      record: (event) => {
+        if (alive()) this.options.recorder.record({ ...event, p: this.options.name } as EventInput);
+      },
     };
   }
 

@@ -90,6 +90,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     wanted === 'process' &&
     driver.attach &&
     findScenario(plan.scenario.name) === plan.scenario &&
+    !plan.scenario.consumersInline &&
     !(plan.scenario.store && storeChoice.kind === 'memory')
       ? 'process'
       : 'inline';
@@ -171,6 +172,20 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       diagnostics = s.topology?.diagnostics?.() ?? {};
       await s.topology?.dispose();
       await s.store?.dispose();
+    },
+    (message) => {
+      error ??= message;
+      log(message);
+    },
+  );
+  // A step of its own: the proxies go even when the teardown above ran out of time.
+  await bounded(
+    'deleting the per-consumer proxies',
+    stepMs(timeouts.teardownMs),
+    async () => {
+      await s.consumerProxies?.dispose();
+      if (s.consumerProxies?.deleteMs !== undefined)
+        log(`case ${plan.id}: per-consumer proxies deleted in ${s.consumerProxies.deleteMs} ms`);
     },
     (message) => {
       error ??= message;

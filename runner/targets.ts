@@ -30,6 +30,7 @@ export interface ClaimOverride {
 
 export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
   return {
+    ...claim,
     delivery: override.delivery ?? claim.delivery,
     ordering: override.ordering ?? claim.ordering,
     maxAttempts: override.maxAttempts ?? claim.maxAttempts,

@@ -1,5 +1,6 @@
 import { atMostOnce } from './at-most-once/index.ts';
 import { dualWrite } from './dual-write/index.ts';
+import { eventSourcing } from './event-sourcing/index.ts';
 import { exactlyOnce } from './exactly-once/index.ts';
 import { fanOut } from './fan-out/index.ts';
 import { idempotentConsumer } from './idempotent-consumer/index.ts';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   exactlyOnce,
   outbox,
   dualWrite,
+  eventSourcing,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

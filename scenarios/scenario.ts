@@ -143,6 +143,7 @@ export interface ProducerStep<Store> {
   /** Which producer (0-based): its rows and messages are its own. */
   readonly index: number;
   readonly variant: string;
+  readonly workload: Workload;
   readonly store: Store;
   alive(): boolean;
   /** Sends to the broker and records it (as `as`, default this producer); undefined when it died meanwhile. */
@@ -151,6 +152,10 @@ export interface ProducerStep<Store> {
   crashAt(point: CrashPoint): Promise<boolean>;
   /** Every message of this producer has been produced (or abandoned by a crash). */
   finished(): boolean;
+  /** Every producer of the case has finished (a relay that publishes for others waits for this). */
+  allFinished(): boolean;
+  /** Records an event of the scenario's own (`append`, `query`); `p` is this producer. */
+  record(event: Omit<EventInput, 'p'>): void;
   /** The load is over (its deadline, or Ctrl-C): stop. */
   readonly signal: AbortSignal;
 }
@@ -190,6 +195,13 @@ export interface Scenario<Store = unknown> {
   consume(delivery: Delivery, step: ConsumerStep<Store>): Promise<void>;
   /** The application state the pattern keeps beside the broker. */
   readonly store?: ScenarioStore<Store> | undefined;
+  /**
+   * Consumers run in the runner's process even where they could run in worker processes. For
+   * checks that compare the order of events recorded by different consumers (a projection's
+   * applies of one stream): one recorder sees them in the order they happened, while events piped
+   * from workers are merged by time and can arrive late on a loaded machine.
+   */
+  readonly consumersInline?: boolean | undefined;
   /** Judges the scenario's own events (and read-back), composed into `check()` by the meta line. */
   readonly checker?: CheckerFamily | undefined;
 }

@@ -96,7 +96,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
   for (const fault of faults) {
     if (!isFaultSpec(fault)) {
       throw new UsageError(`unknown fault "${fault}"`, {
-        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"); a network fault may name whose link it cuts: partition@consumers, latency@producers.`,
+        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"); a network fault may name whose link it cuts: partition@consumers, latency@producers, partition@consumer (one drawn consumer).`,
       });
     }
   }
@@ -195,14 +195,17 @@ export async function executeRun(
     for (const fault of plan.faults) {
       const { kind, role } = parseFaultSpec(fault)!; // validated by resolveRunPlan
       const storeTargets = store?.kind === 'postgres' ? store.faultTargets : undefined;
-      const reason = Nemesis.unsupported(kind, driver.faultTargets ?? {}, role, storeTargets);
+      const brokerTargets = { ...driver.faultTargets, perConsumer: driver.capabilities.consumerVia === true };
+      const reason = Nemesis.unsupported(kind, brokerTargets, role, storeTargets);
       if (reason) {
         const into = role === 'store' ? 'the store' : `driver ${driver.name}`;
         throw new UsageError(`--faults ${fault} cannot be injected into ${into}: ${reason}`, {
           hint:
             role === 'store'
               ? '@store faults need a scenario with a store (idempotent-consumer, outbox, dual-write) and --store postgres from `brokerproof brokers up`.'
-              : 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
+              : role === 'consumer'
+                ? `@consumer faults need a driver that connects each consumer through one address (rabbitmq, nats, sqs on ElasticMQ or moto) on a broker from \`brokerproof brokers up\`; with ${driver.name}, use @consumers to cut every consumer.`
+                : 'Network faults need a broker behind Toxiproxy, broker faults a native one (`brokerproof brokers up`); the memory driver takes consumer-crash and producer-crash.',
         });
       }
     }
@@ -257,7 +260,9 @@ async function chooseStore(
 ): Promise<StoreChoice> {
   if (plan.store === 'memory') {
     io.err('brokerproof: scenario state in the memory store (consumers run in this process)\n');
-    return { kind: 'memory' };
+    // The memory driver's anomaly switches reach the memory store too (the event store's).
+    const anomalies = plan.settings.memory?.anomalies as Record<string, number> | undefined;
+    return { kind: 'memory', ...(anomalies && { anomalies }) };
   }
   const provisioner = await provision();
   const store = await provisionStore(provisioner);
@@ -296,7 +301,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--faults <kinds>',
-      `faults to inject, comma-separated (${FAULT_KINDS.join(', ')}, or none; a network fault may target @producers or @consumers; default consumer-crash)`,
+      `faults to inject, comma-separated (${FAULT_KINDS.join(', ')}, or none; a network fault may target @producers, @consumers or @consumer (one drawn consumer); default consumer-crash)`,
       listValue,
     )
     .option('--runs <n>', 'cases fast-check draws per scenario (default 3)', positiveInt('--runs'))

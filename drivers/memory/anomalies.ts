@@ -17,6 +17,10 @@ export const MEMORY_ANOMALIES = [
   'phantom',
   /** When a consumer crashes, discard its unacknowledged messages instead of redelivering them. */
   'loseUnackedOnCrash',
+  /** Event store (event-sourcing scenario, memory store): append at the end whatever version the writer expected. */
+  'ignoreExpectedVersion',
+  /** Event store: let an append whose expected version was just taken succeed too, at the same version. */
+  'forkOnConcurrentAppend',
 ] as const;
 export type MemoryAnomaly = (typeof MEMORY_ANOMALIES)[number];
 export type AnomalyRates = Partial<Record<MemoryAnomaly, number>>;
@@ -29,6 +33,8 @@ export class AnomalyInjector {
     redeliverAfterAck: 0,
     phantom: 0,
     loseUnackedOnCrash: 0,
+    ignoreExpectedVersion: 0,
+    forkOnConcurrentAppend: 0,
   };
 
   constructor(

@@ -11,6 +11,7 @@ import { CaseClients } from '../case-clients.ts';
 import type {
   AckOutcome,
   Consumer,
+  ConsumerOptions,
   Delivery,
   DeliveryHandler,
   OutgoingMessage,
@@ -18,7 +19,7 @@ import type {
   SendOutcome,
 } from '../driver.ts';
 import { destroyConnection, openConnection, publishFailure, withTimeout } from './connection.ts';
-import { type NatsDescriptor, serversFor } from './descriptor.ts';
+import { type NatsDescriptor, serversFor, viaDescriptor } from './descriptor.ts';
 
 export type { DeadLetterRef, NatsDescriptor } from './descriptor.ts';
 
@@ -83,8 +84,8 @@ export class NatsClients extends CaseClients<NatsDescriptor> {
     return this.track(new NatsProducer(this.descriptor, name));
   }
 
-  async consumer(name: string, group: string): Promise<Consumer> {
-    const d = this.descriptor;
+  async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
+    const d = viaDescriptor(this.descriptor, options.via);
     const target = d.consumers[group];
     if (target === undefined) throw new Error(`no consumer for group ${group}`);
     if (d.setup.kind === 'core') return this.track(new CoreConsumer(d, name, target, this.log));

@@ -1,4 +1,5 @@
 import type { ClientRole } from '../../core/brokers.ts';
+import type { HostPort } from '../../provision/endpoints.ts';
 import type { NatsSetupOptions } from './setups.ts';
 
 /** A dead-letter destination of one subscriber group. */
@@ -33,4 +34,16 @@ export interface NatsDescriptor {
 /** The servers a client of `role` connects to (dead-letter readers are consumers). */
 export function serversFor(d: NatsDescriptor, role: ClientRole | 'admin'): string[] {
   return (role !== 'admin' && d.roles?.[role]) || d.servers;
+}
+
+/**
+ * The descriptor as one consumer sees it: its servers are the address it was handed (its own
+ * proxy), so every connection it opens goes there.
+ */
+export function viaDescriptor(d: NatsDescriptor, via: HostPort | undefined): NatsDescriptor {
+  if (!via) return d;
+  return {
+    ...d,
+    roles: { producers: serversFor(d, 'producers'), consumers: [`nats://${via.host}:${via.port}`] },
+  };
 }

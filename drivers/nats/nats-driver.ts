@@ -67,6 +67,8 @@ export class NatsDriver implements Driver {
     // JetStream counts messages in flight (ack pending), so a short settle is enough; core NATS
     // cannot count anything and falls back to the runner's quiet period.
     drainSettleMs: 300,
+    // Connections ignore the servers the broker advertises: one address carries all of a consumer.
+    consumerVia: true,
   };
   readonly setups = NATS_SETUPS;
   readonly faultTargets: NatsDriverOptions['faultTargets'];

@@ -2,10 +2,12 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ClientRole } from '../../core/brokers.ts';
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
+import type { HostPort } from '../../provision/endpoints.ts';
 import { CaseClients } from '../case-clients.ts';
 import type {
   AckOutcome,
   Consumer,
+  ConsumerOptions,
   Delivery,
   DeliveryHandler,
   OutgoingMessage,
@@ -41,6 +43,14 @@ export function urlFor(d: RabbitDescriptor, role: ClientRole | 'admin'): string 
   return (role !== 'admin' && d.roles?.[role]) || d.url;
 }
 
+/** `url` with its host and port replaced (credentials and vhost kept). */
+function urlVia(url: string, via: HostPort): string {
+  const parsed = new URL(url);
+  parsed.hostname = via.host;
+  parsed.port = String(via.port);
+  return parsed.toString();
+}
+
 const ATTEMPT_HEADER = 'bp-attempt';
 const START_ATTEMPTS = 5;
 const ok: AckOutcome = { status: 'ok' };
@@ -51,10 +61,11 @@ export class RabbitClients extends CaseClients<RabbitDescriptor> {
     return this.track(new RabbitProducer(this.descriptor, name));
   }
 
-  async consumer(name: string, group: string): Promise<Consumer> {
+  async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
     const queue = this.descriptor.queues[group];
     if (!queue) throw new Error(`no queue for group ${group}`);
-    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, false, this.log));
+    const url = options.via ? urlVia(urlFor(this.descriptor, 'consumers'), options.via) : undefined;
+    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, false, this.log, url));
   }
 
   async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
@@ -187,6 +198,8 @@ class RabbitConsumer implements Consumer {
     private readonly queue: string,
     private readonly deadLetter: boolean,
     private readonly log: (message: string) => void,
+    /** Where this consumer connects, when not through the consumers' own URL (its own proxy). */
+    private readonly url: string = urlFor(descriptor, 'consumers'),
   ) {}
 
   private get autoAck(): boolean {
@@ -210,7 +223,7 @@ class RabbitConsumer implements Consumer {
 
   private async subscribe(): Promise<void> {
     const { model, channel } = await openChannel({
-      url: urlFor(this.descriptor, 'consumers'),
+      url: this.url,
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     });

@@ -43,6 +43,8 @@ export class RabbitmqDriver implements Driver {
     drainSettleMs: 300,
     // Connections heartbeat every 2 s: the broker drops a silent one after two missed beats.
     silenceTimeoutMs: 4_000,
+    // An AMQP connection is one socket to one address.
+    consumerVia: true,
   };
   readonly setups = RABBITMQ_SETUPS;
 

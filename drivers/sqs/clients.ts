@@ -1,5 +1,6 @@
+import type { HostPort } from '../../provision/endpoints.ts';
 import { CaseClients } from '../case-clients.ts';
-import type { Consumer, Producer } from '../driver.ts';
+import type { Consumer, ConsumerOptions, Producer } from '../driver.ts';
 import { connectionFor, queueUrlFor, type SqsConnection } from './aws.ts';
 import { SqsConsumer } from './consumer.ts';
 import { SqsProducer } from './producer.ts';
@@ -54,10 +55,10 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     return producer;
   }
 
-  async consumer(name: string, group: string): Promise<Consumer> {
+  async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
     const queue = this.descriptor.queues[group];
     if (!queue) throw new Error(`no queue for group ${group}`);
-    return this.consumerOf(name, queue, this.descriptor.dest, false);
+    return this.consumerOf(name, queue, this.descriptor.dest, false, options.via);
   }
 
   async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
@@ -66,15 +67,22 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     return this.consumerOf(name, queue, queue.name, true);
   }
 
-  private consumerOf(name: string, queue: QueueRef, dest: string, deadLetterReader: boolean): Consumer {
+  private consumerOf(
+    name: string,
+    queue: QueueRef,
+    dest: string,
+    deadLetterReader: boolean,
+    via?: HostPort,
+  ): Consumer {
     const d = this.descriptor;
+    const connection = via ? connectionVia(d.connection, via) : d.connection;
     const redrive = d.setup.deadLetter === true;
     // On dead-letter setups a consumer holds only what it handles: receives are the DLQ's counter.
     const sequential = redrive && !deadLetterReader;
     // Dead-letter readers are consumers too.
-    const consumer = new SqsConsumer(connectionFor(d.connection, 'consumers'), {
+    const consumer = new SqsConsumer(connectionFor(connection, 'consumers'), {
       name,
-      queueUrl: queueUrlFor(queue.url, d.connection, 'consumers'),
+      queueUrl: queueUrlFor(queue.url, connection, 'consumers'),
       dest,
       fifo: d.setup.queueType === 'fifo',
       deadLetterReader,
@@ -89,4 +97,18 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     this.track(consumer);
     return consumer;
   }
+}
+
+/**
+ * The connection with the consumers' endpoint moved to `via` (same scheme): the consumer's requests,
+ * and the queue URLs rebased onto its endpoint, all go through that address.
+ */
+function connectionVia(connection: SqsConnection, via: HostPort): SqsConnection {
+  const own = connectionFor(connection, 'consumers').endpoint;
+  if (!own) throw new Error('an SQS consumer can only be routed through a proxy when its endpoint is known');
+  const endpoint = new URL(own);
+  endpoint.hostname = via.host;
+  endpoint.port = String(via.port);
+  const producers = connectionFor(connection, 'producers').endpoint ?? own;
+  return { ...connection, roles: { producers, consumers: endpoint.origin } };
 }

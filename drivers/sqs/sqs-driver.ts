@@ -87,6 +87,8 @@ export class SqsDriver implements Driver {
       drainSettleMs: implementation === 'aws' ? 5000 : 200,
       // A received message becomes visible again after the visibility timeout.
       silenceTimeoutMs: options.visibilityTimeoutSeconds * 1000,
+      // Every request goes to the endpoint (queue URLs rebased onto it); AWS's is not ours to proxy.
+      consumerVia: implementation !== 'aws',
     };
   }
 

@@ -103,7 +103,12 @@ function faultArbitrary(
           kind === 'producer-crash'
             ? fc.record({ producer: fc.nat(9) })
             : isNetworkFault(kind)
-              ? TOXIC_PARAMS[kind]
+              ? roles.includes('consumer')
+                ? // Which consumer, should the role be `consumer`: reduced to the case's consumers later.
+                  fc
+                    .tuple(TOXIC_PARAMS[kind], fc.nat(15))
+                    .map(([toxic, consumer]) => ({ ...toxic, consumer }))
+                : TOXIC_PARAMS[kind]
               : fc.constant({}),
       }),
     ),
@@ -112,8 +117,8 @@ function faultArbitrary(
 
 /**
  * The scheduled fault kinds of a run, each with the roles it may target: `partition@consumers`
- * pins one, a bare network fault draws among the roles the broker has proxies for; `@store` faults
- * hit the scenario's store instead of the broker.
+ * pins one, a bare network fault draws among the roles the broker has proxies for; `@consumer`
+ * faults cut one drawn consumer's link; `@store` faults hit the scenario's store instead of the broker.
  */
 export function scheduledFaults(options: WorkloadOptions): { kind: FaultPlan['kind']; roles: FaultRole[] }[] {
   const byKind = new Map<FaultPlan['kind'], Set<FaultRole>>();
@@ -123,7 +128,8 @@ export function scheduledFaults(options: WorkloadOptions): { kind: FaultPlan['ki
     if (!spec || spec.kind === 'consumer-crash') continue;
     const { kind, role } = spec;
     const roles = byKind.get(kind) ?? new Set<FaultRole>();
-    if (role === 'store') roles.add('store');
+    // `@store` and `@consumer` only when named: a bare fault never draws them.
+    if (role === 'store' || role === 'consumer') roles.add(role);
     else if (!isNetworkFault(kind)) roles.add('all');
     else if (role) roles.add(role);
     else for (const r of available) roles.add(r);
@@ -196,11 +202,7 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
         point: c.point,
       }));
       const faults = placeFaults(
-        drawnFaults.map((f) =>
-          f.kind === 'producer-crash'
-            ? { ...f, params: { producer: (f.params.producer ?? 0) % w.producers } }
-            : f,
-        ),
+        drawnFaults.map((f) => fitToCase(f, w.producers, w.groups * w.consumersPerGroup)),
         drawnLoadMs,
       );
       const perProducer = Math.ceil(w.messages / w.producers);
@@ -215,6 +217,20 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
       } satisfies Workload;
     });
 }
+/**
+ * A drawn fault made to fit the case: a producer crash hits one of its producers, a fault on one
+ * consumer's link one of its consumers (numbered group by group, as the runner creates them).
+ */
+function fitToCase(f: FaultDraw, producers: number, consumers: number): FaultDraw {
+  if (f.kind === 'producer-crash')
+    return { ...f, params: { producer: (f.params.producer ?? 0) % producers } };
+  if (!('consumer' in f.params)) return f;
+  const { consumer, ...toxic } = f.params;
+  return f.role === 'consumer'
+    ? { ...f, params: { ...toxic, consumer: (consumer ?? 0) % consumers } }
+    : { ...f, params: toxic };
+}
+
 /** `count` message indices, spread by the seed (so shrinking the count keeps the choice stable). */
 function choosePoison(messages: number, count: number, seed: number): number[] {
   if (count <= 0) return [];

@@ -104,7 +104,7 @@ describe('RabbitMQ dead-lettering: at-most-once beside at-least-once', () => {
 });
 
 describe('driver capabilities hold only what the runner reads', () => {
-  it('fanOut, processIsolation, drainSettleMs and silenceTimeoutMs — nothing else', () => {
+  it('fanOut, processIsolation, drainSettleMs, silenceTimeoutMs and consumerVia — nothing else', () => {
     const sqs = {
       connection: { implementation: 'elasticmq' },
       sns: false,
@@ -122,16 +122,18 @@ describe('driver capabilities hold only what the runner reads', () => {
       new SqsDriver(sqs),
     ];
     for (const driver of drivers) {
-      expect(Object.keys(driver.capabilities).sort(), driver.name).toEqual([
-        'drainSettleMs',
-        'fanOut',
-        'processIsolation',
-        'silenceTimeoutMs',
-      ]);
+      expect(
+        Object.keys(driver.capabilities)
+          .filter((k) => k !== 'consumerVia')
+          .sort(),
+        driver.name,
+      ).toEqual(['drainSettleMs', 'fanOut', 'processIsolation', 'silenceTimeoutMs']);
       // Fault durations are drawn up to well past it: each driver says what its broker waits.
       expect(driver.capabilities.silenceTimeoutMs, driver.name).toBeGreaterThan(0);
     }
     expect(drivers.map((d) => d.capabilities.silenceTimeoutMs)).toEqual([500, 4_000, 6_000, 5_000, 2_000]);
+    // One consumer's link can be cut where a consumer talks to one address; Kafka's follow the broker.
+    expect(drivers.map((d) => d.capabilities.consumerVia === true)).toEqual([false, true, false, true, true]);
   });
 });
 

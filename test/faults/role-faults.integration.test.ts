@@ -3,21 +3,15 @@
  * proxies of their own, so a partition can cut the consumers while producers keep sending, or the
  * other way round. Real brokers, explicit fault plans (no drawing), the runner the CLI uses.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/events.ts';
-import { readHistory } from '../../core/history-reader.ts';
 import type { Driver } from '../../drivers/driver.ts';
-import { createDriver, type DriverSettings } from '../../drivers/index.ts';
+import { createDriver } from '../../drivers/index.ts';
 import type { FaultPlan } from '../../faults/fault-plan.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
 import type { CaseResult } from '../../runner/case.ts';
-import { type Isolation, runCase } from '../../runner/run-case.ts';
-import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
 import { placementOf, requireBroker } from '../helpers/brokers.ts';
+import { okDuring, runPlanned, pacedWorkload as workload } from '../helpers/planned-case.ts';
 
 const partition = (role: FaultPlan['role'], atMs: number, durationMs: number): FaultPlan => ({
   kind: 'partition',
@@ -26,79 +20,6 @@ const partition = (role: FaultPlan['role'], atMs: number, durationMs: number): F
   role,
   params: {},
 });
-
-/** A paced load: one producer, one consumer, `messages` sends `sendIntervalMs` apart. */
-function workload(messages: number, sendIntervalMs: number, faults: FaultPlan[]): Workload {
-  return {
-    messages,
-    producers: 1,
-    consumersPerGroup: 1,
-    groups: 1,
-    keys: 0,
-    partitions: 2,
-    poison: [],
-    payloadBytes: 16,
-    maxProcessingMs: 0,
-    transientFailureRate: 0,
-    crashes: [],
-    sendIntervalMs,
-    loadMs: messages * sendIntervalMs,
-    faults,
-    seed: 11,
-  };
-}
-
-interface Planned {
-  setup: string;
-  scenario: string;
-  override?: ClaimOverride;
-  workload: Workload;
-  settings: DriverSettings;
-  isolation: Isolation;
-}
-
-/** One case with exactly these faults, and its history. */
-async function runPlanned(
-  driver: Driver,
-  p: Planned,
-): Promise<{ result: CaseResult; events: HistoryEvent[] }> {
-  const [target] = selectTargets(
-    driver,
-    { setups: [p.setup], scenarios: [p.scenario] },
-    p.override ?? {},
-  ).targets;
-  const outDir = mkdtempSync(join(tmpdir(), `bp-roles-${driver.name}-`));
-  const result = await runCase(
-    {
-      id: `${driver.name}.${p.setup}.${p.scenario}.roles-${Date.now()}`,
-      driver: driver.name,
-      setup: target!.setup,
-      scenario: target!.scenario,
-      claim: target!.claim,
-      workload: p.workload,
-      faults: [...new Set(p.workload.faults.map((f) => f.kind))],
-      seed: 11,
-      path: '0',
-    },
-    driver,
-    { outDir, isolation: p.isolation, driverSettings: p.settings },
-  );
-  return { result, events: (await readHistory(join(outDir, result.history))).events };
-}
-
-/** Events of kind `f` (`ok`) while the fault on `target` was in force, from `settleMs` after it began. */
-function okDuring(
-  f: 'send' | 'deliver',
-  result: CaseResult,
-  events: HistoryEvent[],
-  target: string,
-  settleMs = 0,
-): number {
-  const span = result.faultTimeline.find((x) => x.target === target && x.error === undefined);
-  if (!span?.stopT) return 0;
-  const from = span.startT + settleMs * 1000;
-  return events.filter((e) => e.f === f && e.type === 'ok' && e.t > from && e.t < span.stopT!).length;
-}
 
 /** Sends acknowledged while the fault on `target` was in force. */
 const okSendsDuring = (result: CaseResult, events: HistoryEvent[], target: string) =>

@@ -109,4 +109,23 @@ describe('outbox and dual write on rabbitmq with PostgreSQL', () => {
     expect(c.counts.lost).toBe(0);
     expect(c.valid).not.toBe(false);
   }, 240_000);
+
+  it('event-sourcing on PostgreSQL holds optimistic concurrency and its projection through partitions', async () => {
+    const cases = await runOn('quorum', 'event-sourcing', {
+      store,
+      faults: ['consumer-crash', 'partition'],
+      messages: 120,
+      seed: 4,
+    });
+    const c = cases[0]!;
+    expect(c.guarantee).toMatchObject({ concurrency: 'optimistic', projection: 'idempotent-by-version' });
+    expect(c.faultTimeline.some((f) => f.fault === 'partition')).toBe(true);
+    expect(c.reasons).toEqual([]);
+    const decisive = c.anomalies.filter((a) => c.violations.includes(a.kind)).slice(0, 3);
+    expect({ valid: c.valid, violations: c.violations, decisive }).toEqual({
+      valid: true,
+      violations: [],
+      decisive: [],
+    });
+  }, 240_000);
 });

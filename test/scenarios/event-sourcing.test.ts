@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { readHistory } from '../../core/history-reader.ts';
+import { MemoryDriver } from '../../drivers/memory/memory-driver.ts';
+import { runCase } from '../../runner/run-case.ts';
+import { eventSourcing } from '../../scenarios/event-sourcing/index.ts';
+import { fixedWorkload, scenarioPlan, tempDir } from './case-plans.ts';
+
+/** Three writers on four users, consumers of the projection crashing at each point. */
+const workload = fixedWorkload({
+  messages: 120,
+  producers: 3,
+  keys: 4,
+  crashes: eventSourcing.crashPoints.map((point, k) => ({ group: 0, atDelivery: 5 + 8 * k, point })),
+});
+
+async function caseWith(anomalies?: Record<string, number>) {
+  const driver = new MemoryDriver({});
+  const plan = scenarioPlan(driver, 'queue', eventSourcing, '', workload);
+  const outDir = tempDir('brokerproof-es-');
+  const result = await runCase(plan, driver, { outDir, store: { kind: 'memory', anomalies } });
+  await driver.close();
+  return { result, history: await readHistory(`${outDir}/${result.history}`) };
+}
+
+describe('event-sourcing on the memory broker and event store', () => {
+  it('holds optimistic concurrency and an idempotent-by-version projection through consumer crashes', async () => {
+    const { result, history } = await caseWith();
+    expect(result.guarantee).toMatchObject({
+      concurrency: 'optimistic',
+      projection: 'idempotent-by-version',
+    });
+    expect(result.reasons).toEqual([]);
+    expect(result.valid).toBe(true);
+    const appends = history.events.filter((e) => e.f === 'append');
+    // Writers raced for the same versions: some appends lost and were retried.
+    expect(appends.some((e) => e.type === 'fail' && e.error === 'conflict')).toBe(true);
+    expect(appends.filter((e) => e.type === 'ok')).toHaveLength(120);
+    // The store was replayed and the read model read back, stream by stream.
+    const states = history.events.filter((e) => e.f === 'state' && e.stream !== undefined);
+    expect(states.filter((e) => e.group === 'replay')).toHaveLength(4);
+    expect(states.filter((e) => e.group === 'default')).toHaveLength(4);
+  }, 60_000);
+
+  it('a store that ignores the expected version is caught (expectationIgnored)', async () => {
+    const { result } = await caseWith({ ignoreExpectedVersion: 1 });
+    expect(result.valid).toBe(false);
+    expect(result.counts.expectationIgnored).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a store that accepts two writers at one version is caught (forked)', async () => {
+    const { result } = await caseWith({ forkOnConcurrentAppend: 1 });
+    expect(result.valid).toBe(false);
+    expect(result.counts.forked).toBeGreaterThan(0);
+  }, 60_000);
+});
