@@ -1,16 +1,19 @@
-import { performance } from 'node:perf_hooks';
-
 /**
- * Microseconds since a case started. Built on the high-resolution wall clock (`timeOrigin + now()`)
- * so that separate processes given the same epoch agree to within scheduling noise; `now()` never
- * goes backwards within one clock.
+ * Microseconds since a case started. Built on the machine's monotonic clock, so that separate
+ * processes given the same epoch agree; `now()` never goes backwards within one clock.
  */
 export class CaseClock {
   private last = 0;
   constructor(readonly epochMs: number = CaseClock.wallMs()) {}
 
+  /**
+   * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC), which every process of the
+   * machine reads alike: consumer workers stamp events on the same time line as the runner. (Each
+   * process's `performance.timeOrigin` is its own estimate of wall time at its start; processes
+   * disagreed by a few ms, enough to put a dead-letter before the delivery that caused it.)
+   */
   static wallMs(): number {
-    return performance.timeOrigin + performance.now();
+    return Number(process.hrtime.bigint()) / 1e6;
   }
 
   nowMicros(): number {
