@@ -1,5 +1,6 @@
 import { sleep } from '../../core/clock.ts';
 import type { Delivery, OutgoingMessage } from '../../drivers/driver.ts';
+import { relayOutbox } from '../kit/relay.ts';
 import { type Backoff, backoffDelay } from '../kit/standard-step.ts';
 import { isStoreUnavailableLike } from '../kit/store-errors.ts';
 import type { ConsumerStep, ProducerStep } from '../scenario.ts';
@@ -7,8 +8,6 @@ import type { EventStore, UserEvent } from './event-store.ts';
 
 /** A command that lost its expected version is reloaded and retried this often. */
 export const CONFLICT_RETRIES = 8;
-const RELAY_BATCH = 50;
-const RELAY_IDLE_MS = 20;
 const RETRY: Backoff = { baseMs: 50, factor: 2, maxMs: 1_000 };
 /** An event whose predecessor is not applied yet comes back soon: the predecessor is usually in flight. */
 const GAP_RETRY: Backoff = { baseMs: 10, factor: 1.5, maxMs: 200 };
@@ -69,34 +68,17 @@ export async function handleCommand(
  * The relay: publishes unsent events in outbox order, each producer those of the streams it owns,
  * so one relay publishes a stream's events, in version order. It runs until every producer is done.
  */
-export async function relayEvents(step: ProducerStep<EventStore>, producers: number): Promise<void> {
+export function relayEvents(step: ProducerStep<EventStore>, producers: number): Promise<void> {
   const owns = (stream: string) => Number(stream.slice('user-'.length)) % producers === step.index;
-  while (step.alive() && !step.signal.aborted) {
-    const finished = step.allFinished();
-    let rows: Awaited<ReturnType<EventStore['pending']>>;
-    try {
-      rows = await step.store.pending(owns, RELAY_BATCH);
-    } catch {
-      await sleep(100, step.signal);
-      continue;
-    }
-    if (rows.length === 0) {
-      if (finished) return;
-      await sleep(RELAY_IDLE_MS, step.signal);
-      continue;
-    }
-    for (const row of rows) {
-      const outcome = await step.send(eventMessage(row.event), `relay-${step.index}`);
-      if (outcome === undefined) return;
-      if (outcome.status !== 'ok') break;
-      if (await step.crashAt('after-publish')) return;
-      try {
-        await step.store.markSent(row.seq);
-      } catch {
-        break;
-      }
-    }
-  }
+  return relayOutbox(step, {
+    pending: async (limit) =>
+      (await step.store.pending(owns, limit)).map((row) => ({
+        seq: row.seq,
+        message: eventMessage(row.event),
+      })),
+    markSent: (seq) => step.store.markSent(seq),
+    finished: () => step.allFinished(),
+  });
 }
 
 export function eventMessage(event: UserEvent): OutgoingMessage {

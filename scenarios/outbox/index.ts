@@ -2,12 +2,10 @@ import { sleep } from '../../core/clock.ts';
 import type { OutgoingMessage } from '../../drivers/driver.ts';
 import type { Orders } from '../kit/orders.ts';
 import { ORDERS_SCENARIO } from '../kit/orders-scenario.ts';
+import { relayOutbox } from '../kit/relay.ts';
 import { isStoreUnavailableLike } from '../kit/store-errors.ts';
 import type { ProducerStep, Scenario } from '../scenario.ts';
 
-/** Rows the relay takes per poll, and how long it waits when there are none. */
-const RELAY_BATCH = 50;
-const RELAY_IDLE_MS = 20;
 /** A request that hit a store error is tried again this often, as a client would retry it. */
 const PLACE_ATTEMPTS = 3;
 
@@ -29,39 +27,13 @@ async function placeOrder(message: OutgoingMessage, step: ProducerStep<Orders>):
   }
 }
 
-/**
- * The relay, in the producer's process: publishes this producer's unsent outbox rows oldest first
- * and marks each sent after the broker took it. A crash between the two (`after-publish`)
- * publishes the row again after the restart: duplicates, which at-least-once allows.
- */
-async function relay(step: ProducerStep<Orders>): Promise<void> {
-  while (step.alive() && !step.signal.aborted) {
-    // Asked before the poll: a row committed after an empty poll is then still seen by the next one.
-    const finished = step.finished();
-    let rows: Awaited<ReturnType<Orders['pending']>>;
-    try {
-      rows = await step.store.pending(step.index, RELAY_BATCH);
-    } catch {
-      await sleep(100, step.signal);
-      continue;
-    }
-    if (rows.length === 0) {
-      if (finished) return;
-      await sleep(RELAY_IDLE_MS, step.signal);
-      continue;
-    }
-    for (const row of rows) {
-      const outcome = await step.send(row.message, `relay-${step.index}`);
-      if (outcome === undefined) return; // died
-      if (outcome.status !== 'ok') break; // the broker did not take it: try again later
-      if (await step.crashAt('after-publish')) return;
-      try {
-        await step.store.markSent(row.seq);
-      } catch {
-        break;
-      }
-    }
-  }
+/** The relay publishes this producer's own outbox rows. */
+function relay(step: ProducerStep<Orders>): Promise<void> {
+  return relayOutbox(step, {
+    pending: (limit) => step.store.pending(step.index, limit),
+    markSent: (seq) => step.store.markSent(seq),
+    finished: () => step.finished(),
+  });
 }
 
 /** Transactional outbox: business row + outbox row in one transaction; a relay publishes the outbox. */
