@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBrokersCommand } from './commands/brokers.ts';
 import { registerCheckCommand } from './commands/check.ts';
+import { registerCompareCommand } from './commands/compare.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo): Command {
   registerCheckCommand(program, io);
   registerReplayCommand(program, io);
   registerReportCommand(program, io);
+  registerCompareCommand(program, io);
   registerSelftestCommand(program, io);
   registerBrokersCommand(program, io);
   for (const command of program.commands)

@@ -6,6 +6,8 @@ import {
   isOrderingScope,
   ORDERING_SCOPES,
   type OrderingScope,
+  PROJECTION_CLAIMS,
+  type ProjectionClaim,
 } from '../core/guarantee.ts';
 import { isStoreKind, STORE_KINDS, type StoreKind } from '../core/store.ts';
 
@@ -44,6 +46,15 @@ export function orderingValue(value: string): OrderingScope {
     });
   }
   return value;
+}
+
+export function projectionValue(value: string): ProjectionClaim {
+  if (!(PROJECTION_CLAIMS as readonly string[]).includes(value)) {
+    throw new UsageError(`unknown projection claim "${value}"`, {
+      hint: `Projection claims: ${PROJECTION_CLAIMS.join(', ')}.`,
+    });
+  }
+  return value as ProjectionClaim;
 }
 
 export function listValue(value: string): string[] {

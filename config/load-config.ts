@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { importModule } from '../core/import-module.ts';
+import { resolveHandlerPath } from '../scenarios/kit/your-handler.ts';
+import { customEntries, resolveCustomSetups } from './custom-setups.ts';
 import { configSchema, type ResolvedConfig } from './schema.ts';
 
 export const CONFIG_FILES = ['brokerproof.config.ts', 'brokerproof.config.mjs', 'brokerproof.config.json'];
@@ -21,7 +23,10 @@ export async function loadConfig(
     });
   }
   const raw = await readConfigFile(path);
-  return { config: parseConfig(raw, path), file: path };
+  const config = parseConfig(raw, path);
+  // The handler's path is relative to the config file, wherever the run starts.
+  if (config.handler !== undefined) config.handler = resolveHandlerPath(config.handler, dirname(path));
+  return { config, file: path };
 }
 
 async function readConfigFile(path: string): Promise<unknown> {
@@ -42,7 +47,7 @@ async function readConfigFile(path: string): Promise<unknown> {
     throw new ConfigError(`config file ${path} must end in .ts, .mjs or .json`);
   }
   try {
-    const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    const module = (await importModule(path)) as { default?: unknown };
     if (module.default === undefined) {
       throw new ConfigError(`config file ${path} has no default export`, {
         hint: 'Write `export default defineConfig({ … })`.',
@@ -58,7 +63,11 @@ async function readConfigFile(path: string): Promise<unknown> {
 /** Validates a config value; the error names every bad key and what it expects. */
 export function parseConfig(raw: unknown, source = 'config'): ResolvedConfig {
   const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // Custom setups: their options and claims, against the driver they extend (throws naming the key).
+    resolveCustomSetups(customEntries(parsed.data.setups));
+    return parsed.data;
+  }
   throw new ConfigError(`invalid ${source}:\n${formatIssues(parsed.error.issues)}`, {
     hint: 'See "Configuration" in the README for every key and its values.',
   });

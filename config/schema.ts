@@ -9,6 +9,7 @@ import { sqsSettings } from '../drivers/sqs/settings.ts';
 import { FAULT_KINDS, isFaultSpec } from '../faults/fault-plan.ts';
 import { externalEndpointsSchema } from '../provision/external.ts';
 import { PROVISION_MODES } from '../provision/provisioner.ts';
+import { customSetupSchema } from './custom-setups.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -22,7 +23,24 @@ const listOrComma = z.union([
 
 export const configSchema = z.strictObject({
   driver: z.string().min(1).optional(),
-  setups: listOrComma.optional(),
+  /**
+   * Setups to run, by name (`'quorum'`), or custom ones defined here: `{ name, extends:
+   * 'rabbitmq/quorum', options, claim }` (config/custom-setups.ts).
+   */
+  setups: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((s) => s.split(',')),
+      z.array(z.union([z.string().min(1), customSetupSchema])),
+    ])
+    .optional(),
+  /**
+   * Your handler under test: a module (path relative to the config file) whose default export is
+   * `async (message, context) => void`; it replaces the scenario's built-in processing.
+   */
+  handler: z.string().min(1).optional(),
   scenarios: listOrComma.optional(),
   /** The scenario's variant (`--variant`). */
   variant: z.string().min(1).optional(),

@@ -27,6 +27,11 @@ export type Phase = 'setup' | 'load' | 'heal' | 'drain' | 'check' | 'teardown';
 export const PHASES: readonly Phase[] = ['setup', 'load', 'heal', 'drain', 'check', 'teardown'];
 
 export const DEFAULT_GROUP = 'default';
+
+/** The consumer groups of a case with `groups` groups (one: the default group). */
+export function groupNames(groups: number): string[] {
+  return groups <= 1 ? [DEFAULT_GROUP] : Array.from({ length: groups }, (_, g) => `group-${g}`);
+}
 /** The `state` group of a stream rebuilt from the event store itself (never a projection's name). */
 export const REPLAY_GROUP = 'replay';
 

@@ -27,8 +27,14 @@ export interface SqlSession extends SqlRunner {
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
 }
 
+/**
+ * Reads back every message of one key from the case's broker, with the broker's position of each
+ * (setups whose broker can be the event store; the runner's process only).
+ */
+export type KeyReader = (key: string) => Promise<{ payload: Uint8Array; position: number }[]>;
+
 /** What a scenario's store is opened on. */
-export type StoreAccess =
+export type StoreAccess = (
   | {
       kind: 'memory';
       /** Shared by every client of the case in the runner's process (memory stores run consumers inline). */
@@ -36,4 +42,5 @@ export type StoreAccess =
       /** Anomalies to inject on purpose, with their rates (the memory driver's `anomalies`). */
       anomalies?: Readonly<Record<string, number>> | undefined;
     }
-  | { kind: 'postgres'; sql: SqlSession };
+  | { kind: 'postgres'; sql: SqlSession }
+) & { readKey?: KeyReader | undefined };

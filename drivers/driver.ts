@@ -11,7 +11,7 @@
  */
 
 import type { FaultTargets } from '../core/fault-targets.ts';
-import type { Claim, OrderingScope } from '../core/guarantee.ts';
+import type { Claim, ConcurrencyClaim, OrderingScope } from '../core/guarantee.ts';
 import type { HostPort } from '../provision/endpoints.ts';
 
 export interface DriverCapabilities {
@@ -112,10 +112,18 @@ export interface Setup {
   pipeline?: 'transactional' | 'sequential' | undefined;
   /** Deliveries carry their position in the batch the broker handed over (`Delivery.batch`). */
   deliversInBatches?: boolean | undefined;
+  /**
+   * The broker can be the event store (`readKey`, one key a stream): `optimistic` when a send can
+   * carry the position it expects (`expectPosition`) and the broker refuses a stale one;
+   * `single-writer` when it takes any append.
+   */
+  eventLog?: ConcurrencyClaim | undefined;
   /** Why this setup cannot run with this driver's broker (e.g. SNS on an emulator without it). */
   unavailable?: string | undefined;
   /** Driver-specific settings (queue type, partitions, timeouts); serialisable. */
   options: Readonly<Record<string, unknown>>;
+  /** A custom setup (from the config): the built-in setup it extends, as `driver/setup`. */
+  extends?: string | undefined;
 }
 
 /** What one case needs from the broker. */
@@ -140,6 +148,19 @@ export interface OutgoingMessage {
   key?: string | undefined;
   poison: boolean;
   payload: Uint8Array;
+  /**
+   * The broker as an event store (`Setup.eventLog` optimistic): append only if the key's last
+   * message is at this broker position (0: the key has none yet). A stale position is a definite
+   * `fail` with error `conflict`.
+   */
+  expectPosition?: number | undefined;
+}
+
+/** One message of a key, as the broker keeps it (`TopologyClients.readKey`). */
+export interface KeyedEntry {
+  payload: Uint8Array;
+  /** The broker's position of the message (a JetStream stream sequence). */
+  position: number;
 }
 
 export type SendOutcome =
@@ -216,6 +237,8 @@ export interface TopologyClients {
   consumer(name: string, group: string, options?: ConsumerOptions): Promise<Consumer>;
   /** A consumer of the group's dead-letter destination; its deliveries are recorded as `dlq`. */
   deadLetterConsumer?(name: string, group: string): Promise<Consumer>;
+  /** Setups with `eventLog`: every message sent with `key`, in log order (the broker as an event store). */
+  readKey?(key: string): Promise<KeyedEntry[]>;
   /**
    * Pipelines only: a reader of the output destination that sees committed messages only (Kafka
    * read_committed); its deliveries are recorded as `process` of the group that forwarded them.

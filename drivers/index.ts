@@ -5,6 +5,7 @@ import type { KafkaSettings } from './kafka/settings.ts';
 import type { MemorySettings } from './memory/settings.ts';
 import type { NatsSettings } from './nats/settings.ts';
 import type { Placement } from './placement.ts';
+import { type PubsubSettings, pubsubBrokerFor } from './pubsub/settings.ts';
 import type { RabbitmqSettings } from './rabbitmq/settings.ts';
 import { type SqsSettings, sqsBrokerFor } from './sqs/settings.ts';
 
@@ -15,6 +16,7 @@ export interface DriverSettings {
   nats?: NatsSettings;
   sqs?: SqsSettings;
   kafka?: KafkaSettings;
+  pubsub?: PubsubSettings;
 }
 
 export type { Placement } from './placement.ts';
@@ -36,6 +38,8 @@ const DRIVER_FACTORIES: {
   sqs: async (settings, placement) => (await import('./sqs/index.ts')).createSqsDriver(settings, placement),
   kafka: async (settings, placement) =>
     (await import('./kafka/index.ts')).createKafkaDriver(settings, placement),
+  pubsub: async (settings, placement) =>
+    (await import('./pubsub/index.ts')).createPubsubDriver(settings, placement),
 };
 
 /**
@@ -52,6 +56,8 @@ export function brokerFor(name: string, settings: DriverSettings = {}): BrokerNa
       return settings.nats?.servers ? undefined : 'nats';
     case 'sqs':
       return sqsBrokerFor(settings.sqs);
+    case 'pubsub':
+      return pubsubBrokerFor(settings.pubsub);
     default:
       return undefined;
   }

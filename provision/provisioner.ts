@@ -117,6 +117,15 @@ export async function resolveProvisioner(
         reason,
         up: async (only) => {
           const result = await local.brokersUp({ only, env, log: config.log });
+          const missing = result.unavailable[0];
+          if (missing) {
+            throw new BrokerUnavailableError(
+              `${missing.broker} is not available on this machine: ${missing.message}`,
+              {
+                hint: missing.hint,
+              },
+            );
+          }
           if (result.failures.length > 0) {
             const first = result.failures[0]!;
             throw new BrokerUnavailableError(

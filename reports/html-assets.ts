@@ -66,6 +66,10 @@ ol.events li{white-space:pre-wrap;word-break:break-word}
 tr.fault-row td{color:#8a4b08}
 .timeline .crash{position:absolute;top:0;bottom:0;width:0;border-left:2px solid var(--bad);color:var(--bad);font-weight:700;font-size:12px;line-height:26px;padding-left:2px}
 tr.crash-row td{color:var(--bad)}
+.plots{display:flex;flex-direction:column;gap:8px;margin:6px 0}
+figure.plot{margin:0;max-width:100%;overflow-x:auto}figure.plot svg{max-width:100%;height:auto}
+.measurement h4{margin:10px 0 4px;font-size:14px}
+.elided{font-style:italic}
 ul.plain{margin:0;padding-left:18px}
 .history{margin-top:16px}
 footer{margin-top:40px;color:var(--muted);font-size:13px}
@@ -73,6 +77,7 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
 body{max-width:none;padding:0;font-size:11pt}
 .no-print{display:none!important}
 section.case{break-inside:avoid-page}
+.scroll{overflow:visible}table{font-size:9pt}th,td{padding:2px 5px}figure.plot{break-inside:avoid}
 a{color:inherit;text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -87,9 +92,23 @@ for (const button of document.querySelectorAll('[data-toggle-all]')) {
     for (const d of document.querySelectorAll('details.case-details')) d.open = open;
   });
 }
+function caseByHash(hash) {
+  if (hash.length < 2) return null;
+  let name = hash.slice(1);
+  try { name = decodeURIComponent(name); } catch {}
+  const byId = document.getElementById(name);
+  if (byId) return byId;
+  // A URL may name the case by its id (#memory.queue.work-queue.0) rather than its anchor.
+  for (const section of document.querySelectorAll('section[data-case-id]'))
+    if (section.dataset.caseId === name) return section;
+  return null;
+}
 function openTarget() {
-  const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+  const target = caseByHash(location.hash);
   if (!target) return;
+  // A verdict filter that hides the case would hide the target: show every case again.
+  const all = document.getElementById('show-all');
+  if (all && target.closest('section.case') && getComputedStyle(target).display === 'none') all.checked = true;
   const details = target.querySelector('details.case-details') || target.closest('details.case-details');
   if (details) details.open = true;
   if (target.tagName === 'DETAILS') target.open = true;
@@ -99,6 +118,10 @@ window.addEventListener('hashchange', openTarget);
 openTarget();
 `;
 
-// A hash instead of 'unsafe-inline' for scripts: only this exact script may run.
-const SCRIPT_HASH = `sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`;
-export const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; base-uri 'none'; form-action 'none'`;
+/** A hash instead of 'unsafe-inline' for scripts: only this exact script may run, and nothing loads. */
+export function cspFor(script: string): string {
+  const hash = `sha256-${createHash('sha256').update(script).digest('base64')}`;
+  return `default-src 'none'; style-src 'unsafe-inline'; script-src '${hash}'; base-uri 'none'; form-action 'none'`;
+}
+
+export const CSP = cspFor(SCRIPT);

@@ -17,13 +17,14 @@ import { coverageLine } from '../runner/coverage.ts';
 import type { RunResult } from '../runner/run-result.ts';
 import { CSP, SCRIPT, STYLE } from './html-assets.ts';
 import { coverageSection } from './html-coverage.ts';
+import { anomalyExamples, kindAnchor } from './html-evidence.ts';
+import { figuresSection } from './html-figures.ts';
 import {
   anchorFor,
   formatDuration,
   formatValue,
   type Html,
   html,
-  microsToMs,
   plural,
   prettyJson,
   raw,
@@ -31,6 +32,8 @@ import {
   verdictBadge,
   verdictOf,
 } from './html-markup.ts';
+import { measurementsSection } from './html-measurements.ts';
+import { timeline } from './html-timeline.ts';
 import type { Reporter } from './reporter.ts';
 
 export { escapeHtml, relativeHref } from './html-markup.ts';
@@ -120,9 +123,14 @@ function caseTable(
 </table></div>`;
 }
 
-function caseSection(c: CaseResult, anchor: string, forbidden: ReadonlySet<AnomalyKind>): Html {
+function caseSection(
+  c: CaseResult,
+  anchor: string,
+  forbidden: ReadonlySet<AnomalyKind>,
+  options: { charts: boolean },
+): Html {
   const word = verdictOf(c.valid);
-  return html`<section class="case case-${word}" id="${anchor}">
+  return html`<section class="case case-${word}" id="${anchor}" data-case-id="${c.id}">
 <details class="case-details"${c.valid === false ? raw(' open') : ''}>
 <summary>${verdictBadge(c.valid)} <span class="case-id">${c.id}</span>
 <span class="muted">${c.driver} / ${c.setup} / ${c.scenario}</span></summary>
@@ -134,6 +142,8 @@ ${countsTable(c.counts, forbidden)}
 ${groupCounts(c, forbidden)}
 ${anomalyExamples(c, anchor, forbidden)}
 ${timeline(c)}
+${figuresSection(c, options)}
+${measurementsSection(c, options)}
 ${coverageSection(c)}
 ${retryIntervals(c)}
 ${workloadTable(c)}
@@ -145,9 +155,6 @@ ${diagnostics(c)}
 </details>
 </section>`;
 }
-
-/** Anomaly kind blocks get their own anchors; `~` never occurs in case anchors, so these cannot collide. */
-const kindAnchor = (caseAnchor: string, kind: AnomalyKind) => `${caseAnchor}~${kind}`;
 
 function why(c: CaseResult, anchor: string, forbidden: ReadonlySet<AnomalyKind>): Html {
   const parts: Html[] = [];
@@ -239,111 +246,6 @@ function groupCounts(c: CaseResult, forbidden: ReadonlySet<AnomalyKind>): Html {
 <tbody>${rows}</tbody></table></div>`;
 }
 
-/** One evidence event as a compact line: i, t, p, type, f, id, then whatever else it carries. */
-function eventLine(index: number, event: Record<string, unknown> | undefined): Html {
-  if (!event)
-    return html`<li><code><span class="ev-i">#${index}</span> <span class="muted">(event not captured in the results)</span></code></li>`;
-  const { i, t, p, type, f, id, ...rest } = event;
-  const extra = Object.entries(rest).map(
-    ([key, value]) => html` <span class="ev-k">${key}=</span>${formatValue(value)}`,
-  );
-  return html`<li><code><span class="ev-i">#${formatValue(i ?? index)}</span> <span class="ev-t">${
-    typeof t === 'number' ? microsToMs(t) : formatValue(t)
-  }</span> ${formatValue(p)} <span class="ev-type">${formatValue(type)}</span> <strong>${formatValue(f)}</strong>${
-    id === undefined ? '' : html` <span class="ev-k">id=</span>${formatValue(id)}`
-  }${extra}</code></li>`;
-}
-
-function anomalyExamples(c: CaseResult, anchor: string, forbidden: ReadonlySet<AnomalyKind>): Html {
-  if (!c.anomalies.length) return html``;
-  const byKind = new Map<AnomalyKind, CaseResult['anomalies']>();
-  for (const a of c.anomalies) {
-    const list = byKind.get(a.kind);
-    if (list) list.push(a);
-    else byKind.set(a.kind, [a]);
-  }
-  const evidence = c.evidence as Record<number, Record<string, unknown> | undefined>;
-  // Forbidden kinds first: they are why the case failed.
-  const kinds = [...byKind.keys()].sort((a, b) => Number(forbidden.has(b)) - Number(forbidden.has(a)));
-  const blocks = kinds.map((kind) => {
-    const examples = byKind.get(kind)!;
-    const total = c.counts[kind] ?? examples.length;
-    const role = forbidden.has(kind) ? 'forbidden' : INFORMATIONAL_KINDS.has(kind) ? 'info' : 'allowed';
-    const items = examples.map(
-      (
-        a,
-      ) => html`<li class="anomaly"><p><strong>${a.kind}</strong> message <code>${a.id}</code> in group <code>${a.group}</code>${
-        a.detail ? html` — ${a.detail}` : ''
-      }</p>
-${a.events.length ? html`<ol class="events">${a.events.map((index) => eventLine(index, evidence[index]))}</ol>` : html`<p class="muted">no events recorded</p>`}</li>`,
-    );
-    return html`<details class="kind kind-${role}" id="${kindAnchor(anchor, kind)}"${role === 'forbidden' ? raw(' open') : ''}>
-<summary><strong>${kind}</strong> <span class="tag tag-${role}">${role}</span> — ${plural(total, 'message')}${
-      total > examples.length ? html`, ${examples.length} shown` : ''
-    }</summary>
-<ul class="anomalies">${items}</ul>
-</details>`;
-  });
-  return html`<h3>Anomalies and their evidence</h3>${blocks}`;
-}
-
-const KNOWN_PHASES: ReadonlySet<string> = new Set(['setup', 'load', 'heal', 'drain', 'check', 'teardown']);
-
-function timeline(c: CaseResult): Html {
-  const faults = c.faultTimeline ?? [];
-  if (!c.phases.length && !c.crashes.length && !faults.length) return html``;
-  // The runner writes a second `drain` event, with `cutOff`, when the drain deadline cut the drain
-  // short: one span, plus a marker for the cut.
-  const spans: CaseResult['phases'] = [];
-  const repeats: CaseResult['phases'] = [];
-  for (const p of c.phases) (spans.at(-1)?.phase === p.phase ? repeats : spans).push(p);
-  const lastT = Math.max(
-    0,
-    ...c.phases.map((p) => p.t),
-    ...c.crashes.map((k) => k.t),
-    ...faults.map((f) => f.stopT ?? f.startT),
-  );
-  const end = Math.max(lastT, c.durationMs * 1000, 1);
-  const pct = (t: number) => Math.min(100, Math.max(0, (t / end) * 100)).toFixed(2);
-  const segments = spans.map((s, k) => {
-    const until = spans[k + 1]?.t ?? end;
-    const phaseClass = KNOWN_PHASES.has(s.phase) ? s.phase : 'other';
-    return html`<div class="seg ph-${phaseClass}" style="left:${pct(s.t)}%;width:${pct(until - s.t)}%" title="${s.phase} from ${microsToMs(s.t)}">${s.phase}</div>`;
-  });
-  const markers = c.crashes.map(
-    (k) =>
-      html`<div class="crash" style="left:${pct(k.t)}%" title="crash: ${k.target} at ${microsToMs(k.t)}">✕</div>`,
-  );
-  const faultBars = faults.map(
-    (f) =>
-      html`<div class="fault" style="left:${pct(f.startT)}%;width:${pct((f.stopT ?? end) - f.startT)}%" title="${f.fault} on ${f.target} from ${microsToMs(f.startT)}"></div>`,
-  );
-  const rows = [
-    ...spans.map((s, k) => ({
-      t: s.t,
-      row: html`<tr><td class="num">${microsToMs(s.t)}</td><td>phase</td><td>${s.phase}</td><td class="num">${microsToMs((spans[k + 1]?.t ?? end) - s.t)}</td></tr>`,
-    })),
-    ...repeats.map((r) => ({
-      t: r.t,
-      row: html`<tr><td class="num">${microsToMs(r.t)}</td><td>${r.cutOff ? 'cut off' : 'again'}</td><td>${r.phase}${
-        r.cutOff ? ' (deadline reached)' : ''
-      }</td><td></td></tr>`,
-    })),
-    ...faults.map((f) => ({
-      t: f.startT,
-      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
-    })),
-    ...c.crashes.map((k) => ({
-      t: k.t,
-      row: html`<tr class="crash-row"><td class="num">${microsToMs(k.t)}</td><td><strong>crash ✕</strong></td><td>${k.target}</td><td></td></tr>`,
-    })),
-  ].sort((a, b) => a.t - b.t);
-  return html`<h3>Timeline</h3>
-<div class="timeline" aria-hidden="true">${segments}${faultBars}${markers}</div>
-<table class="compact"><thead><tr><th class="num">at</th><th>what</th><th>phase / target</th><th class="num">lasted</th></tr></thead>
-<tbody>${rows.map((r) => r.row)}</tbody></table>`;
-}
-
 function retryIntervals(c: CaseResult): Html {
   if (!c.retryIntervals.length) return html``;
   const rows = c.retryIntervals.map(
@@ -397,6 +299,15 @@ function skippedSection(result: RunResult): Html {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Charts cost page weight: every case gets them up to a limit, then the cases that did not hold first. */
+export const CHARTED_CASES = 150;
+
+function chartedCases(cases: readonly CaseResult[]): ReadonlySet<CaseResult> {
+  if (cases.length <= CHARTED_CASES) return new Set(cases);
+  const first = [...cases.filter((c) => c.valid !== true), ...cases.filter((c) => c.valid === true)];
+  return new Set(first.slice(0, CHARTED_CASES));
+}
+
 export function renderHtml(result: RunResult): string {
   // Anchors and claims are computed once per case and shared by the table and the sections.
   const used = new Set<string>();
@@ -408,6 +319,7 @@ export function renderHtml(result: RunResult): string {
     return anchor;
   });
   const forbidden = result.cases.map((c) => new Set(forbiddenAnomalies(c.guarantee)));
+  const charted = chartedCases(result.cases);
   const page = html`<!doctype html>
 <html lang="en">
 <head>
@@ -426,7 +338,7 @@ ${filterBar()}
 ${caseTable(result.cases, anchors, forbidden)}
 </section>
 ${result.cases.length ? html`<h2>Case details</h2>` : ''}
-${result.cases.map((c, k) => caseSection(c, anchors[k]!, forbidden[k]!))}
+${result.cases.map((c, k) => caseSection(c, anchors[k]!, forbidden[k]!, { charts: charted.has(c) }))}
 ${skippedSection(result)}
 </main>
 <footer>Generated by ${result.tool.name} ${result.tool.version} from results version ${result.version}. Self-contained: this page loads nothing from the network.</footer>

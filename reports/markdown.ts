@@ -4,13 +4,8 @@ import { describeClaim } from '../core/guarantee.ts';
 import { caseCoverageSummary, coverageLine } from '../runner/coverage.ts';
 import type { RunResult } from '../runner/run-result.ts';
 import { formatMs, keyCounts, verdictSymbol, verdictWord } from './format.ts';
+import { cell, figuresLines, measurementLines } from './markdown-figures.ts';
 import type { Reporter } from './reporter.ts';
-
-// Markdown tables break on pipes and newlines; HTML inside would render in GitHub summaries.
-const cell = (text: string) =>
-  text
-    .replace(/[\\|*_`[\]<>]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`))
-    .replace(/\r?\n/g, ' ');
 
 export function renderMarkdown(result: RunResult): string {
   const held = result.cases.filter((c) => c.valid === true).length;
@@ -31,6 +26,7 @@ export function renderMarkdown(result: RunResult): string {
       `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))}${c.claimBasis === 'vendor' ? ' (vendor’s claim, tested, not endorsed)' : ''} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} | ${cell(caseCoverageSummary(c.coverage))} |`,
     );
   }
+  lines.push(...figuresLines(result.cases), ...measurementLines(result.cases));
   const broken = result.cases.filter((c) => c.valid !== true);
   if (broken.length) {
     lines.push('', '### What went wrong', '');

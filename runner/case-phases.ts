@@ -7,6 +7,7 @@ import type { CaseTopology, Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import { FaultSchedule } from '../faults/fault-schedule.ts';
 import { Nemesis } from '../faults/nemesis.ts';
+import { handlerModuleOf } from '../scenarios/kit/your-handler.ts';
 import { type CasePlan, variantOf } from './case.ts';
 import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
@@ -91,7 +92,13 @@ export async function setupPhase(s: CaseState): Promise<void> {
     context,
   );
   s.topology = topology;
-  s.store = await CaseStore.create(plan.scenario, s.storeChoice, plan.id, variantOf(plan));
+  s.store = await CaseStore.create(
+    plan.scenario,
+    s.storeChoice,
+    plan.id,
+    variantOf(plan),
+    topology.readKey?.bind(topology),
+  );
   s.consumerProxies = await createConsumerProxies(s);
   for (const [g, group] of groups.entries()) {
     const crashes: IndexedCrash[] = workload.crashes
@@ -116,6 +123,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
               {
                 ...common,
                 scenario: plan.scenario.name,
+                handler: handlerModuleOf(plan.scenario),
                 store: s.store?.spec,
                 driver: driver.name,
                 settings: s.driverSettings ?? {},

@@ -1,7 +1,7 @@
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { FaultTargets } from '../core/fault-targets.ts';
-import type { StoreAccess, StoreKind } from '../core/store.ts';
+import type { KeyReader, StoreAccess, StoreKind } from '../core/store.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 
 /**
@@ -41,11 +41,12 @@ export class CaseStore {
     choice: StoreChoice,
     caseId: string,
     variant: string,
+    readKey?: KeyReader,
   ): Promise<CaseStore | undefined> {
     const store = scenario.store;
     if (!store) return undefined;
     if (choice.kind === 'memory') {
-      const access: StoreAccess = { kind: 'memory', space: new Map(), anomalies: choice.anomalies };
+      const access: StoreAccess = { kind: 'memory', space: new Map(), anomalies: choice.anomalies, readKey };
       const opened = await store.open(access, { create: true, variant });
       return new CaseStore('memory', opened, { kind: 'memory' }, scenario, async () => {});
     }
@@ -54,7 +55,7 @@ export class CaseStore {
     const pg = await PostgresStore.connect({ connectionString: choice.url });
     try {
       const schema = await pg.createCaseSchema(caseId);
-      const opened = await store.open({ kind: 'postgres', sql: schema }, { create: true, variant });
+      const opened = await store.open({ kind: 'postgres', sql: schema, readKey }, { create: true, variant });
       return new CaseStore(
         'postgres',
         opened,

@@ -46,6 +46,12 @@ export interface CaseResult {
   /** Where the scenario kept its state (memory or postgres), when it keeps any. */
   store?: StoreKind | undefined;
   guarantee: Claim;
+  /** The setup's options as the driver built them (a custom setup's resolved options included). */
+  setupOptions?: Readonly<Record<string, unknown>> | undefined;
+  /** A custom setup (from the config): the built-in setup it extends, as `driver/setup`. */
+  setupExtends?: string | undefined;
+  /** Your handler's module, when it ran in place of the scenario's simulated processing. */
+  handler?: string | undefined;
   /**
    * Where the claim comes from: what the setup's configuration gives, or the vendor's own claim
    * (quoted in `vendorClaim`), which brokerproof tests without endorsing.

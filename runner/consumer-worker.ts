@@ -5,6 +5,7 @@ import { describeError } from '../core/errors.ts';
 import { forkRandom } from '../core/random.ts';
 import { createDriver } from '../drivers/index.ts';
 import { findScenario } from '../scenarios/catalogue.ts';
+import { withHandler } from '../scenarios/kit/your-handler.ts';
 import { openWorkerStore } from './case-store.ts';
 import { ConsumerClient } from './consumer-client.ts';
 import { CrashClaims } from './crash-claims.ts';
@@ -26,8 +27,9 @@ try {
     signal: controller.signal,
     log: (m) => console.error(m),
   });
-  const scenario = findScenario(spec.scenario);
-  if (!scenario) throw new Error(`unknown scenario ${spec.scenario}`);
+  const found = findScenario(spec.scenario);
+  if (!found) throw new Error(`unknown scenario ${spec.scenario}`);
+  const scenario = spec.handler ? withHandler(found, spec.handler) : found;
   const store = await openWorkerStore(scenario, spec.store, spec.variant);
   const client = new ConsumerClient({
     name: spec.name,

@@ -20,6 +20,8 @@ export interface ConsumerWorkerSpec {
   /** The scenario (found in the catalogue by name) and its variant: what the consumer step does. */
   scenario: string;
   variant: string;
+  /** Your handler's module, run in place of the scenario's simulated processing (scenarios/kit/your-handler.ts). */
+  handler?: string | undefined;
   /** The case's store, when the scenario keeps one (its connection string comes in the environment). */
   store?: StoreSpec | undefined;
   workload: Workload;
@@ -32,7 +34,11 @@ export interface ConsumerWorkerSpec {
   deliveriesSoFar: number;
 }
 
-const WORKER = new URL('./consumer-worker.ts', import.meta.url);
+// From the sources (tsx) or the built package (dist/): the worker is the sibling of this module.
+const WORKER = new URL(
+  `./consumer-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
 const STOP_GRACE_MS = 10_000;
 const MAX_UNPLANNED_RESTARTS = 3;
 
@@ -75,6 +81,7 @@ export class ProcessConsumer {
   async start(): Promise<void> {
     const child = spawnWorker(WORKER, [JSON.stringify({ ...this.spec, deliveriesSoFar: this.deliveries })], {
       env: this.env,
+      typescript: /\.[mc]?ts$/.test(this.spec.handler ?? ''),
     });
     this.child = child;
     let ready!: () => void;

@@ -202,12 +202,13 @@ export class ProducerClient {
       store: this.scenario.store,
       signal: this.options.signal,
       alive,
-      send: async (message, as) => {
+      send: async (message, as, overrides) => {
         const options = {
           ...this.options,
           name: as ?? this.options.name,
           producer,
           dest: this.topology.dest,
+          retries: overrides?.retries ?? this.options.retries,
         };
         let last: SendOutcome | undefined;
         for (let attempt = 0; attempt <= options.retries && alive(); attempt++) {
@@ -219,6 +220,7 @@ export class ProducerClient {
         }
         return alive() ? last : undefined;
       },
+      ...(this.topology.readKey && { readKey: (key: string) => this.topology.readKey!(key) }),
       crashAt: async (point) => {
         if (!alive()) return true;
         if (this.armed?.point !== point) return false;

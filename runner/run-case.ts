@@ -1,10 +1,11 @@
 import { relative } from 'node:path';
 import { zeroCounts } from '../checker/check.ts';
 import { describeError } from '../core/errors.ts';
-import { DEFAULT_GROUP, type Phase } from '../core/events.ts';
+import { groupNames, type Phase } from '../core/events.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import { findScenario } from '../scenarios/catalogue.ts';
+import { handlerModuleOf } from '../scenarios/kit/your-handler.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import {
   type CaseState,
@@ -47,10 +48,6 @@ export interface RunCaseOptions {
   log?: (message: string) => void;
 }
 
-export function groupNames(groups: number): string[] {
-  return groups <= 1 ? [DEFAULT_GROUP] : Array.from({ length: groups }, (_, g) => `group-${g}`);
-}
-
 /**
  * Runs one case through its phases — setup, load, heal, drain, check, teardown — each with a
  * deadline, recording every event to the case's history file as it happens. Heal and teardown
@@ -89,7 +86,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   const isolation: Isolation =
     wanted === 'process' &&
     driver.attach &&
-    findScenario(plan.scenario.name) === plan.scenario &&
+    // A scenario running your handler: workers find the scenario by name and load the handler module.
+    (findScenario(plan.scenario.name) === plan.scenario ||
+      (handlerModuleOf(plan.scenario) !== undefined && findScenario(plan.scenario.name) !== undefined)) &&
     !plan.scenario.consumersInline &&
     !(plan.scenario.store && storeChoice.kind === 'memory')
       ? 'process'
@@ -205,6 +204,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   return {
     id: plan.id,
     ...caseIdentity(plan),
+    setupOptions: plan.setup.options,
+    ...(plan.setup.extends !== undefined && { setupExtends: plan.setup.extends }),
+    ...(handlerModuleOf(plan.scenario) !== undefined && { handler: handlerModuleOf(plan.scenario) }),
     claimBasis: plan.setup.claimBasis,
     ...(plan.setup.vendorClaim !== undefined && { vendorClaim: plan.setup.vendorClaim }),
     setupDescription: plan.setup.description,

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.ts';
-import type { Claim, DeliveryGuarantee, OrderingScope } from '../core/guarantee.ts';
+import type { Claim, DeliveryGuarantee, OrderingScope, ProjectionClaim } from '../core/guarantee.ts';
 import type { Driver, Setup } from '../drivers/driver.ts';
 import { findScenario, SCENARIOS } from '../scenarios/catalogue.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
@@ -26,6 +26,10 @@ export interface ClaimOverride {
   delivery?: DeliveryGuarantee | undefined;
   ordering?: OrderingScope | undefined;
   maxAttempts?: number | undefined;
+  /** What the projections of an event-sourcing or CQRS scenario claim. */
+  projection?: ProjectionClaim | undefined;
+  /** A bound on how stale a read of a read model may be. */
+  maxStalenessMs?: number | undefined;
 }
 
 export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
@@ -34,6 +38,11 @@ export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
     delivery: override.delivery ?? claim.delivery,
     ordering: override.ordering ?? claim.ordering,
     maxAttempts: override.maxAttempts ?? claim.maxAttempts,
+    // Only where the scenario has projections: elsewhere there is nothing to hold them to.
+    ...(claim.projection !== undefined &&
+      override.projection !== undefined && { projection: override.projection }),
+    ...(claim.projection !== undefined &&
+      override.maxStalenessMs !== undefined && { maxStalenessMs: override.maxStalenessMs }),
   };
 }
 
@@ -139,6 +148,18 @@ export function selectTargets(
         skipped.push({ driver: driver.name, setup: '*', scenario: scenario.name, reason });
       }
     }
+  }
+  if (
+    (override.projection !== undefined || override.maxStalenessMs !== undefined) &&
+    targets.length > 0 &&
+    targets.every((t) => t.claim.projection === undefined)
+  ) {
+    throw new UsageError(
+      '--projection and --max-staleness claim something of projections, and no scenario run has one',
+      {
+        hint: 'Name a scenario whose claim has projections (docs/scenarios.md: event sourcing and CQRS).',
+      },
+    );
   }
   return { targets, skipped };
 }

@@ -120,11 +120,12 @@ export function collectWorkerEvents(
 export function spawnWorker(
   moduleUrl: URL,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; stderr?: 'inherit' | 'pipe' } = {},
+  options: { env?: NodeJS.ProcessEnv; stderr?: 'inherit' | 'pipe'; typescript?: boolean } = {},
 ): ChildProcess {
   const file = fileURLToPath(moduleUrl);
-  // Resolved from here, not from the working directory (a user's project need not have tsx).
-  const loader = file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  // Resolved from here, not from the working directory (a user's project need not have tsx). Also
+  // for a built worker that loads TypeScript of the user's (`typescript`: a handler module).
+  const loader = file.endsWith('.ts') || options.typescript ? ['--import', import.meta.resolve('tsx')] : [];
   return spawn(process.execPath, [...loader, file, ...args], {
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     env: { ...process.env, ...options.env },

@@ -1,4 +1,5 @@
 import { atMostOnce } from './at-most-once/index.ts';
+import { cqrs } from './cqrs/index.ts';
 import { dualWrite } from './dual-write/index.ts';
 import { eventSourcing } from './event-sourcing/index.ts';
 import { exactlyOnce } from './exactly-once/index.ts';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   outbox,
   dualWrite,
   eventSourcing,
+  cqrs,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -4,7 +4,14 @@ import type { EventInput } from '../core/events.ts';
 import type { Claim } from '../core/guarantee.ts';
 import type { Random } from '../core/random.ts';
 import type { StoreAccess } from '../core/store.ts';
-import type { Delivery, DriverCapabilities, OutgoingMessage, SendOutcome, Setup } from '../drivers/driver.ts';
+import type {
+  Delivery,
+  DriverCapabilities,
+  KeyedEntry,
+  OutgoingMessage,
+  SendOutcome,
+  Setup,
+} from '../drivers/driver.ts';
 import type { FaultPlan, NetworkRole } from '../faults/fault-plan.ts';
 
 /**
@@ -146,8 +153,17 @@ export interface ProducerStep<Store> {
   readonly workload: Workload;
   readonly store: Store;
   alive(): boolean;
-  /** Sends to the broker and records it (as `as`, default this producer); undefined when it died meanwhile. */
-  send(message: OutgoingMessage, as?: string): Promise<SendOutcome | undefined>;
+  /**
+   * Sends to the broker and records it (as `as`, default this producer), retrying as `producing`
+   * says unless `retries` says otherwise; undefined when it died meanwhile.
+   */
+  send(
+    message: OutgoingMessage,
+    as?: string,
+    options?: { retries?: number },
+  ): Promise<SendOutcome | undefined>;
+  /** Setups whose broker can be the event store (`Setup.eventLog`): every message of `key`. */
+  readKey?(key: string): Promise<KeyedEntry[]>;
   /** Dies here if a producer crash is armed for this point; true when dead. */
   crashAt(point: CrashPoint): Promise<boolean>;
   /** Every message of this producer has been produced (or abandoned by a crash). */

@@ -77,7 +77,13 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
         const only = parseOnly(options.only);
         log(`brokerproof: starting ${only.join(', ')} (and toxiproxy)…`);
         const result = await brokersUp({ only, log });
-        if (options.json) printJson({ ...result.status, failures: result.failures, timings: result.timings });
+        if (options.json)
+          printJson({
+            ...result.status,
+            failures: result.failures,
+            unavailable: result.unavailable,
+            timings: result.timings,
+          });
         else printUpSummary(result, err);
         return result.failures.length > 0 ? 2 : 0;
       }),
@@ -128,12 +134,18 @@ function printUpSummary(result: UpResult, err: (text: string) => void): void {
     err(`\nbrokerproof: ${failure.broker} failed: ${failure.message}\n`);
     if (failure.hint) err(`  ${failure.hint}\n`);
   }
+  for (const missing of result.unavailable) {
+    err(`\nbrokerproof: ${missing.broker} unavailable on this machine: ${missing.message}\n`);
+    if (missing.hint) err(`  ${missing.hint}\n`);
+  }
   err(`\n${formatStatus(result.status)}`);
   const total = ((result.timings.total ?? 0) / 1000).toFixed(1);
   err(
     result.failures.length > 0
       ? `${result.failures.length} failed (${result.failures.map((f) => f.broker).join(', ')}); the others are up (${total} s)\n`
-      : `all up in ${total} s\n`,
+      : result.unavailable.length > 0
+        ? `up in ${total} s; unavailable on this machine: ${result.unavailable.map((u) => u.broker).join(', ')}\n`
+        : `all up in ${total} s\n`,
   );
 }
 

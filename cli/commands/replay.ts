@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { replayedSetups } from '../../config/custom-setups.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { DriverSettings } from '../../drivers/index.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
@@ -56,6 +57,10 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             delivery: chosen.guarantee.delivery,
             ordering: chosen.guarantee.ordering,
             ...(chosen.guarantee.maxAttempts !== undefined && { maxAttempts: chosen.guarantee.maxAttempts }),
+            ...(chosen.guarantee.projection !== undefined && { projection: chosen.guarantee.projection }),
+            ...(chosen.guarantee.maxStalenessMs !== undefined && {
+              maxStalenessMs: chosen.guarantee.maxStalenessMs,
+            }),
           },
           faults: [...chosen.faults],
           runs: 1,
@@ -67,6 +72,9 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           provision: 'auto',
           shrinkSeconds: 0,
           endpoints: undefined,
+          // A custom setup and a handler come back as the case ran them.
+          customSetups: replayedSetups(chosen),
+          handler: chosen.handler,
         },
         io,
         { json: flags.json === true, progress: flags.progress !== false, path: chosen.path },

@@ -1,11 +1,19 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { customEntries, resolveCustomSetups, withCustomSetups } from '../../config/custom-setups.ts';
 import { loadConfig } from '../../config/load-config.ts';
+import {
+  checkHandlerPath,
+  driverOfCustomSetups,
+  setupNames,
+  withHandlerTargets,
+} from '../../config/run-inputs.ts';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
-import type { DeliveryGuarantee, OrderingScope } from '../../core/guarantee.ts';
+import type { DeliveryGuarantee, OrderingScope, ProjectionClaim } from '../../core/guarantee.ts';
 import type { StoreKind } from '../../core/store.ts';
+import type { Setup } from '../../drivers/driver.ts';
 import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
 import { FAULT_KINDS, isFaultSpec, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
@@ -25,7 +33,8 @@ import { bounded } from '../../runner/deadlines.ts';
 import { run } from '../../runner/run.ts';
 import type { CaseTimeouts, Isolation } from '../../runner/run-case.ts';
 import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
-import { selectTargets } from '../../runner/targets.ts';
+import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
+import { loadHandler, resolveHandlerPath } from '../../scenarios/kit/your-handler.ts';
 import { DEFAULT_SUITE } from '../../suites/default.ts';
 import { type CliIo, printJson } from '../io.ts';
 import {
@@ -35,6 +44,7 @@ import {
   nonNegativeNumber,
   orderingValue,
   positiveInt,
+  projectionValue,
   seedValue,
   storeValue,
 } from '../parse.ts';
@@ -52,6 +62,8 @@ export interface RunFlags {
   guarantee?: DeliveryGuarantee;
   ordering?: OrderingScope;
   maxAttempts?: number;
+  projection?: ProjectionClaim;
+  maxStaleness?: number;
   faults?: string[];
   runs?: number;
   seed?: number;
@@ -75,7 +87,7 @@ export interface RunPlan {
   variant: string | undefined;
   /** Where scenarios with a store keep their state (default: postgres with a real broker, memory with the memory driver). */
   store: StoreKind;
-  override: { delivery?: DeliveryGuarantee; ordering?: OrderingScope; maxAttempts?: number };
+  override: ClaimOverride;
   faults: string[];
   runs: number;
   seed: number;
@@ -88,6 +100,10 @@ export interface RunPlan {
   shrinkSeconds: number;
   /** `endpoints` from the config, for `--provision external`. */
   endpoints: unknown;
+  /** Custom setups from the config, resolved (config/custom-setups.ts). */
+  customSetups: Setup[];
+  /** Your handler's module (absolute), run in place of the scenarios' simulated processing. */
+  handler: string | undefined;
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
@@ -103,18 +119,26 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
   const maxAttempts = flags.maxAttempts ?? config.maxAttempts;
   const guarantee = flags.guarantee ?? config.guarantee;
   const ordering = flags.ordering ?? config.ordering;
-  const driver = flags.driver ?? config.driver ?? DEFAULT_SUITE.driver;
+  const customSetups = resolveCustomSetups(customEntries(config.setups));
+  const driver = flags.driver ?? config.driver ?? driverOfCustomSetups(customSetups) ?? DEFAULT_SUITE.driver;
   return {
     driver,
+    customSetups,
+    handler:
+      config.handler === undefined
+        ? undefined
+        : checkHandlerPath(resolveHandlerPath(config.handler, process.cwd())),
     variant: flags.variant ?? config.variant,
     store: flags.store ?? config.store ?? defaultStoreKind(driver),
     settings: (config.drivers ?? {}) as DriverSettings,
-    setups: flags.setup ?? config.setups,
+    setups: flags.setup ?? setupNames(config.setups, driver),
     scenarios: flags.scenario ?? config.scenarios,
     override: {
       ...(guarantee && { delivery: guarantee }),
       ...(ordering && { ordering }),
       ...(maxAttempts !== undefined && { maxAttempts }),
+      ...(flags.projection && { projection: flags.projection }),
+      ...(flags.maxStaleness !== undefined && { maxStalenessMs: flags.maxStaleness }),
     },
     faults,
     runs: flags.runs ?? config.runs ?? DEFAULT_SUITE.runs,
@@ -149,6 +173,8 @@ export function runJson(result: RunResult, outDir: string) {
       setup: c.setup,
       scenario: c.scenario,
       guarantee: c.guarantee,
+      // A custom setup (from the config): what it extends and the options it resolved to.
+      ...(c.setupExtends && { setupExtends: c.setupExtends, setupOptions: c.setupOptions }),
       seed: c.seed,
       path: c.path,
       valid: c.valid,
@@ -165,6 +191,8 @@ export async function executeRun(
   io: CliIo,
   options: { json: boolean; progress: boolean; path?: string | undefined },
 ): Promise<RunResult> {
+  // Your handler loads before anything starts (a module that fails to load is exit 2, not a case error).
+  if (plan.handler) await loadHandler(plan.handler);
   // A driver whose settings do not say where its broker is gets one from the provisioner.
   const broker = brokerFor(plan.driver, plan.settings);
   const placement: Placement = {};
@@ -181,13 +209,19 @@ export async function executeRun(
     placement.native = provisioner.kind === 'local';
     placement.version = () => provisioner.version(broker);
   }
-  const driver = await createDriver(plan.driver, plan.settings, placement);
+  const driver = withCustomSetups(
+    await createDriver(plan.driver, plan.settings, placement),
+    plan.customSetups,
+  );
   try {
-    const { targets, skipped } = selectTargets(
+    const selected = selectTargets(
       driver,
       { setups: plan.setups, scenarios: plan.scenarios, variant: plan.variant },
       plan.override,
     );
+    const { targets, skipped } = plan.handler
+      ? withHandlerTargets(selected, plan.handler, plan.scenarios)
+      : selected;
     if (targets.length === 0) {
       throw new UsageError(`nothing to run: no selected scenario fits the selected setups of ${plan.driver}`);
     }
@@ -298,6 +332,16 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       '--max-attempts <n>',
       'claim poison messages are dead-lettered after n deliveries',
       positiveInt('--max-attempts'),
+    )
+    .option(
+      '--projection <claim>',
+      'replace what the projections of event-sourcing / cqrs claim (exactly-once, at-least-once, idempotent-by-version)',
+      projectionValue,
+    )
+    .option(
+      '--max-staleness <ms>',
+      'claim reads of read models lag acknowledged writes by at most this long (event-sourcing / cqrs)',
+      nonNegativeNumber('--max-staleness'),
     )
     .option(
       '--faults <kinds>',

@@ -14,6 +14,7 @@ export class KafkaClients extends CaseClients<KafkaDescriptor> {
         topic: d.dest,
         partitions: d.partitions,
         acks: d.setup.acks,
+        idempotent: d.setup.idempotent,
         sendTimeoutMs: d.timeouts.send,
       }),
     );

@@ -119,6 +119,8 @@ export class KafkaConsumer implements Consumer {
       heartbeatInterval: d.timeouts.heartbeat,
       rebalanceTimeout: d.timeouts.rebalance,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      ...(this.spec.role === 'work' &&
+        d.setup.consumer?.isolationLevel === 'read_uncommitted' && { readUncommitted: true }),
       allowAutoTopicCreation: false,
       retry: {
         initialRetryTime: 100,
@@ -143,6 +145,9 @@ export class KafkaConsumer implements Consumer {
         // kafkajs as shipped: eachMessage, autoCommit on, no interval or threshold (commit per batch).
         await consumer.run({
           partitionsConsumedConcurrently,
+          // A custom setup's interval and threshold (kafkajs default: neither, commit per batch).
+          autoCommitInterval: d.setup.consumer?.autoCommitInterval ?? null,
+          autoCommitThreshold: d.setup.consumer?.autoCommitThreshold ?? null,
           eachMessage: (p) => this.eachMessage(connection, p),
         });
       } else {

@@ -114,7 +114,14 @@ export class KafkaDriver implements Driver {
       output: pipeline ? { topic: `${base}.out`, readers: `${base}.out-reader` } : undefined,
       setup,
       maxAttempts,
-      timeouts: this.timeouts(),
+      timeouts: {
+        ...this.timeouts(),
+        // A custom setup's consumer timeouts win over the driver's.
+        ...(setup.consumer?.sessionTimeout !== undefined && { session: setup.consumer.sessionTimeout }),
+        ...(setup.consumer?.heartbeatInterval !== undefined && {
+          heartbeat: setup.consumer.heartbeatInterval,
+        }),
+      },
       logLevel: this.options.logLevel ?? 'nothing',
     };
     this.version ??= (this.options.version?.() ?? Promise.resolve(undefined)).catch(() => undefined);

@@ -9,7 +9,9 @@ export interface KafkaProducerOptions {
   topic: string;
   partitions: number;
   /** -1: idempotent producer, every in-sync replica acknowledges; 0: fire and forget. */
-  acks: -1 | 0;
+  acks: -1 | 0 | 1;
+  /** Default: idempotent unless acks is 0. */
+  idempotent?: boolean | undefined;
   sendTimeoutMs: number;
 }
 
@@ -42,7 +44,7 @@ export class KafkaProducer implements Producer {
     this.connection = new KafkaConnection(options.connection);
     const fireAndForget = options.acks === 0;
     this.producer = this.connection.kafka.producer({
-      idempotent: !fireAndForget,
+      idempotent: options.idempotent ?? options.acks === -1,
       maxInFlightRequests: fireAndForget ? undefined : 1,
       allowAutoTopicCreation: false,
       ...(fireAndForget && { retry: { retries: 0 } }),

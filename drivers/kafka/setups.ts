@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 /** How a setup's consumers commit offsets. */
@@ -15,8 +17,12 @@ export type CommitMode =
 export interface KafkaSetupOptions {
   [key: string]: unknown;
   commit: CommitMode;
-  /** Producer acks: -1 (all in-sync replicas, idempotent producer) or 0 (fire and forget). */
-  acks: -1 | 0;
+  /** Producer acks: -1 (all in-sync replicas, idempotent producer), 1 (the leader) or 0 (fire and forget). */
+  acks: -1 | 0 | 1;
+  /** Producer idempotence (default: on with acks -1). */
+  idempotent?: boolean;
+  /** A custom setup's consumer settings (kafkajs names). */
+  consumer?: KafkaConsumerOptions;
   /** Failed handling goes through one retry topic per attempt (with a due time), then a DLQ topic. */
   retryTopics?: boolean;
 }
@@ -109,3 +115,107 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     options: { commit: 'on-delivery', acks: 0 },
   }),
 ];
+
+const ms = z.number().int().positive();
+
+/** Consumer settings a custom setup may set (kafkajs names). */
+const kafkaConsumerOptions = z.strictObject({
+  /** kafkajs autoCommit: offsets committed in the background, after the handler returned. */
+  autoCommit: z.boolean().optional(),
+  /** With autoCommit: commit at least this often (ms). */
+  autoCommitInterval: ms.optional(),
+  /** With autoCommit: commit after this many resolved offsets. */
+  autoCommitThreshold: z.number().int().positive().optional(),
+  sessionTimeout: ms.optional(),
+  heartbeatInterval: ms.optional(),
+  /** `read_uncommitted` also sees records of open and aborted transactions. */
+  isolationLevel: z.enum(['read_committed', 'read_uncommitted']).optional(),
+});
+export type KafkaConsumerOptions = z.output<typeof kafkaConsumerOptions>;
+
+/** What a custom Kafka setup may set (`setups[].options` in the config). */
+export const kafkaSetupOptions = z.strictObject({
+  producer: z
+    .strictObject({
+      acks: z.union([z.literal(-1), z.literal(0), z.literal(1)]).optional(),
+      idempotent: z.boolean().optional(),
+    })
+    .optional(),
+  consumer: kafkaConsumerOptions.optional(),
+});
+
+/** How a team's Kafka options change a built-in setup, and what the result can claim. */
+export const kafkaCustomizer = defineCustomizer({
+  schema: kafkaSetupOptions,
+  apply(base, custom) {
+    const was = base.options as KafkaSetupOptions;
+    const c = custom.consumer ?? {};
+    const p = custom.producer ?? {};
+    const problems: SetupOptionProblem[] = [];
+    const problem = (key: string, message: string) => problems.push(new SetupOptionProblem(key, message));
+    let commit = was.commit;
+    if (c.autoCommit === true && commit !== 'auto') {
+      if (commit === 'after-process' && !was.retryTopics) commit = 'auto';
+      else
+        problem(
+          'consumer.autoCommit',
+          `${base.name} commits ${commit === 'transactional' ? 'in transactions' : was.retryTopics ? 'through retry topics' : 'on receipt'}; extend kafka/commit-after-process or kafka/auto-commit`,
+        );
+    }
+    if (c.autoCommit === false && commit === 'auto') commit = 'after-process';
+    for (const key of ['autoCommitInterval', 'autoCommitThreshold'] as const)
+      if (c[key] !== undefined && commit !== 'auto')
+        problem(
+          `consumer.${key}`,
+          'only takes effect with consumer.autoCommit: true (or extends kafka/auto-commit)',
+        );
+    if (
+      c.sessionTimeout !== undefined &&
+      c.heartbeatInterval !== undefined &&
+      c.heartbeatInterval >= c.sessionTimeout
+    )
+      problem('consumer.heartbeatInterval', `must be below consumer.sessionTimeout (${c.sessionTimeout} ms)`);
+    if (c.isolationLevel === 'read_uncommitted' && commit === 'transactional')
+      problem(
+        'consumer.isolationLevel',
+        `${base.name} reads its input committed-only; read_uncommitted would count aborted records`,
+      );
+    const acks = p.acks ?? was.acks;
+    if (p.idempotent === true && acks !== -1)
+      problem('producer.idempotent', `the idempotent producer needs acks -1 (acks is ${acks})`);
+    if (commit === 'transactional' && (acks !== -1 || p.idempotent === false))
+      problem(
+        p.idempotent === false ? 'producer.idempotent' : 'producer.acks',
+        `${base.name} needs the idempotent producer with acks -1`,
+      );
+    if (problems.length) return problems;
+    const consumer = defined({ ...c, autoCommit: undefined });
+    return {
+      options: defined({
+        ...was,
+        commit,
+        acks,
+        idempotent: p.idempotent,
+        consumer: Object.keys(consumer).length ? consumer : undefined,
+      }),
+      delivery: acks === 0 ? 'at-most-once' : undefined,
+      // kafkajs eachMessage (autoCommit) hands over messages one by one, and forwards nothing.
+      ...(commit === 'auto' && { deliversInBatches: false, pipeline: undefined }),
+      ...(commit === 'after-process' &&
+        was.commit === 'auto' && { deliversInBatches: true, pipeline: 'sequential' }),
+      ackMode: commit === 'on-delivery' ? 'on-delivery' : 'manual',
+      deadLetters: was.retryTopics === true,
+      notes: [
+        ...(commit === 'auto' && was.commit !== 'auto'
+          ? [
+              `kafkajs autoCommit${c.autoCommitInterval ? ` every ${c.autoCommitInterval} ms` : ''}: offsets commit in the background after the handler returned`,
+            ]
+          : []),
+        ...(acks === 0 ? ['acks=0: the broker confirms nothing (at-most-once)'] : []),
+        ...(acks === 1
+          ? ['acks=1: a record confirmed by the leader alone is lost if the leader fails before replicating']
+          : []),
+      ],
+    };
+  },
+});

@@ -22,6 +22,9 @@ export class MemoryBroker {
   readonly anomalies: AnomalyInjector;
   private readonly held = new Map<string, { message: StoredMessage; route: Route }>();
   private readonly timers = new TimerSet();
+  /** Per key, what was appended to it as an event store (sends carrying an expected position). */
+  private readonly journals = new Map<string, { payload: Uint8Array; position: number }[]>();
+  private lastPosition = 0;
 
   constructor(rates: AnomalyRates, random: Random) {
     this.anomalies = new AnomalyInjector(rates, random);
@@ -69,6 +72,31 @@ export class MemoryBroker {
       };
     }
     return result;
+  }
+
+  /**
+   * The broker as an event store: publishes only if the key's last appended message is at
+   * `expected` (0: none yet), as JetStream's expected last subject sequence does — unless the
+   * `ignoreExpectedVersion` anomaly lets a stale append through.
+   */
+  append(route: Route, message: StoredMessage, expected: number): PublishResult {
+    const key = message.key ?? '';
+    const journal = this.journals.get(key) ?? [];
+    if ((journal.at(-1)?.position ?? 0) !== expected) {
+      if (!this.anomalies.roll('ignoreExpectedVersion')) return { status: 'fail', error: 'conflict' };
+      this.anomalies.count('ignoreExpectedVersion');
+    }
+    const result = this.publish(route, message);
+    if (result.status === 'ok') {
+      journal.push({ payload: message.payload, position: ++this.lastPosition });
+      this.journals.set(key, journal);
+    }
+    return result;
+  }
+
+  /** Every message appended to `key` as an event store, in order, with its position. */
+  readKey(key: string): { payload: Uint8Array; position: number }[] {
+    return [...(this.journals.get(key) ?? [])];
   }
 
   private release(holdKey: string): void {

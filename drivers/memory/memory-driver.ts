@@ -8,6 +8,7 @@ import type {
   Driver,
   DriverCapabilities,
   DriverContext,
+  KeyedEntry,
   OutgoingMessage,
   Producer,
   SendOutcome,
@@ -104,10 +105,14 @@ class MemoryTopology implements CaseTopology {
         );
       }
     } else {
+      // A custom setup's delivery limit is what the broker does, whatever the claim says.
+      const limit = spec.setup.options.deliveryLimit;
       const maxDeliveries =
-        spec.setup.claim.maxAttempts !== undefined
-          ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts)
-          : undefined;
+        typeof limit === 'number'
+          ? limit
+          : spec.setup.claim.maxAttempts !== undefined
+            ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts)
+            : undefined;
       for (const group of spec.groups) {
         const deadLetter =
           maxDeliveries !== undefined
@@ -140,16 +145,23 @@ class MemoryTopology implements CaseTopology {
         // A round trip to a broker takes a turn of the event loop; consumers run meanwhile.
         await new Promise((resolve) => setImmediate(resolve));
         if (this.disposed) return { status: 'fail', error: 'topology disposed' };
-        return this.broker.publish(this.route, {
+        const stored = {
           id: message.id,
           key: message.key,
           poison: message.poison,
           payload: message.payload,
           deliveryCount: 0,
-        });
+        };
+        return message.expectPosition === undefined
+          ? this.broker.publish(this.route, stored)
+          : this.broker.append(this.route, stored, message.expectPosition);
       },
       close: async () => {},
     };
+  }
+
+  async readKey(key: string): Promise<KeyedEntry[]> {
+    return this.broker.readKey(key);
   }
 
   async consumer(_name: string, group: string): Promise<Consumer> {

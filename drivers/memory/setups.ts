@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 /**
@@ -16,6 +18,8 @@ export const MEMORY_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
+    // The reference for brokers that can be the event store (a journal per key, expected positions).
+    eventLog: 'optimistic',
     options: { kind: 'queue', prefetch: 4 },
   },
   {
@@ -69,3 +73,44 @@ export const MEMORY_SETUPS: readonly Setup[] = [
     options: { kind: 'queue', prefetch: 4 },
   },
 ];
+
+/** What a custom memory setup may set (`setups[].options` in the config). */
+export const memorySetupOptions = z.strictObject({
+  /** Unacknowledged deliveries a queue consumer holds at once. */
+  prefetch: z.number().int().min(1).max(10_000).optional(),
+  /** Queues: dead-letter a message instead of delivering it an (N + 1)-th time. */
+  deliveryLimit: z.number().int().min(1).optional(),
+  /** Queues: the broker counts a message acknowledged the moment it is delivered (at-most-once). */
+  autoAck: z.boolean().optional(),
+});
+
+/** How a team's memory-broker options change a built-in setup, and what the result can claim. */
+export const memoryCustomizer = defineCustomizer({
+  schema: memorySetupOptions,
+  apply(base, custom) {
+    const was = base.options as { kind: 'queue' | 'log'; prefetch?: number; deliveryLimit?: number };
+    if (was.kind === 'log') {
+      const keys = (['prefetch', 'deliveryLimit', 'autoAck'] as const).filter((k) => custom[k] !== undefined);
+      if (keys.length)
+        return keys.map(
+          (k) =>
+            new SetupOptionProblem(k, `the memory log has no ${k}; extend memory/queue or memory/queue-dlq`),
+        );
+    }
+    const autoAck = custom.autoAck ?? base.ackMode === 'on-delivery';
+    const deadLetters = base.claim.maxAttempts !== undefined || custom.deliveryLimit !== undefined;
+    return {
+      options: defined({
+        ...was,
+        prefetch: custom.prefetch ?? was.prefetch,
+        deliveryLimit: custom.deliveryLimit,
+      }),
+      delivery: autoAck ? 'at-most-once' : was.kind === 'queue' ? 'at-least-once' : undefined,
+      ackMode: autoAck ? 'on-delivery' : 'manual',
+      deadLetters,
+      fixedMaxAttempts: custom.deliveryLimit,
+      fixedMaxAttemptsKey: 'deliveryLimit',
+      notes: [],
+    };
+  },
+});

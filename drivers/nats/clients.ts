@@ -1,4 +1,11 @@
-import { type ConsumerMessages, type JetStreamClient, type JsMsg, jetstream } from '@nats-io/jetstream';
+import {
+  type ConsumerMessages,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
 import {
   headers,
   type Msg,
@@ -182,9 +189,15 @@ class NatsProducer implements Producer {
         headers: h,
         timeout: d.publishTimeoutMs,
         ...(d.setup.dedupe && { msgID: message.id }),
+        ...(message.expectPosition !== undefined && {
+          expect: { lastSubjectSequence: message.expectPosition },
+        }),
       });
       return { status: 'ok', offset: ack.seq };
     } catch (error) {
+      // The subject moved on since the position was read: another writer appended first.
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)
+        return { status: 'fail', error: 'conflict' };
       return publishFailure(error);
     }
   }

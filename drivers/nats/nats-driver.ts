@@ -21,12 +21,14 @@ import type {
   Driver,
   DriverCapabilities,
   DriverContext,
+  KeyedEntry,
   TopologySpec,
 } from '../driver.ts';
 import { noBroker } from '../placement.ts';
-import { type DeadLetterRef, NatsClients, type NatsDescriptor } from './clients.ts';
+import { type DeadLetterRef, NatsClients, type NatsDescriptor, subjectToken } from './clients.ts';
 import { openConnection } from './connection.ts';
 import { DeadLetterMover, maxDeliveriesSubject } from './dead-letter-mover.ts';
+import { readSubject } from './key-reader.ts';
 import { NATS_SETUPS, type NatsSetupOptions } from './setups.ts';
 
 export interface NatsDriverOptions {
@@ -116,18 +118,22 @@ export class NatsDriver implements Driver {
       publishTimeoutMs: o.publishTimeoutMs ?? 5000,
       ackTimeoutMs: o.ackTimeoutMs ?? 5000,
     };
-    const maxDeliver = setup.deadLetter ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 3) : -1;
+    const maxDeliver = setup.deadLetter
+      ? (setup.consumer?.maxDeliver ?? spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 3)
+      : -1;
     const nc = await openConnection({
       servers: o.servers,
       timeoutMs: descriptor.connectTimeoutMs,
       name: `brokerproof admin ${token}`,
     });
     const topology = new NatsTopology(descriptor, nc, context.log);
+    // A custom setup's stream and consumer settings win over the driver's.
+    const storage = setup.stream?.storage ?? o.storage;
     const settings = {
-      ackWaitMs: o.ackWaitMs ?? 3000,
+      ackWaitMs: setup.consumer?.ackWaitMs ?? o.ackWaitMs ?? 3000,
       maxDeliver,
-      duplicateWindowMs: o.duplicateWindowMs ?? 120_000,
-      storage: o.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      duplicateWindowMs: setup.stream?.duplicateWindowMs ?? o.duplicateWindowMs ?? 120_000,
+      storage: storage === 'memory' ? StorageType.Memory : StorageType.File,
       maxAgeMs: o.resourceMaxAgeMs ?? 30 * 60_000,
     };
     return createOrClean(topology, (t) => t.declare(settings), `the NATS topology for ${spec.caseId}`);
@@ -170,6 +176,13 @@ class NatsTopology extends NatsClients implements CaseTopology {
     log: (message: string) => void,
   ) {
     super(descriptor, log);
+  }
+
+  /** The broker as an event store: every message of `key`'s subject, with its stream sequence. */
+  async readKey(key: string): Promise<KeyedEntry[]> {
+    const d = this.descriptor;
+    if (!d.stream) throw new Error(`setup ${d.setup.name} keeps no stream: it cannot be read back`);
+    return readSubject(this.nc, d.stream, `${d.subject}.${subjectToken(key)}`, d.publishTimeoutMs);
   }
 
   private get advisoryStream(): string {

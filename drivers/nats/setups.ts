@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 /** What the NATS driver builds for a setup. */
@@ -26,6 +28,10 @@ export interface NatsSetupOptions {
    * (`consume` max_messages); how many are unacknowledged at once is bounded by MaxAckPending.
    */
   prefetch: number;
+  /** A custom setup's JetStream stream settings (win over the driver's). */
+  stream?: { storage?: 'file' | 'memory'; duplicateWindowMs?: number } | undefined;
+  /** A custom setup's JetStream consumer settings (win over the driver's and the claim's). */
+  consumer?: { ackWaitMs?: number; maxDeliver?: number } | undefined;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: NatsSetupOptions }): Setup => s;
@@ -46,6 +52,8 @@ export const NATS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
+    // A subject per key, and Nats-Expected-Last-Subject-Sequence on publish: an event store.
+    eventLog: 'optimistic',
     options: { kind: 'jetstream', prefetch: 16 },
   }),
   setup({
@@ -111,3 +119,75 @@ export const NATS_SETUPS: readonly Setup[] = [
     options: { kind: 'core', queueGroups: 'shared', prefetch: 16 },
   }),
 ];
+
+const ms = z.number().int().positive();
+
+/** What a custom NATS setup may set (`setups[].options` in the config). */
+export const natsSetupOptions = z.strictObject({
+  /** Messages each client keeps requested (JetStream), or handlers at once (core). */
+  prefetch: z.number().int().min(1).max(10_000).optional(),
+  /** Producers set `Nats-Msg-Id`: the stream drops a resend within its duplicate window. */
+  dedupe: z.boolean().optional(),
+  /** Acknowledge with `ackAck` (the server confirms the ack). */
+  doubleAck: z.boolean().optional(),
+  stream: z
+    .strictObject({
+      storage: z.enum(['file', 'memory']).optional(),
+      duplicateWindowMs: ms.optional(),
+    })
+    .optional(),
+  consumer: z
+    .strictObject({
+      ackWaitMs: ms.optional(),
+      /** MaxDeliver: deliveries before the message is given up (dead-lettered on jetstream-dlq). */
+      maxDeliver: z.number().int().min(1).optional(),
+      maxAckPending: z.number().int().min(1).optional(),
+    })
+    .optional(),
+});
+
+/** How a team's NATS options change a built-in setup, and what the result can claim. */
+export const natsCustomizer = defineCustomizer({
+  schema: natsSetupOptions,
+  apply(base, custom) {
+    const was = base.options as NatsSetupOptions;
+    const problems: SetupOptionProblem[] = [];
+    const problem = (key: string, message: string) => problems.push(new SetupOptionProblem(key, message));
+    if (was.kind === 'core') {
+      for (const key of ['dedupe', 'doubleAck', 'stream', 'consumer'] as const)
+        if (custom[key] !== undefined)
+          problem(key, `core NATS has no stream, consumer or acks; extend nats/jetstream`);
+    }
+    const maxDeliver = custom.consumer?.maxDeliver;
+    if (maxDeliver !== undefined && !was.deadLetter)
+      problem(
+        'consumer.maxDeliver',
+        'without a dead-letter stream a message is silently given up after MaxDeliver deliveries; extend nats/jetstream-dlq',
+      );
+    if (problems.length) return problems;
+    const maxAckPending = custom.consumer?.maxAckPending ?? was.maxAckPending;
+    const dedupe = custom.dedupe ?? was.dedupe === true;
+    const doubleAck = custom.doubleAck ?? was.doubleAck === true;
+    // NATS documents exactly-once for Nats-Msg-Id dedupe plus double acks; without both, at-least-once.
+    const exactlyOnce = base.claim.delivery === 'exactly-once' && dedupe && doubleAck;
+    const ordered = maxAckPending === 1;
+    return {
+      options: defined({
+        ...was,
+        prefetch: custom.prefetch ?? was.prefetch,
+        dedupe: dedupe || undefined,
+        doubleAck: doubleAck || undefined,
+        maxAckPending,
+        stream: custom.stream,
+        consumer: custom.consumer && defined({ ackWaitMs: custom.consumer.ackWaitMs, maxDeliver }),
+      }),
+      delivery: base.claim.delivery === 'exactly-once' && !exactlyOnce ? 'at-least-once' : undefined,
+      orderingScopes: was.kind === 'core' ? base.orderingScopes : ordered ? ['per-key', 'total'] : ['none'],
+      deadLetters: was.deadLetter === true,
+      fixedMaxAttempts: maxDeliver,
+      fixedMaxAttemptsKey: 'consumer.maxDeliver',
+      notes:
+        ordered && was.maxAckPending !== 1 ? ['MaxAckPending 1: one message in flight, in stream order'] : [],
+    };
+  },
+});

@@ -136,6 +136,7 @@ class RabbitProducer implements Producer {
     } catch (error) {
       return { status: 'fail', error: describeError(error) };
     }
+    if (this.descriptor.setup.publisherConfirms === false) return this.fireAndForget(channel, message);
     return new Promise<SendOutcome>((resolve) => {
       let settled = false;
       const done = (outcome: SendOutcome) => {
@@ -167,6 +168,20 @@ class RabbitProducer implements Producer {
         done({ status: 'info', error: `publish failed: ${describeError(error)}` });
       }
     });
+  }
+
+  /** A custom setup with `publisherConfirms: false`: publish and go on, as producers that never wait do. */
+  private fireAndForget(channel: ConfirmChannel, message: OutgoingMessage): SendOutcome {
+    try {
+      channel.publish(this.descriptor.exchange, '', Buffer.from(message.payload), {
+        persistent: true,
+        messageId: message.id,
+        headers: { 'bp-key': message.key, 'bp-poison': message.poison },
+      });
+      return { status: 'info', error: 'publisher confirms off: the broker confirms nothing', final: true };
+    } catch (error) {
+      return { status: 'info', error: `publish failed: ${describeError(error)}`, final: true };
+    }
   }
 
   async close(): Promise<void> {

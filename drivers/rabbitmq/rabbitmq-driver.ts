@@ -60,7 +60,13 @@ export class RabbitmqDriver implements Driver {
     const setup = spec.setup.options as unknown as RabbitSetupOptions;
     const base = `bp.${safeName(spec.caseId)}`;
     const dlq = setup.deliveryLimit || setup.retryQueues;
-    const maxAttempts = dlq ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts) : undefined;
+    // A custom setup's explicit x-delivery-limit is what the broker does, whatever the claim says.
+    const limit = setup.queueArguments?.['x-delivery-limit'];
+    const maxAttempts = dlq
+      ? typeof limit === 'number'
+        ? limit + 1
+        : (spec.maxAttempts ?? spec.setup.claim.maxAttempts)
+      : undefined;
     const descriptor: RabbitDescriptor = {
       url,
       roles: this.options.roles,
@@ -160,6 +166,8 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
       // x-delivery-limit counts redeliveries: N deliveries are the first plus N − 1 more.
       if (setup.deliveryLimit && d.maxAttempts !== undefined) args['x-delivery-limit'] = d.maxAttempts - 1;
       if (setup.singleActiveConsumer) args['x-single-active-consumer'] = true;
+      // A custom setup's own arguments, as the team declares them (validated in its setups.ts).
+      Object.assign(args, setup.queueArguments);
       await channel.assertQueue(queue, { durable: true, arguments: args } as Options.AssertQueue);
       await channel.bindQueue(queue, d.exchange, '');
       for (const retry of d.retries[group] ?? []) {

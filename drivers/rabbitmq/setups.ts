@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 export type QueueKind = 'quorum' | 'classic';
@@ -22,6 +24,10 @@ export interface RabbitSetupOptions {
   retryQueues?: boolean;
   singleActiveConsumer?: boolean;
   prefetch: number;
+  /** A custom setup's own queue arguments, declared as given (x-delivery-limit wins over N − 1). */
+  queueArguments?: Record<string, unknown>;
+  /** Producers wait for publisher confirms (default); false: they publish and go on (custom setups). */
+  publisherConfirms?: boolean;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: RabbitSetupOptions }): Setup => s;
@@ -129,3 +135,106 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
     options: { queueType: 'quorum', prefetch: 10 },
   }),
 ];
+
+/** Queue arguments a custom setup may set (RabbitMQ names; others are rejected). */
+const queueArguments = z.strictObject({
+  'x-queue-type': z.enum(['quorum', 'classic']).optional(),
+  /** Redeliveries before the message is dead-lettered: N deliveries are the first plus N − 1 more. */
+  'x-delivery-limit': z.number().int().min(0).optional(),
+  'x-dead-letter-strategy': z.enum(['at-most-once', 'at-least-once']).optional(),
+  'x-overflow': z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional(),
+  'x-max-length': z.number().int().positive().optional(),
+  'x-single-active-consumer': z.boolean().optional(),
+});
+
+/** What a custom RabbitMQ setup may set (`setups[].options` in the config). */
+export const rabbitmqSetupOptions = z.strictObject({
+  /** Channel prefetch (basic.qos): unacknowledged deliveries a consumer holds at once. */
+  prefetch: z.number().int().min(1).max(65_535).optional(),
+  /** Consumers with noAck (the broker forgets a message once sent): at-most-once. */
+  autoAck: z.boolean().optional(),
+  /** Producers wait for publisher confirms (default true); false: fire and forget, nothing confirmed. */
+  publisherConfirms: z.boolean().optional(),
+  queueArguments: queueArguments.optional(),
+});
+export type RabbitmqCustomOptions = z.output<typeof rabbitmqSetupOptions>;
+
+/** How a team's RabbitMQ options change a built-in setup, and what the result can claim. */
+export const rabbitmqCustomizer = defineCustomizer({
+  schema: rabbitmqSetupOptions,
+  apply(base, custom) {
+    const was = base.options as RabbitSetupOptions;
+    const args = custom.queueArguments ?? {};
+    const problems: SetupOptionProblem[] = [];
+    const problem = (key: string, message: string) => problems.push(new SetupOptionProblem(key, message));
+    const queueType = args['x-queue-type'] ?? was.queueType;
+    const limit = args['x-delivery-limit'];
+    if (limit !== undefined && queueType !== 'quorum')
+      problem('queueArguments.x-delivery-limit', 'only quorum queues have a delivery limit');
+    if (limit !== undefined && was.retryQueues)
+      problem(
+        'queueArguments.x-delivery-limit',
+        `${base.name} counts attempts through its retry queues; extend rabbitmq/quorum-dlx instead`,
+      );
+    const deliveryLimit = was.deliveryLimit === true || limit !== undefined;
+    const strategy = args['x-dead-letter-strategy'] ?? was.deadLetterStrategy;
+    if (args['x-dead-letter-strategy'] !== undefined && !deliveryLimit)
+      problem(
+        'queueArguments.x-dead-letter-strategy',
+        'the queue dead-letters nothing: set x-delivery-limit too, or extend rabbitmq/quorum-dlx',
+      );
+    if (
+      strategy === 'at-least-once' &&
+      args['x-overflow'] !== undefined &&
+      args['x-overflow'] !== 'reject-publish'
+    )
+      problem(
+        'queueArguments.x-overflow',
+        'x-dead-letter-strategy at-least-once needs x-overflow reject-publish (RabbitMQ silently falls back to at-most-once otherwise)',
+      );
+    if (args['x-single-active-consumer'] !== undefined && queueType === 'classic' && was.fanOut)
+      problem('queueArguments.x-single-active-consumer', 'set it on a quorum setup');
+    if (args['x-overflow'] === 'reject-publish-dlx' && !deliveryLimit)
+      problem(
+        'queueArguments.x-overflow',
+        'reject-publish-dlx needs a dead-letter exchange (x-delivery-limit)',
+      );
+    if (problems.length) return problems;
+
+    const autoAck = custom.autoAck ?? was.autoAck === true;
+    const singleActive = args['x-single-active-consumer'] ?? was.singleActiveConsumer === true;
+    // Past x-max-length the default overflow (drop-head) drops the oldest messages: confirmed ones too.
+    const drops = args['x-max-length'] !== undefined && (args['x-overflow'] ?? 'drop-head') === 'drop-head';
+    const options = defined({
+      ...was,
+      queueType,
+      prefetch: custom.prefetch ?? was.prefetch,
+      autoAck: autoAck || undefined,
+      deliveryLimit: deliveryLimit || undefined,
+      deadLetterStrategy: deliveryLimit ? (strategy ?? 'at-most-once') : undefined,
+      singleActiveConsumer: singleActive || undefined,
+      queueArguments: custom.queueArguments,
+      publisherConfirms: custom.publisherConfirms === false ? false : undefined,
+    });
+    const unconfirmed = custom.publisherConfirms === false;
+    return {
+      options,
+      delivery:
+        autoAck || drops || unconfirmed
+          ? 'at-most-once'
+          : base.claim.delivery === 'at-most-once'
+            ? 'at-least-once'
+            : undefined,
+      ackMode: autoAck ? 'on-delivery' : 'manual',
+      orderingScopes: singleActive ? ['total', 'per-key'] : ['none'],
+      deadLetters: deliveryLimit,
+      fixedMaxAttempts: limit !== undefined ? limit + 1 : undefined,
+      fixedMaxAttemptsKey: 'queueArguments.x-delivery-limit',
+      notes: [
+        ...(drops ? ['x-max-length with drop-head overflow drops the oldest messages: at-most-once'] : []),
+        ...(autoAck ? ['consumers with noAck: at-most-once'] : []),
+        ...(unconfirmed ? ['no publisher confirms: no send is confirmed (at-most-once)'] : []),
+      ],
+    };
+  },
+});

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 /** What the SQS driver builds for a setup. */
@@ -8,6 +10,10 @@ export interface SqsSetupOptions {
   deadLetter?: boolean;
   /** Producers publish to an SNS topic; each subscriber group has its own queue (raw delivery). */
   sns?: boolean;
+  /** A custom setup's queue attributes (win over the driver's settings). */
+  queueAttributes?: SqsQueueAttributes | undefined;
+  /** A custom setup's messages per ReceiveMessage. */
+  receiveBatchSize?: number | undefined;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: SqsSetupOptions }): Setup => s;
@@ -86,3 +92,55 @@ export const SQS_SETUPS: readonly Setup[] = [
     options: { queueType: 'standard', sns: true },
   }),
 ];
+
+/** Queue attributes a custom setup may set (SQS names; others are rejected). */
+const sqsQueueAttributes = z.strictObject({
+  /** Seconds an unacknowledged message stays invisible before it comes back. */
+  VisibilityTimeout: z.number().int().min(1).max(43_200).optional(),
+  /** Seconds every new message waits before it can be received. */
+  DelaySeconds: z.number().int().min(0).max(900).optional(),
+  /** FIFO only: deduplicate by body instead of by message id. */
+  ContentBasedDeduplication: z.boolean().optional(),
+  /** Dead-letter after this many receives (to a queue the driver creates beside it). */
+  RedrivePolicy: z.strictObject({ maxReceiveCount: z.number().int().min(1).max(1000) }).optional(),
+});
+export type SqsQueueAttributes = z.output<typeof sqsQueueAttributes>;
+
+/** What a custom SQS setup may set (`setups[].options` in the config). */
+export const sqsSetupOptions = z.strictObject({
+  queueAttributes: sqsQueueAttributes.optional(),
+  /** Messages per ReceiveMessage (1–10). */
+  receiveBatchSize: z.number().int().min(1).max(10).optional(),
+});
+
+/** How a team's SQS options change a built-in setup, and what the result can claim. */
+export const sqsCustomizer = defineCustomizer({
+  schema: sqsSetupOptions,
+  apply(base, custom) {
+    const was = base.options as SqsSetupOptions;
+    const attributes = custom.queueAttributes ?? {};
+    const problems: SetupOptionProblem[] = [];
+    if (attributes.ContentBasedDeduplication !== undefined && was.queueType !== 'fifo')
+      problems.push(
+        new SetupOptionProblem(
+          'queueAttributes.ContentBasedDeduplication',
+          'only FIFO queues deduplicate; extend sqs/fifo or sqs/fifo-dlq',
+        ),
+      );
+    if (problems.length) return problems;
+    const maxReceiveCount = attributes.RedrivePolicy?.maxReceiveCount;
+    const deadLetter = was.deadLetter === true || maxReceiveCount !== undefined;
+    return {
+      options: defined({
+        ...was,
+        deadLetter: deadLetter || undefined,
+        queueAttributes: custom.queueAttributes,
+        receiveBatchSize: custom.receiveBatchSize,
+      }),
+      deadLetters: deadLetter,
+      fixedMaxAttempts: maxReceiveCount,
+      fixedMaxAttemptsKey: 'queueAttributes.RedrivePolicy.maxReceiveCount',
+      notes: [],
+    };
+  },
+});

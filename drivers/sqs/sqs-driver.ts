@@ -106,7 +106,10 @@ export class SqsDriver implements Driver {
     const fifo = setup.queueType === 'fifo';
     const names = new CaseNames(this.options.namePrefix, spec.caseId, fifo);
     const redrive = setup.deadLetter === true;
-    const maxReceiveCount = redrive ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 3) : undefined;
+    const attributes = setup.queueAttributes ?? {};
+    const maxReceiveCount = redrive
+      ? (attributes.RedrivePolicy?.maxReceiveCount ?? spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 3)
+      : undefined;
     const topology = new SqsTopology(
       {
         connection,
@@ -116,10 +119,11 @@ export class SqsDriver implements Driver {
         topicArn: undefined,
         setup,
         maxReceiveCount,
-        visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds,
+        visibilityTimeoutSeconds: attributes.VisibilityTimeout ?? this.options.visibilityTimeoutSeconds,
         waitTimeSeconds: connection.waitTimeSeconds,
-        receiveBatchSize: this.options.receiveBatchSize ?? (redrive ? 1 : 10),
-        contentBasedDeduplication: fifo && this.options.contentBasedDeduplication,
+        receiveBatchSize: setup.receiveBatchSize ?? this.options.receiveBatchSize ?? (redrive ? 1 : 10),
+        contentBasedDeduplication:
+          fifo && (attributes.ContentBasedDeduplication ?? this.options.contentBasedDeduplication),
       },
       this.options,
       context.log,
@@ -192,6 +196,9 @@ class SqsTopology extends SqsClients implements CaseTopology {
       VisibilityTimeout: String(d.visibilityTimeoutSeconds),
       ...(fifo && { FifoQueue: 'true' }),
       ...(d.contentBasedDeduplication && { ContentBasedDeduplication: 'true' }),
+      ...(d.setup.queueAttributes?.DelaySeconds !== undefined && {
+        DelaySeconds: String(d.setup.queueAttributes.DelaySeconds),
+      }),
     };
     if (d.setup.sns) {
       this.sns = snsClient(d.connection, true);

@@ -6,8 +6,9 @@
  * `brokerproof/<name>:<version>`; an image that exists is not rebuilt.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BrokerUnavailableError } from '../../core/errors.ts';
+import { packageRoot } from '../../core/package-root.ts';
 import { type BrokerName, isStoreName, MESSAGE_BROKER_NAMES, type StoreName } from '../endpoints.ts';
 import { run, runOrThrow, which } from '../local/exec.ts';
 import { type LocalContext, localContext } from '../local/index.ts';
@@ -33,7 +34,8 @@ export function imageTags(ctx: LocalContext): Record<ImageName, string> {
   };
 }
 
-const dockerfilesDir = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'docker');
+// From the sources and from the built package (dist/) alike.
+const dockerfilesDir = join(packageRoot(import.meta.url), 'docker');
 
 async function imageExists(tag: string): Promise<boolean> {
   return (await run('docker', ['image', 'inspect', tag], { timeoutMs: 30_000 })).code === 0;

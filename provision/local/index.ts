@@ -65,6 +65,11 @@ export interface UpResult {
   /** Brokers that are up and healthy (toxiproxy not included). */
   up: BrokerName[];
   failures: BrokerFailure[];
+  /**
+   * Brokers this machine cannot run and brokerproof cannot install (the Pub/Sub emulator without
+   * the Cloud SDK), with the reason: reported, not failed.
+   */
+  unavailable: BrokerFailure[];
   /** Milliseconds per service to install + start + first healthy round trip, and `total`. */
   timings: Record<string, number>;
   status: StatusReport;
@@ -161,6 +166,7 @@ export async function brokersUp(options: UpOptions = {}): Promise<UpResult> {
     async () => {
       const timings: Record<string, number> = {};
       const failures: BrokerFailure[] = [];
+      const unavailable: BrokerFailure[] = [];
       const fail = (broker: ServiceName, error: unknown) => {
         const message = describeError(error);
         const hint = error instanceof BrokerUnavailableError ? error.hint : undefined;
@@ -205,7 +211,15 @@ export async function brokersUp(options: UpOptions = {}): Promise<UpResult> {
           const log = logger(options, broker);
           const t0 = Date.now();
           try {
-            const installation = await installs.get(broker)!;
+            const installation = await installs.get(broker)!.catch((error: unknown) => {
+              if (!(SERVICES[broker].detectedOnly && error instanceof BrokerUnavailableError)) throw error;
+              unavailable.push({ broker, message: describeError(error), hint: error.hint });
+              return undefined;
+            });
+            if (!installation) {
+              log('unavailable on this machine (see the reason below); skipped');
+              return;
+            }
             if (!toxiproxyOk)
               throw new BrokerUnavailableError('not started: Toxiproxy is not running (see its error above)');
             await ensureProxy(ctx, broker);
@@ -227,6 +241,7 @@ export async function brokersUp(options: UpOptions = {}): Promise<UpResult> {
       return {
         up: BROKER_NAMES.filter((b) => up.includes(b)),
         failures,
+        unavailable,
         timings,
         status: await statusOf(ctx, only),
       };

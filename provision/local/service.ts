@@ -27,6 +27,12 @@ export interface LocalService {
   upstreamPort(ports: PortPlan): number;
   /** Other ports it binds (controller, distribution, …), checked free before a start. */
   extraPorts(ports: PortPlan): number[];
+  /**
+   * Found on the machine, never installed (the Pub/Sub emulator ships only with the Cloud SDK):
+   * when `install` cannot find it (BrokerUnavailableError), `brokers up` reports it unavailable with
+   * the reason instead of failing, and the other brokers' runs and tests go on.
+   */
+  detectedOnly?: boolean;
   /** Idempotent; cheap when cached. */
   install(ctx: LocalContext, log: Log): Promise<Installation>;
   /** Writes its configuration into `stateDir` (keeping data) and says how to start it. */

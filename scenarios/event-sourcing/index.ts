@@ -1,8 +1,12 @@
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
+import { brokerEventLog } from '../kit/event-sourcing/broker-log.ts';
+import { eventSourcingChecker } from '../kit/event-sourcing/checker.ts';
+import { relayEvents } from '../kit/event-sourcing/commands.ts';
+import { openEventLog } from '../kit/event-sourcing/event-log.ts';
+import { projectionUnfit } from '../kit/event-sourcing/projection-step.ts';
 import type { Scenario } from '../scenario.ts';
-import { eventSourcingChecker } from './checker.ts';
-import { digestOf, type EventStore, openEventStore } from './event-store.ts';
-import { handleCommand, project, relayEvents } from './steps.ts';
+import { applyEvent, digestOf, openProfiles, type Profile } from './profiles.ts';
+import { BROKER_LOG, handleUserCommand, project, type UserStore } from './steps.ts';
 
 const state = (fields: Record<string, unknown>) => ({
   p: 'harness',
@@ -18,30 +22,48 @@ const state = (fields: Record<string, unknown>) => ({
  * the read model read back, and the event-sourcing family judges forks, ignored expectations, and
  * what the projection lost, repeated, reordered or got wrong. `keys` of the workload are the users.
  */
-export const eventSourcing: Scenario<EventStore> = {
+export const eventSourcing: Scenario<UserStore> = {
   name: 'event-sourcing',
   description:
     'Concurrent command handlers append user events with the version they read; a projection keeps each profile, fed through an outbox relay.',
+  variants: [
+    {
+      name: 'relay',
+      description:
+        'The events in the store (--store memory|postgres), appended with a unique (stream, version); an outbox relay publishes them onto the broker.',
+    },
+    {
+      name: BROKER_LOG,
+      description:
+        'The broker is the event store: a stream is a key (a JetStream subject), an append a publish expecting the position read (Nats-Expected-Last-Subject-Sequence); no relay.',
+    },
+  ],
   crashPoints: ['before-process', 'after-process', 'after-ack'],
   producing: {
     window: 4,
     retries: 5,
-    produce: (message, step) => handleCommand(message, step, Math.max(1, step.workload.keys)),
-    background: (step) => relayEvents(step, step.workload.producers),
+    produce: (message, step) => handleUserCommand(message, step, Math.max(1, step.workload.keys)),
+    // The broker log has nothing to relay: an append is the publish.
+    background: async (step) => {
+      if (step.variant !== BROKER_LOG) await relayEvents(step, step.workload.producers);
+    },
     crashPoints: ['after-append', 'after-publish'],
     // A command dies with its handler; what it appended is in the store, and the relay publishes it.
     resendAfterCrash: false,
   },
-  unfit: (setup) =>
-    setup.ackMode === 'manual' && setup.claim.delivery !== 'at-most-once'
-      ? undefined
-      : `setup ${setup.name} does not redeliver unacknowledged messages`,
-  claim: (setup) => ({
+  unfit: (setup, _capabilities, variant) => {
+    const unfit = projectionUnfit(setup);
+    if (unfit) return unfit;
+    if (variant === BROKER_LOG && setup.eventLog === undefined)
+      return `setup ${setup.name} cannot be an event store (no per-key read-back with positions)`;
+    return undefined;
+  },
+  claim: (setup, variant) => ({
     ...setup.claim,
     delivery: 'at-least-once',
     maxAttempts: undefined,
     ordering: 'none',
-    concurrency: 'optimistic',
+    concurrency: variant === BROKER_LOG ? setup.eventLog : 'optimistic',
     projection: 'idempotent-by-version',
   }),
   workload: (options) =>
@@ -53,20 +75,27 @@ export const eventSourcing: Scenario<EventStore> = {
   // Applies of one stream by different consumers are judged in order: one recorder keeps it.
   consumersInline: true,
   store: {
-    open: (access, { create }) => openEventStore(access, create),
+    open: async (access, { create, variant }) => {
+      const streams = new Set<string>();
+      const log =
+        variant === BROKER_LOG
+          ? brokerEventLog(access.readKey, () => [...streams].sort())
+          : await openEventLog(access, create);
+      return { log, profiles: await openProfiles(access, create), streams };
+    },
     readBack: async (store, groups) => {
-      const streams = await store.streams();
+      const streams = await store.log.streams();
       const events = [state({ group: 'replay', streams: streams.size })];
       for (const [stream, list] of streams) {
-        let profile: { version: number; email: string } | undefined;
-        for (const e of list) profile = { version: e.version, email: e.email };
+        let profile: Profile | undefined;
+        for (const e of list) profile = applyEvent(profile, e);
         if (profile)
           events.push(
             state({ group: 'replay', stream, version: profile.version, digest: digestOf(stream, profile) }),
           );
       }
       for (const group of groups) {
-        const profiles = await store.profiles(group);
+        const profiles = await store.profiles.profiles(group);
         events.push(state({ group, streams: profiles.length }));
         for (const p of profiles)
           events.push(state({ group, stream: p.stream, version: p.version, digest: p.digest }));

@@ -13,7 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../checker/check.ts';
 import type { EventInput, HistoryEvent } from '../../core/events.ts';
 import type { Claim } from '../../core/guarantee.ts';
-import { eventSourcingChecker, type StaleReadMeasurement } from '../../scenarios/event-sourcing/checker.ts';
+import {
+  eventSourcingChecker,
+  type StaleReadMeasurement,
+} from '../../scenarios/kit/event-sourcing/checker.ts';
 import { ES_KINDS, esReferenceCheck, referencePercentile } from './es-reference-checker.ts';
 
 type Draft = EventInput;

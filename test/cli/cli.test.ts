@@ -10,7 +10,7 @@ describe('brokerproof run', () => {
   it('with no arguments runs the default suite on the memory broker, writes the report, exits 0', async () => {
     const cwd = tmp();
     const r = await cliProcess(['run', '--runs', '1', '--seed', '3'], { cwd });
-    expect(r.stderr).toMatch(/holds: 10 held, 0 violated, 0 unknown/);
+    expect(r.stderr).toMatch(/holds: 11 held, 0 violated, 0 unknown/);
     expect(r.code).toBe(0);
     const out = join(cwd, 'brokerproof-report');
     for (const file of ['index.html', 'results.json', 'junit.xml', 'summary.md'])
@@ -27,6 +27,7 @@ describe('brokerproof run', () => {
       'outbox',
       'dual-write',
       'event-sourcing',
+      'cqrs',
     ]);
     // exactly-once runs where it is claimed: the transactional pipeline.
     expect(results.cases.find((c: { scenario: string }) => c.scenario === 'exactly-once').setup).toBe(

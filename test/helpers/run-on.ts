@@ -5,6 +5,7 @@ import type { Driver } from '../../drivers/driver.ts';
 import type { DriverSettings } from '../../drivers/index.ts';
 import type { CaseResult } from '../../runner/case.ts';
 import type { StoreChoice } from '../../runner/case-store.ts';
+import type { CaseTimeouts } from '../../runner/deadlines.ts';
 import { run } from '../../runner/run.ts';
 import type { Isolation } from '../../runner/run-case.ts';
 import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
@@ -23,6 +24,8 @@ export interface RunOnOptions {
   variant?: string;
   /** Where scenarios with a store keep their state (default memory). */
   store?: StoreChoice;
+  /** Phase deadlines (drivers whose redeliveries wait out a long ack deadline need a longer drain). */
+  timeouts?: Partial<CaseTimeouts>;
 }
 
 /** Cases of one run, with the report directory their history paths are relative to. */
@@ -61,6 +64,7 @@ export function caseRunner(
       toolVersion: 'test',
       isolation: o.isolation,
       store: o.store,
+      timeouts: o.timeouts,
       settings: { drivers: { ...settings() } },
     });
     return Object.assign(result.cases, { outDir });

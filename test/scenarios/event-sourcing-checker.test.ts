@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../checker/check.ts';
 import type { HistoryEvent } from '../../core/events.ts';
 import type { AnomalyKind, Claim } from '../../core/guarantee.ts';
-import { eventSourcingChecker, type StaleReadMeasurement } from '../../scenarios/event-sourcing/checker.ts';
+import {
+  eventSourcingChecker,
+  type StaleReadMeasurement,
+} from '../../scenarios/kit/event-sourcing/checker.ts';
 import { type EsHistoryBuilder, esHistory } from '../helpers/es-history-builder.ts';
 
 const base: Claim = { delivery: 'at-least-once', ordering: 'none' };

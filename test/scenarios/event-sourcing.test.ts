@@ -13,9 +13,10 @@ const workload = fixedWorkload({
   crashes: eventSourcing.crashPoints.map((point, k) => ({ group: 0, atDelivery: 5 + 8 * k, point })),
 });
 
-async function caseWith(anomalies?: Record<string, number>) {
-  const driver = new MemoryDriver({});
-  const plan = scenarioPlan(driver, 'queue', eventSourcing, '', workload);
+async function caseWith(anomalies?: Record<string, number>, variant = 'relay') {
+  // The broker log's anomalies are the broker's; the store's are the store's.
+  const driver = new MemoryDriver(variant === 'broker-log' ? { anomalies } : {});
+  const plan = scenarioPlan(driver, 'queue', eventSourcing, variant, workload);
   const outDir = tempDir('brokerproof-es-');
   const result = await runCase(plan, driver, { outDir, store: { kind: 'memory', anomalies } });
   await driver.close();
@@ -51,5 +52,28 @@ describe('event-sourcing on the memory broker and event store', () => {
     const { result } = await caseWith({ forkOnConcurrentAppend: 1 });
     expect(result.valid).toBe(false);
     expect(result.counts.forked).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('event-sourcing with the broker as the event store (memory broker, per-key journal)', () => {
+  it('appends expecting the position read: conflicts are refused, and the projection holds', async () => {
+    const { result, history } = await caseWith(undefined, 'broker-log');
+    expect(result.guarantee).toMatchObject({ concurrency: 'optimistic' });
+    expect(result.reasons).toEqual([]);
+    expect(result.valid).toBe(true);
+    const appends = history.events.filter((e) => e.f === 'append');
+    expect(appends.some((e) => e.type === 'fail' && e.error === 'conflict')).toBe(true);
+    expect(appends.filter((e) => e.type === 'ok')).toHaveLength(120);
+    // No relay: every append is a send of the producer's own, recorded beside it.
+    expect(history.events.some((e) => e.f === 'send' && e.p.startsWith('relay-'))).toBe(false);
+    expect(history.events.filter((e) => e.f === 'send' && e.type === 'ok')).toHaveLength(120);
+    const replayed = history.events.filter((e) => e.f === 'state' && e.group === 'replay' && e.stream);
+    expect(replayed).toHaveLength(4);
+  }, 60_000);
+
+  it('a broker that takes a stale position is caught (forked or expectationIgnored)', async () => {
+    const { result } = await caseWith({ ignoreExpectedVersion: 1 }, 'broker-log');
+    expect(result.valid).toBe(false);
+    expect((result.counts.forked ?? 0) + (result.counts.expectationIgnored ?? 0)).toBeGreaterThan(0);
   }, 60_000);
 });

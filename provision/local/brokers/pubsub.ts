@@ -15,10 +15,14 @@ export const PUBSUB_EMULATOR_CANDIDATES = [
   '/google-cloud-sdk/platform/pubsub-emulator',
 ];
 
-/** The emulator's directory (holding bin/cloud-pubsub-emulator), or undefined. */
+/**
+ * The emulator's directory (holding bin/cloud-pubsub-emulator), or undefined. BROKERPROOF_PUBSUB_EMULATOR_DIR,
+ * when set, is the only place looked at.
+ */
 export function findPubsubEmulator(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = env.BROKERPROOF_PUBSUB_EMULATOR_DIR;
+  if (explicit) return existsSync(join(explicit, 'bin', 'cloud-pubsub-emulator')) ? explicit : undefined;
   const candidates = [
-    env.BROKERPROOF_PUBSUB_EMULATOR_DIR,
     env.CLOUDSDK_ROOT_DIR ? join(env.CLOUDSDK_ROOT_DIR, 'platform', 'pubsub-emulator') : undefined,
     env.HOME ? join(env.HOME, 'google-cloud-sdk', 'platform', 'pubsub-emulator') : undefined,
     ...PUBSUB_EMULATOR_CANDIDATES,
@@ -38,8 +42,24 @@ export function pubsubEmulatorVersion(dir: string): string {
   return 'unknown';
 }
 
+/**
+ * Why the emulator cannot run on this machine (not found, or no Java), or undefined when it can:
+ * what Pub/Sub tests print when they skip.
+ */
+export function pubsubUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!findPubsubEmulator(env))
+    return 'the Google Cloud Pub/Sub emulator was not found (it ships with the Cloud SDK: gcloud components install pubsub-emulator, or set BROKERPROOF_PUBSUB_EMULATOR_DIR)';
+  try {
+    requireTool('java', JAVA_HINT);
+  } catch {
+    return `the Pub/Sub emulator needs Java, which is not on PATH (${JAVA_HINT})`;
+  }
+  return undefined;
+}
+
 export const pubsub: LocalService = {
   name: 'pubsub',
+  detectedOnly: true,
   upstreamPort: (ports) => ports.pubsub.upstream,
   extraPorts: () => [],
   stopGraceMs: 10_000,

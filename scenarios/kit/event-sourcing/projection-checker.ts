@@ -1,4 +1,4 @@
-import type { CheckerFamily, FamilyAnomaly, FamilyPass, FamilyResult } from '../../core/checker-family.ts';
+import type { CheckerFamily, FamilyAnomaly, FamilyPass, FamilyResult } from '../../../core/checker-family.ts';
 import {
   type ApplyEvent,
   groupOf,
@@ -6,8 +6,8 @@ import {
   type QueryEvent,
   REPLAY_GROUP,
   type StateEvent,
-} from '../../core/events.ts';
-import type { AnomalyKind, Claim } from '../../core/guarantee.ts';
+} from '../../../core/events.ts';
+import type { AnomalyKind, Claim } from '../../../core/guarantee.ts';
 import { divergedStreams, type ReadBack, readBack, recordState } from './read-model.ts';
 import { firstAbove, lagDistribution, type StaleReadMeasurement } from './staleness.ts';
 

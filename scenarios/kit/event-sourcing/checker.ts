@@ -1,21 +1,24 @@
-import type { CheckerFamily, FamilyResult } from '../../core/checker-family.ts';
+import type { CheckerFamily, FamilyResult } from '../../../core/checker-family.ts';
+import { convergenceFamily } from './convergence.ts';
 import { projectionFamily } from './projection-checker.ts';
 import { eventStoreFamily } from './store-checker.ts';
 
+export type { ConvergenceAfterFault } from './convergence.ts';
 export { PROJECTION_KINDS, projectionFamily } from './projection-checker.ts';
 export type { LagDistribution, StaleReadMeasurement } from './staleness.ts';
+export type { AppendTally } from './store-checker.ts';
 export { eventStoreFamily, STORE_GROUP } from './store-checker.ts';
 
 /**
- * Event sourcing and CQRS judged as one family (a scenario brings one): the event store's family
- * and the projections' family side by side, their counts, examples, reasons and measurements put
- * together.
+ * Event sourcing and CQRS judged as one family (a scenario brings one): the event store's family,
+ * the projections' family and the convergence measurement side by side, their counts, examples,
+ * reasons and measurements put together.
  */
 export const eventSourcingChecker: CheckerFamily = {
   name: 'event-sourcing',
   kinds: [...eventStoreFamily.kinds, ...projectionFamily.kinds],
   start(claim) {
-    const passes = [eventStoreFamily.start(claim), projectionFamily.start(claim)];
+    const passes = [eventStoreFamily, projectionFamily, convergenceFamily].map((f) => f.start(claim));
     return {
       add(e) {
         for (const pass of passes) pass.add(e);

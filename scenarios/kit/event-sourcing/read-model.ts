@@ -1,5 +1,5 @@
-import type { FamilyAnomaly } from '../../core/checker-family.ts';
-import type { StateEvent } from '../../core/events.ts';
+import type { FamilyAnomaly } from '../../../core/checker-family.ts';
+import type { StateEvent } from '../../../core/events.ts';
 
 interface StreamState {
   version: number;

@@ -1,8 +1,21 @@
-import type { CheckerFamily, FamilyAnomaly, FamilyPass, FamilyResult } from '../../core/checker-family.ts';
-import type { AppendEvent, HistoryEvent } from '../../core/events.ts';
+import type { CheckerFamily, FamilyAnomaly, FamilyPass, FamilyResult } from '../../../core/checker-family.ts';
+import type { AppendEvent, HistoryEvent } from '../../../core/events.ts';
 
 /** The group the event store's own anomalies are counted in (they belong to a stream, not a projection). */
 export const STORE_GROUP = 'store';
+
+/**
+ * The `appends` measurement: streams written, distinct events acknowledged, appends refused as
+ * conflicts or failed otherwise, appends with an unknown outcome, and forked versions.
+ */
+export interface AppendTally {
+  streams: number;
+  accepted: number;
+  conflicts: number;
+  rejected: number;
+  unknown: number;
+  forks: number;
+}
 
 /** Events acknowledged at one (stream, version): more than one id there is a fork. */
 interface Slot {
@@ -32,10 +45,14 @@ export const eventStoreFamily: CheckerFamily = {
     const slots = new Map<string, Slot>();
     const ignored = new Map<string, FamilyAnomaly>();
     let sawAppend = false;
+    const tally: AppendTally = { streams: 0, accepted: 0, conflicts: 0, rejected: 0, unknown: 0, forks: 0 };
+    const streams = new Set<string>();
+    const accepted = new Set<string>();
     return {
       add(e: HistoryEvent) {
         if (e.f !== 'append') return;
         sawAppend = true;
+        streams.add(e.stream);
         const key = `${e.p}\u0000${e.id}`;
         if (e.type === 'invoke') {
           open.set(key, e);
@@ -43,7 +60,12 @@ export const eventStoreFamily: CheckerFamily = {
         }
         const invoke = open.get(key);
         open.delete(key);
+        if (e.type === 'fail') {
+          if (e.error === 'conflict') tally.conflicts++;
+          else tally.rejected++;
+        } else if (e.type === 'info') tally.unknown++;
         if (e.type !== 'ok' || e.version === undefined) return;
+        accepted.add(e.id);
         const slotKey = `${e.stream}\u0000${e.version}`;
         let slot = slots.get(slotKey);
         if (!slot) {
@@ -81,9 +103,11 @@ export const eventStoreFamily: CheckerFamily = {
         }
         anomalies.push(...ignored.values());
         const counts: FamilyResult['counts'] = {};
-        if (sawAppend)
-          counts[STORE_GROUP] = { forked: anomalies.length - ignored.size, expectationIgnored: ignored.size };
-        return { counts, anomalies, reasons: [] };
+        if (!sawAppend) return { counts, anomalies, reasons: [] };
+        const forks = anomalies.length - ignored.size;
+        counts[STORE_GROUP] = { forked: forks, expectationIgnored: ignored.size };
+        const appends = { ...tally, streams: streams.size, accepted: accepted.size, forks };
+        return { counts, anomalies, reasons: [], measurements: { appends } };
       },
     };
   },

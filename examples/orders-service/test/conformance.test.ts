@@ -1,0 +1,3 @@
+import { conformance } from 'brokerproof/vitest';
+
+conformance('./brokerproof.config.ts');
