@@ -66,7 +66,7 @@ describe('the mid-batch crash point', () => {
   );
 });
 
-/** Messages a consumer had been delivered and not acknowledged (ok) when it crashed. */
+/** Messages a consumer had been delivered and had not begun to acknowledge when it crashed. */
 function heldAtCrash(events: HistoryEvent[]): { id: string; crashT: number }[] {
   const held: { id: string; crashT: number }[] = [];
   const lastCrash = new Map<unknown, number>();
@@ -76,7 +76,8 @@ function heldAtCrash(events: HistoryEvent[]): { id: string; crashT: number }[] {
     lastCrash.set(crash.target, crash.t);
     // This incarnation's own events: deliveries from before an earlier crash were that one's.
     const mine = events.filter((e) => e.p === crash.target && e.t > since && e.t <= crash.t);
-    const acked = new Set(mine.filter((e) => e.f === 'ack' && e.type === 'ok').map((e) => e.id as string));
+    // An ack invoked before the crash may have reached the broker (an SQS delete in flight).
+    const acked = new Set(mine.filter((e) => e.f === 'ack').map((e) => e.id as string));
     for (const e of mine)
       if (e.f === 'deliver' && !acked.has(e.id as string)) held.push({ id: e.id as string, crashT: crash.t });
   }
