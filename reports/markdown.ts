@@ -26,6 +26,14 @@ export function renderMarkdown(result: RunResult): string {
       `| ${cell(c.id)} | ${cell(describeClaim(c.guarantee))}${c.claimBasis === 'vendor' ? ' (vendor’s claim, tested, not endorsed)' : ''} | ${verdictSymbol(c.valid)} ${verdictWord(c.valid)} | ${cell(keyCounts(c))} | ${cell(caseCoverageSummary(c.coverage))} |`,
     );
   }
+  const custom = result.cases.filter((c) => c.setupExtends !== undefined);
+  if (custom.length) {
+    lines.push('', '### Custom setups', '');
+    for (const c of custom)
+      lines.push(
+        `- ${cell(c.id)}: ${cell(c.setup)} extends ${cell(c.setupExtends!)}, options \`${cell(JSON.stringify(c.setupOptions ?? {}))}\`, claims ${cell(describeClaim(c.guarantee))}${c.handler ? `, handler \`${cell(c.handler)}\`` : ''}`,
+      );
+  }
   lines.push(...figuresLines(result.cases), ...measurementLines(result.cases));
   const broken = result.cases.filter((c) => c.valid !== true);
   if (broken.length) {

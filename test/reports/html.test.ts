@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Counts, zeroCounts } from '../../checker/check.ts';
 import type { HistoryEvent } from '../../core/events.ts';
 import { escapeHtml, htmlReporter, relativeHref, renderHtml } from '../../reports/html.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
 import type { CaseResult } from '../../runner/case.ts';
 import type { RunResult } from '../../runner/run-result.ts';
 
@@ -385,5 +386,32 @@ describe('htmlReporter', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('custom setups in the reports', () => {
+  const custom = baseCase({
+    id: 'custom-case',
+    setup: 'orders-queue',
+    setupExtends: 'rabbitmq/quorum',
+    setupOptions: { prefetch: 200, queueArguments: { 'x-delivery-limit': 4, note: HOSTILE } },
+    handler: './src/orders/handle-order.ts',
+  });
+  const withCustom: RunResult = { ...result, cases: [custom, validCase] };
+
+  it('shows the resolved options, what the setup extends and the handler, escaped, beside the claim', () => {
+    const section = sectionOf(renderHtml(withCustom), 'custom-case');
+    expect(section).toContain(escapeHtml(JSON.stringify(custom.setupOptions)));
+    expect(section).toContain('extends rabbitmq/quorum');
+    expect(section).toContain('<code>./src/orders/handle-order.ts</code>');
+    expect(section).not.toContain('<script>alert');
+  });
+
+  it('lists custom setups in summary.md, and only when there are some', () => {
+    const md = renderMarkdown(withCustom);
+    expect(md).toContain('### Custom setups');
+    expect(md).toContain('orders-queue extends rabbitmq/quorum');
+    expect(md).toContain('"x-delivery-limit":4');
+    expect(renderMarkdown(result)).not.toContain('### Custom setups');
   });
 });
