@@ -70,7 +70,12 @@ export async function explore(
     networkRoles: networkRoles(target),
     silenceTimeoutMs: target.driver.capabilities.silenceTimeoutMs,
     crashPoints: crashPointsFor(target),
-    ...(target.setup.ackMode === 'on-delivery' && { maxCrashes: 1 }),
+    // Where messages are given up before processing (auto-ack, or a step that acks on receipt),
+    // one crash may lose everything in flight, and a second planned crash would wait for
+    // deliveries that never come: plan one.
+    ...((target.setup.ackMode === 'on-delivery' || target.claim.delivery === 'at-most-once') && {
+      maxCrashes: 1,
+    }),
     ...options.workload,
   });
   const points = options.workload?.crashPoints?.length
