@@ -13,7 +13,7 @@ import {
   INFORMATIONAL_KINDS,
 } from '../core/guarantee.ts';
 import type { CaseResult } from '../runner/case.ts';
-import { coverageLine } from '../runner/coverage.ts';
+import { coverageLine, faultsNotDrawn } from '../runner/coverage.ts';
 import type { RunResult } from '../runner/run-result.ts';
 import { CSP, SCRIPT, STYLE } from './html-assets.ts';
 import { coverageSection } from './html-coverage.ts';
@@ -198,9 +198,20 @@ ${c.setupDescription ? html`<div><dt>setup</dt><dd>${c.setupDescription}</dd></d
 ${c.setupOptions ? html`<div><dt>options</dt><dd><code>${JSON.stringify(c.setupOptions)}</code>${c.setupExtends ? html` <span class="muted">(custom setup, extends ${c.setupExtends})</span>` : ''}</dd></div>` : ''}
 ${c.handler ? html`<div><dt>handler</dt><dd><code>${c.handler}</code></dd></div>` : ''}
 <div><dt>forbids</dt><dd>${kinds.length ? kinds.map((k, n) => (n ? html` ${k}` : k)) : 'nothing'}</dd></div>
-<div><dt>faults</dt><dd>${c.faults.length ? c.faults.join(', ') : 'none'}</dd></div>
+<div><dt>faults</dt><dd>${faultsFact(c)}</dd></div>
 <div><dt>duration</dt><dd>${formatDuration(c.durationMs)}</dd></div>
 </dl>`;
+}
+
+/** The faults the case had; those listed for the run but not drawn for this case are named apart. */
+function faultsFact(c: CaseResult) {
+  const notDrawn = faultsNotDrawn(c.faults, c.workload);
+  const drawn = c.faults.filter((f) => !notDrawn.includes(f));
+  return html`${drawn.length ? drawn.join(', ') : 'none'}${
+    notDrawn.length
+      ? html` <span class="muted">(listed, not drawn in this case: ${notDrawn.join(', ')})</span>`
+      : ''
+  }`;
 }
 
 type CountRole = 'forbidden' | 'info' | 'allowed' | 'total';

@@ -1,4 +1,6 @@
 import type { HistoryEvent } from '../core/events.ts';
+import { parseFaultSpec } from '../faults/fault-plan.ts';
+import type { Workload } from '../scenarios/scenario.ts';
 
 /** One scheduled fault as it went: fired (and for how long), failed to start, or never started. */
 export interface FaultCoverage {
@@ -146,10 +148,54 @@ export function skippedFaults(coverage: CaseCoverage): number {
 }
 
 /**
+ * The faults a case lists (`--faults`) that its workload did not draw: fast-check draws one to
+ * three scheduled faults per case from the kinds asked for, so a case may list one it never had.
+ * A bare network fault is drawn by a fault of its kind on the broker's links; `@role` by that role.
+ */
+export function faultsNotDrawn(
+  listed: readonly string[],
+  workload: Pick<Workload, 'crashes' | 'faults'> | undefined,
+): string[] {
+  if (!workload) return [];
+  // Results written before workloads carried both lists say nothing either way.
+  const { crashes, faults } = workload as Partial<typeof workload>;
+  return listed.filter((entry) => {
+    if (entry === 'none') return false;
+    const spec = parseFaultSpec(entry);
+    if (!spec) return false;
+    if (spec.kind === 'consumer-crash') return crashes !== undefined && crashes.length === 0;
+    return (
+      faults !== undefined &&
+      !faults.some(
+        (f) =>
+          f.kind === spec.kind &&
+          (spec.role === undefined ? f.role !== 'store' && f.role !== 'consumer' : f.role === spec.role),
+      )
+    );
+  });
+}
+
+/** Listed faults that no case of the run drew: the run did not test them at all. */
+export function faultsNeverDrawn(
+  cases: readonly { faults?: readonly string[]; workload?: CaseWorkload }[],
+): string[] {
+  const listed = new Set(cases.flatMap((c) => c.faults ?? []));
+  return [...listed].filter((entry) => cases.every((c) => faultsNotDrawn([entry], c.workload).length > 0));
+}
+
+type CaseWorkload = Pick<Workload, 'crashes' | 'faults'> | undefined;
+
+/**
  * One line for a run's fault coverage, e.g. "12 cases, 11 crashes fired at 3 crash points,
  * 4× partition 1.2–9.8 s, 37 redeliveries after faults, 0 faults skipped".
  */
-export function coverageLine(cases: readonly { coverage?: CaseCoverage | undefined }[]): string {
+export function coverageLine(
+  cases: readonly {
+    coverage?: CaseCoverage | undefined;
+    faults?: readonly string[];
+    workload?: CaseWorkload;
+  }[],
+): string {
   const parts = [`${cases.length} case${cases.length === 1 ? '' : 's'}`];
   let fired = 0;
   let skipped = 0;
@@ -184,6 +230,8 @@ export function coverageLine(cases: readonly { coverage?: CaseCoverage | undefin
   }
   parts.push(`${redeliveries} redeliveries after faults`);
   parts.push(`${skipped} fault${skipped === 1 ? '' : 's'} skipped`);
+  const never = faultsNeverDrawn(cases);
+  if (never.length > 0) parts.push(`listed but drawn in no case: ${never.join(', ')} (raise --runs)`);
   return parts.join(', ');
 }
 

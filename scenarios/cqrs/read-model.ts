@@ -47,7 +47,7 @@ export async function openOrderLists(access: StoreAccess, create: boolean): Prom
 /** New (next version), held already, or ahead of a missing one, judged on the checkpoint. */
 export function judgeNext(checkpoint: number, event: LoggedEvent): ApplyOutcome {
   if (event.version <= checkpoint) return 'duplicate';
-  return event.version > checkpoint + 1 ? 'gap' : 'applied';
+  return event.version > checkpoint + 1 ? { gap: event.version - checkpoint - 1 } : 'applied';
 }
 
 interface Tables {

@@ -68,7 +68,7 @@ class MemoryProfiles implements Profiles {
     const current = model.get(event.stream);
     const at = current?.version ?? 0;
     if (event.version <= at) return 'duplicate';
-    if (event.version > at + 1) return 'gap';
+    if (event.version > at + 1) return { gap: event.version - at - 1 };
     if (!hooks.alive()) return 'died';
     hooks.applying();
     model.set(event.stream, applyEvent(current, event));
@@ -100,7 +100,7 @@ class PostgresProfiles implements Profiles {
       );
       const at = row?.version ?? 0;
       if (event.version <= at) return 'duplicate';
-      if (event.version > at + 1) return 'gap';
+      if (event.version > at + 1) return { gap: event.version - at - 1 };
       const next = applyEvent(row, event);
       await tx.query('UPDATE profiles SET version = $3, email = $4 WHERE grp = $1 AND stream = $2', [
         group,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { EventInput, HistoryEvent } from '../../core/events.ts';
-import { CoverageCollector, caseCoverageSummary, coverageLine } from '../../runner/coverage.ts';
+import {
+  CoverageCollector,
+  caseCoverageSummary,
+  coverageLine,
+  faultsNeverDrawn,
+  faultsNotDrawn,
+} from '../../runner/coverage.ts';
 
 function collect(inputs: EventInput[]) {
   const c = new CoverageCollector();
@@ -98,5 +104,39 @@ describe('fault coverage', () => {
     expect(coverageLine([{ coverage: one }, { coverage: two }])).toBe(
       '2 cases, 2 crashes fired at 2 crash points, 2× partition 2.0–5.0 s, 0 redeliveries after faults, 0 faults skipped',
     );
+  });
+});
+
+describe('faults listed but not drawn', () => {
+  const partition = (role?: string) => ({ kind: 'partition', atMs: 0, durationMs: 1, role, params: {} });
+  const crash = { group: 0, atDelivery: 1, point: 'after-ack' };
+  const workload = (faults: unknown[], crashes: unknown[] = []) => ({ faults, crashes }) as never;
+
+  it('names, per case, the listed faults its workload never drew', () => {
+    const listed = ['consumer-crash', 'partition', 'partition@store', 'latency@consumers'];
+    expect(faultsNotDrawn(listed, workload([partition('consumers')], [crash]))).toEqual([
+      'partition@store',
+      'latency@consumers',
+    ]);
+    // A store partition does not stand in for a partition of the broker's links, nor the reverse.
+    expect(faultsNotDrawn(['partition'], workload([partition('store')]))).toEqual(['partition']);
+    expect(faultsNotDrawn(['partition@store'], workload([partition('all')]))).toEqual(['partition@store']);
+    expect(
+      faultsNotDrawn(['partition@store', 'consumer-crash'], workload([partition('store')], [crash])),
+    ).toEqual([]);
+    expect(faultsNotDrawn(['none'], workload([]))).toEqual([]);
+  });
+
+  it('the run line names a listed fault no case drew, and says nothing when every one was drawn', () => {
+    const listed = ['consumer-crash', 'partition@store'];
+    const cases = [
+      { faults: listed, workload: workload([partition('all')], [crash]) },
+      { faults: listed, workload: workload([], [crash]) },
+    ];
+    expect(faultsNeverDrawn(cases)).toEqual(['partition@store']);
+    expect(coverageLine(cases)).toMatch(/listed but drawn in no case: partition@store \(raise --runs\)/);
+    const drawn = [...cases, { faults: listed, workload: workload([partition('store')], [crash]) }];
+    expect(faultsNeverDrawn(drawn)).toEqual([]);
+    expect(coverageLine(drawn)).not.toMatch(/drawn in no case/);
   });
 });

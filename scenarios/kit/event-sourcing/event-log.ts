@@ -20,8 +20,13 @@ export interface PendingEvent {
 }
 
 export type AppendOutcome = { status: 'ok'; version: number } | { status: 'conflict' };
-/** What a projection did with an event: changed its read model, skipped a duplicate, or waits for an earlier one. */
-export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
+/** The event is ahead of the read model: `gap` earlier versions of its stream are not applied yet. */
+export interface Gap {
+  gap: number;
+}
+
+/** What a projection did with an event: changed its read model, skipped a duplicate, or waits for earlier ones. */
+export type ApplyOutcome = 'applied' | 'duplicate' | Gap;
 
 /**
  * What a read model's apply is told by the projection's step. Consumers run in the runner's process,
