@@ -84,7 +84,7 @@ export function registerCompareCommand(program: Command, io: CliIo): void {
     )
     .option(
       '--scenario <names>',
-      'run only these scenarios, comma-separated (default: every one a setup fits)',
+      'run only these scenarios, comma-separated, or all (default: work-queue,ordered,fan-out,retry-dlq,exactly-once — the broker-level ones)',
       listValue,
     )
     .option(

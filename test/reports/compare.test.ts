@@ -225,4 +225,28 @@ describe('brokerproof compare (command)', () => {
     expect(partition[0].reason).toMatch(/^partition cannot be injected into memory/);
     expect(await readFile(join(out, 'index.html'), 'utf8')).toContain('id="not-run"');
   }, 60_000);
+
+  it('runs the broker-level scenarios by default, and every scenario with --scenario all', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const scenariosOf = async (out: string) => {
+      const model = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8'));
+      const ran = model.columns.map((c: { key: string }) => c.key.split(' × ')[0]);
+      const notRun = model.notRun.map((n: { scenario: string }) => n.scenario);
+      return new Set<string>([...ran, ...notRun]);
+    };
+    const common = ['--drivers', 'memory', '--faults', 'none', '--runs', '1', '--seed', '4'];
+    // --max-time 0: nothing starts, and every planned case is listed as not run with its scenario.
+    const byDefault = join(root, 'matrix-default');
+    const first = await cli('compare', ...common, '--max-time', '0', '--out', byDefault);
+    expect(first.code, first.stderr).not.toBe(1);
+    expect([...(await scenariosOf(byDefault))].sort()).toEqual(
+      ['exactly-once', 'fan-out', 'ordered', 'retry-dlq', 'work-queue'].sort(),
+    );
+    const everything = join(root, 'matrix-all');
+    const all = await cli('compare', ...common, '--scenario', 'all', '--max-time', '0', '--out', everything);
+    expect(all.code, all.stderr).not.toBe(1);
+    const planned = await scenariosOf(everything);
+    for (const s of ['cqrs', 'event-sourcing', 'outbox', 'idempotent-consumer', 'work-queue'])
+      expect(planned.has(s), s).toBe(true);
+  }, 60_000);
 });
