@@ -24,6 +24,7 @@ export type { CaseResult } from './runner/case.ts';
 export { checkHistoryFile } from './runner/check-history-file.ts';
 export type { RunResult } from './runner/run-result.ts';
 export { selectTargets } from './runner/targets.ts';
+export type { HandlerDb, HandlerStoreConfig } from './scenarios/kit/handler-store.ts';
 export { standardStep } from './scenarios/kit/standard-step.ts';
 export type {
   HandlerContext,

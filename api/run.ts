@@ -42,9 +42,15 @@ export type ConfigSource = BrokerproofConfig | string;
 async function resolveConfig(source: ConfigSource, cwd: string): Promise<ResolvedConfig> {
   if (typeof source === 'string') return (await loadConfig(source, cwd)).config;
   const config = parseConfig(source);
-  return config.handler === undefined
-    ? config
-    : { ...config, handler: resolveHandlerPath(config.handler, cwd) };
+  const schema = config.handlerStore?.schema;
+  return {
+    ...config,
+    ...(config.handler !== undefined && { handler: resolveHandlerPath(config.handler, cwd) }),
+    ...(config.handlerStore &&
+      schema !== undefined && {
+        handlerStore: { ...config.handlerStore, schema: resolveHandlerPath(schema, cwd) },
+      }),
+  };
 }
 
 /** Resolves a relative `out` against `cwd` (flags first, as the command line does). */
@@ -94,7 +100,9 @@ export async function planCases(
       { setups: plan.setups, scenarios: plan.scenarios, variant: plan.variant },
       plan.override,
     );
-    const { targets } = plan.handler ? withHandlerTargets(selected, plan.handler, plan.scenarios) : selected;
+    const { targets } = plan.handler
+      ? withHandlerTargets(selected, plan.handler, plan.scenarios, plan.handlerStore, plan.override)
+      : selected;
     ids = targets.flatMap((t) => Array.from({ length: plan.runs }, (_, k) => caseId(t, String(k))));
   } finally {
     await driver.close().catch(() => {});

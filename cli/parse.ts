@@ -1,7 +1,10 @@
 import { UsageError } from '../core/errors.ts';
 import {
+  CONCURRENCY_CLAIMS,
+  type ConcurrencyClaim,
   DELIVERY_GUARANTEES,
   type DeliveryGuarantee,
+  isConcurrencyClaim,
   isDeliveryGuarantee,
   isOrderingScope,
   ORDERING_SCOPES,
@@ -55,6 +58,15 @@ export function projectionValue(value: string): ProjectionClaim {
     });
   }
   return value as ProjectionClaim;
+}
+
+export function concurrencyValue(value: string): ConcurrencyClaim {
+  if (!isConcurrencyClaim(value)) {
+    throw new UsageError(`unknown concurrency claim "${value}"`, {
+      hint: `Concurrency claims: ${CONCURRENCY_CLAIMS.join(', ')}.`,
+    });
+  }
+  return value;
 }
 
 export function listValue(value: string): string[] {

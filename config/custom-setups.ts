@@ -11,6 +11,7 @@ import type { Driver, Setup } from '../drivers/driver.ts';
 import { KAFKA_SETUPS, kafkaCustomizer } from '../drivers/kafka/setups.ts';
 import { MEMORY_SETUPS, memoryCustomizer } from '../drivers/memory/setups.ts';
 import { NATS_SETUPS, natsCustomizer } from '../drivers/nats/setups.ts';
+import { PUBSUB_SETUPS, pubsubCustomizer } from '../drivers/pubsub/setups.ts';
 import { RABBITMQ_SETUPS, rabbitmqCustomizer } from '../drivers/rabbitmq/setups.ts';
 import { SQS_SETUPS, sqsCustomizer } from '../drivers/sqs/setups.ts';
 
@@ -28,6 +29,7 @@ export const CUSTOMIZABLE: Readonly<Record<string, Customizable>> = {
   kafka: { setups: KAFKA_SETUPS, customizer: kafkaCustomizer },
   nats: { setups: NATS_SETUPS, customizer: natsCustomizer },
   sqs: { setups: SQS_SETUPS, customizer: sqsCustomizer },
+  pubsub: { setups: PUBSUB_SETUPS, customizer: pubsubCustomizer },
 };
 
 export const customSetupSchema = z.strictObject({

@@ -26,6 +26,8 @@ export async function loadConfig(
   const config = parseConfig(raw, path);
   // The handler's path is relative to the config file, wherever the run starts.
   if (config.handler !== undefined) config.handler = resolveHandlerPath(config.handler, dirname(path));
+  if (config.handlerStore?.schema !== undefined)
+    config.handlerStore.schema = resolveHandlerPath(config.handlerStore.schema, dirname(path));
   return { config, file: path };
 }
 

@@ -4,11 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError, UsageError } from '../core/errors.ts';
+import type { StoreKind } from '../core/store.ts';
 import type { Setup } from '../drivers/driver.ts';
-import type { Skipped, Target } from '../runner/targets.ts';
+import { applyOverride, type ClaimOverride, type Skipped, type Target } from '../runner/targets.ts';
+import type { HandlerStoreConfig } from '../scenarios/kit/handler-store.ts';
 import { handlerUnfit, withHandler } from '../scenarios/kit/your-handler.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { CustomSetupConfig } from './custom-setups.ts';
+import type { ResolvedConfig } from './schema.ts';
 
 /** The driver custom setups extend, when the config names none; several drivers are ambiguous. */
 export function driverOfCustomSetups(custom: readonly Setup[]): string | undefined {
@@ -39,6 +42,34 @@ export function setupNames(
   return names.length ? names : undefined;
 }
 
+/**
+ * The handler's store, checked before anything starts: it needs a handler to write to it, and the
+ * PostgreSQL store (its effects are SQL); its schema file must exist.
+ */
+export function checkHandlerStore(
+  config: Pick<ResolvedConfig, 'handler' | 'handlerStore'>,
+  store: StoreKind,
+): HandlerStoreConfig | undefined {
+  const handlerStore = config.handlerStore;
+  if (!handlerStore) return undefined;
+  if (config.handler === undefined)
+    throw new ConfigError(
+      '`handlerStore` is set but `handler` is not: the store is where your handler writes',
+      {
+        hint: 'Add `handler: "./path/to/handler.ts"` to the config, or remove `handlerStore`.',
+      },
+    );
+  if (store !== 'postgres')
+    throw new ConfigError(`a handler with a store needs the PostgreSQL store, not ${store}`, {
+      hint: 'Run with --store postgres (or `store: "postgres"` in the config); `brokerproof brokers up` starts it.',
+    });
+  if (handlerStore.schema !== undefined && !existsSync(handlerStore.schema))
+    throw new ConfigError(`the handler store's schema ${handlerStore.schema} does not exist`, {
+      hint: '`handlerStore.schema` is a SQL file, relative to the config file.',
+    });
+  return handlerStore;
+}
+
 /** Checks the handler module exists before anything starts. */
 export function checkHandlerPath(module: string): string {
   if (!existsSync(module)) {
@@ -57,6 +88,8 @@ export function withHandlerTargets(
   selected: { targets: Target[]; skipped: Skipped[] },
   module: string,
   requested: readonly (string | Scenario)[] | undefined,
+  store?: HandlerStoreConfig,
+  override: ClaimOverride = {},
 ): { targets: Target[]; skipped: Skipped[] } {
   const named = new Set((requested ?? []).map((s) => (typeof s === 'string' ? s : s.name)));
   const wrapped = new Map<Scenario, Scenario>();
@@ -77,10 +110,14 @@ export function withHandlerTargets(
     }
     let scenario = wrapped.get(target.scenario);
     if (!scenario) {
-      scenario = withHandler(target.scenario, module);
+      scenario = withHandler(target.scenario, module, store);
       wrapped.set(target.scenario, scenario);
     }
-    targets.push({ ...target, scenario });
+    // With a store, the handler claims its effects (`--guarantee` still has the last word).
+    const claim = store
+      ? applyOverride({ ...target.claim, delivery: store.claim ?? 'effectively-once' }, override)
+      : target.claim;
+    targets.push({ ...target, scenario, claim });
   }
   return { targets, skipped };
 }

@@ -4,6 +4,7 @@ import { STORE_KINDS } from '../core/store.ts';
 import { kafkaSettings } from '../drivers/kafka/settings.ts';
 import { memorySettings } from '../drivers/memory/settings.ts';
 import { natsSettings } from '../drivers/nats/settings.ts';
+import { pubsubSettings } from '../drivers/pubsub/settings.ts';
 import { rabbitmqSettings } from '../drivers/rabbitmq/settings.ts';
 import { sqsSettings } from '../drivers/sqs/settings.ts';
 import { FAULT_KINDS, isFaultSpec } from '../faults/fault-plan.ts';
@@ -41,6 +42,18 @@ export const configSchema = z.strictObject({
    * `async (message, context) => void`; it replaces the scenario's built-in processing.
    */
   handler: z.string().min(1).optional(),
+  /**
+   * Your handler's store: its tables (a SQL file, relative to the config file) in the case's
+   * PostgreSQL schema, and the query that reads its effects back (`id`, `effects`, `group?`).
+   */
+  handlerStore: z
+    .object({
+      schema: z.string().min(1).optional(),
+      effects: z.string().min(1),
+      claim: z.enum(['effectively-once', 'at-least-once']).optional(),
+    })
+    .strict()
+    .optional(),
   scenarios: listOrComma.optional(),
   /** The scenario's variant (`--variant`). */
   variant: z.string().min(1).optional(),
@@ -80,6 +93,7 @@ export const configSchema = z.strictObject({
       nats: natsSettings.optional(),
       sqs: sqsSettings.optional(),
       kafka: kafkaSettings.optional(),
+      pubsub: pubsubSettings.optional(),
     })
     .optional(),
   /** Seconds to shrink the first violation to a minimal counterexample (0: run every case). */

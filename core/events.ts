@@ -126,6 +126,8 @@ export interface FaultEvent extends EventBase {
   params?: Record<string, unknown>;
   reason?: string;
   error?: string;
+  /** What a started fault found out (power-loss: the bytes dropped, per file). */
+  detail?: Record<string, unknown>;
 }
 export interface PhaseEvent extends EventBase {
   f: 'phase';

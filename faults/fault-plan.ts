@@ -13,7 +13,11 @@ export const NETWORK_FAULTS = [
   'slicer',
   'limit-data',
 ] as const;
-export const BROKER_FAULTS = ['broker-kill', 'broker-pause'] as const;
+/**
+ * `power-loss`: kill -9, then every write the broker never fsynced is dropped (lossyfs under its
+ * data directory: a dedicated instance, provision/local/dedicated.ts), then it restarts on what is left.
+ */
+export const BROKER_FAULTS = ['broker-kill', 'broker-pause', 'power-loss'] as const;
 export const PROCESS_FAULTS = ['consumer-crash', 'producer-crash'] as const;
 export const FAULT_KINDS = [...PROCESS_FAULTS, ...NETWORK_FAULTS, ...BROKER_FAULTS] as const;
 
@@ -90,7 +94,10 @@ export function parseFaultSpec(spec: string): { kind: FaultKind; role?: FaultRol
   const [kind, role, ...rest] = spec.split('@');
   if (rest.length > 0 || kind === undefined || !isFaultKind(kind)) return undefined;
   if (role === undefined) return { kind };
-  if (role === 'store') return isNetworkFault(kind) || isBrokerFault(kind) ? { kind, role } : undefined;
+  if (role === 'store')
+    return isNetworkFault(kind) || (isBrokerFault(kind) && kind !== 'power-loss')
+      ? { kind, role }
+      : undefined;
   if (role === 'consumer') return isNetworkFault(kind) ? { kind, role } : undefined;
   return isNetworkFault(kind) && (NETWORK_ROLES as readonly string[]).includes(role)
     ? { kind, role: role as NetworkRole }

@@ -38,7 +38,13 @@ export class FaultSchedule {
   }
 
   begin(): void {
-    for (const plan of this.plans) this.at(plan.atMs, () => this.run(plan));
+    // What must hold before any fault strikes (power-loss: the disk is synced as the load begins).
+    const ready = this.nemesis.beforeLoad(this.plans);
+    for (const plan of this.plans)
+      this.at(plan.atMs, async () => {
+        await ready;
+        await this.run(plan);
+      });
   }
 
   private async run(plan: FaultPlan): Promise<void> {

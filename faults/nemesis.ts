@@ -34,6 +34,8 @@ const TOXIC_TYPES = {
  */
 export class Nemesis {
   private readonly active = new Map<FaultPlan, Undo>();
+  /** What a start found out, recorded with its `ok` (power-loss: what was dropped). */
+  private readonly details = new Map<FaultPlan, Record<string, unknown>>();
   /** One API client per Toxiproxy the broker's proxies live in. */
   private readonly apis = new Map<string, ToxiproxyApi>();
   private toxicCount = 0;
@@ -79,6 +81,7 @@ export class Nemesis {
       return `the ${role} do not reach the broker through a Toxiproxy proxy of their own (the endpoint gives no per-role addresses)`;
     if (isBrokerFault(kind) && !targets.broker)
       return 'the broker is not one of `brokerproof brokers up` (native)';
+    if (kind === 'power-loss' && role !== 'all') return 'power-loss acts on the whole broker';
     return undefined;
   }
 
@@ -124,6 +127,18 @@ export class Nemesis {
     return api;
   }
 
+  /**
+   * Called as the load begins, before any fault: with a power-loss planned, everything the broker
+   * wrote so far (its topology) is made durable — as if the machine had been up long enough for
+   * every periodic flush — so a power loss drops what was written during the load. Never fails.
+   */
+  async beforeLoad(plans: readonly FaultPlan[]): Promise<void> {
+    const broker = this.targets.broker;
+    if (!broker || !plans.some((p) => p.kind === 'power-loss')) return;
+    const { syncBeforeLoad } = await import('./power-loss.ts');
+    await syncBeforeLoad(broker).catch((e) => this.log(`syncing ${broker}'s disk: ${describeError(e)}`));
+  }
+
   async start(plan: FaultPlan): Promise<void> {
     const fields = {
       fault: plan.kind,
@@ -133,7 +148,16 @@ export class Nemesis {
     this.recorder.record({ p: 'nemesis', type: 'invoke', f: 'fault', action: 'start', ...fields });
     try {
       this.active.set(plan, await this.apply(plan));
-      this.recorder.record({ p: 'nemesis', type: 'ok', f: 'fault', action: 'start', ...fields });
+      const detail = this.details.get(plan);
+      this.details.delete(plan);
+      this.recorder.record({
+        p: 'nemesis',
+        type: 'ok',
+        f: 'fault',
+        action: 'start',
+        ...fields,
+        ...(detail && { detail }),
+      });
     } catch (error) {
       this.recorder.record({
         p: 'nemesis',
@@ -194,7 +218,9 @@ export class Nemesis {
           .heal(ref.proxy)
           .catch((e) => this.log(`healing the proxy ${ref.proxy}: ${describeError(e)}`));
       if (broker)
-        await ensureBrokerUp(broker).catch((e) => this.log(`bringing ${broker} back: ${describeError(e)}`));
+        await ensureBrokerUp(broker, targets === this.store).catch((e) =>
+          this.log(`bringing ${broker} back: ${describeError(e)}`),
+        );
     }
   }
 
@@ -238,20 +264,28 @@ export class Nemesis {
       }
       return undoAll;
     }
-    if (kind === 'broker-kill' || kind === 'broker-pause') {
+    if (isBrokerFault(kind)) {
       const broker = this.targetsOf(plan).broker;
       if (!broker)
         throw new Error(plan.role === 'store' ? 'no native store to hurt' : 'no native broker to hurt');
+      if (kind === 'power-loss') {
+        const { powerLoss } = await import('./power-loss.ts');
+        const { detail, restore } = await powerLoss(broker, this.log);
+        this.details.set(plan, detail);
+        return restore;
+      }
       const control = await import('../provision/local/process-control.ts');
+      // A broker this run started for itself (power-loss, server settings) is the one to hurt.
+      const local = plan.role === 'store' ? {} : await dedicatedOptions(broker);
       if (kind === 'broker-pause') {
-        control.pauseBroker(broker);
+        control.pauseBroker(broker, local);
         return async () => {
-          control.resumeBroker(broker);
+          control.resumeBroker(broker, local);
         };
       }
-      await control.killBroker(broker);
+      await control.killBroker(broker, local);
       return async () => {
-        await control.startBroker(broker);
+        await control.startBroker(broker, local);
       };
     }
     if (kind === 'producer-crash') {
@@ -271,9 +305,16 @@ function toxicAttributes(plan: FaultPlan): Record<string, number> {
   return attributes;
 }
 
+/** The process-control options of the dedicated instance this run started for `broker`, if any. */
+async function dedicatedOptions(broker: BrokerName) {
+  const { dedicatedBroker } = await import('../provision/local/dedicated.ts');
+  return dedicatedBroker(broker)?.local ?? {};
+}
+
 /** A paused broker is resumed, a dead one started on its data; one that runs is left alone. */
-async function ensureBrokerUp(broker: BrokerName): Promise<void> {
+async function ensureBrokerUp(broker: BrokerName, store: boolean): Promise<void> {
   const control = await import('../provision/local/process-control.ts');
-  if (control.isBrokerPaused(broker)) control.resumeBroker(broker);
-  if (!control.isBrokerRunning(broker)) await control.startBroker(broker);
+  const local = store ? {} : await dedicatedOptions(broker);
+  if (control.isBrokerPaused(broker, local)) control.resumeBroker(broker, local);
+  if (!control.isBrokerRunning(broker, local)) await control.startBroker(broker, local);
 }

@@ -152,8 +152,13 @@ export interface MountLossyFsOptions {
   mount: string;
   /** The control socket (default: a fresh path under the OS temp dir). */
   control?: string;
-  /** What makes name changes durable (default strict: only the directory's fsync). */
+  /**
+   * What makes name changes durable (default journal: any fsync, as ext4 in ordered mode does;
+   * strict: only the directory's own fsync).
+   */
   metadata?: LossyFsMetadata;
+  /** Extra environment for the lossyfs process (e.g. an owner marker to find it by). */
+  env?: NodeJS.ProcessEnv;
   /** How long to wait for the mount (default 15 s). */
   timeoutMs?: number;
   /** Receives lossyfs's standard error lines. */
@@ -180,7 +185,7 @@ let controlCounter = 0;
 
 /** Mounts lossyfs and resolves once the file system is up. */
 export function mountLossyFs(options: MountLossyFsOptions): Promise<LossyFsMount> {
-  const metadata = options.metadata ?? 'strict';
+  const metadata = options.metadata ?? 'journal';
   const control =
     options.control ?? join(tmpdir(), `lossyfs-${process.pid}-${Date.now()}-${controlCounter++}.sock`);
   mkdirSync(options.mount, { recursive: true });
@@ -197,7 +202,7 @@ export function mountLossyFs(options: MountLossyFsOptions): Promise<LossyFsMount
       '--metadata',
       metadata,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stderr = '';
   let stdout = '';

@@ -196,7 +196,7 @@ function claimBlock(c: CaseResult, forbidden: ReadonlySet<AnomalyKind>): Html {
 <div><dt>claim</dt><dd>${describeClaim(c.guarantee)}${vendor}</dd></div>
 ${c.setupDescription ? html`<div><dt>setup</dt><dd>${c.setupDescription}</dd></div>` : ''}
 ${c.setupOptions ? html`<div><dt>options</dt><dd><code>${JSON.stringify(c.setupOptions)}</code>${c.setupExtends ? html` <span class="muted">(custom setup, extends ${c.setupExtends})</span>` : ''}</dd></div>` : ''}
-${c.handler ? html`<div><dt>handler</dt><dd><code>${c.handler}</code></dd></div>` : ''}
+${c.handler ? html`<div><dt>handler</dt><dd><code>${c.handler}</code>${c.handlerStore ? html`<br><span class="muted">effects judged from the store: </span><code>${c.handlerStore.effects}</code>` : ''}</dd></div>` : ''}
 <div><dt>forbids</dt><dd>${kinds.length ? kinds.map((k, n) => (n ? html` ${k}` : k)) : 'nothing'}</dd></div>
 <div><dt>faults</dt><dd>${faultsFact(c)}</dd></div>
 <div><dt>duration</dt><dd>${formatDuration(c.durationMs)}</dd></div>

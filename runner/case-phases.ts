@@ -7,7 +7,7 @@ import type { CaseTopology, Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import { FaultSchedule } from '../faults/fault-schedule.ts';
 import { Nemesis } from '../faults/nemesis.ts';
-import { handlerModuleOf } from '../scenarios/kit/your-handler.ts';
+import { handlerModuleOf, handlerStoreOf } from '../scenarios/kit/your-handler.ts';
 import { type CasePlan, variantOf } from './case.ts';
 import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
@@ -124,6 +124,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
                 ...common,
                 scenario: plan.scenario.name,
                 handler: handlerModuleOf(plan.scenario),
+                handlerStore: handlerStoreOf(plan.scenario),
                 store: s.store?.spec,
                 driver: driver.name,
                 settings: s.driverSettings ?? {},
@@ -202,6 +203,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
           index: p,
           workload,
           variant: variantOf(plan),
+          claim: plan.claim,
           producing: scenario.producing,
           store: s.store?.opened,
           allFinished: () => s.producers.every((producer) => producer.unsettled === 0),

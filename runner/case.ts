@@ -5,6 +5,7 @@ import type { HistoryEvent } from '../core/events.ts';
 import type { AnomalyKind, Claim } from '../core/guarantee.ts';
 import type { StoreKind } from '../core/store.ts';
 import type { Setup } from '../drivers/driver.ts';
+import type { HandlerStoreConfig } from '../scenarios/kit/handler-store.ts';
 import type { Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CaseCoverage } from './coverage.ts';
 
@@ -52,6 +53,8 @@ export interface CaseResult {
   setupExtends?: string | undefined;
   /** Your handler's module, when it ran in place of the scenario's simulated processing. */
   handler?: string | undefined;
+  /** Your handler's store (tables and effects query), when it had one. */
+  handlerStore?: HandlerStoreConfig | undefined;
   /**
    * Where the claim comes from: what the setup's configuration gives, or the vendor's own claim
    * (quoted in `vendorClaim`), which brokerproof tests without endorsing.

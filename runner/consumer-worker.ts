@@ -29,7 +29,7 @@ try {
   });
   const found = findScenario(spec.scenario);
   if (!found) throw new Error(`unknown scenario ${spec.scenario}`);
-  const scenario = spec.handler ? withHandler(found, spec.handler) : found;
+  const scenario = spec.handler ? withHandler(found, spec.handler, spec.handlerStore) : found;
   const store = await openWorkerStore(scenario, spec.store, spec.variant);
   const client = new ConsumerClient({
     name: spec.name,

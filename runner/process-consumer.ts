@@ -3,6 +3,7 @@ import { sleep } from '../core/clock.ts';
 import type { History } from '../core/history-writer.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import type { HostPort } from '../provision/endpoints.ts';
+import type { HandlerStoreConfig } from '../scenarios/kit/handler-store.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 import type { StoreSpec } from './case-store.ts';
 import type { IndexedCrash } from './consumer-client.ts';
@@ -22,6 +23,8 @@ export interface ConsumerWorkerSpec {
   variant: string;
   /** Your handler's module, run in place of the scenario's simulated processing (scenarios/kit/your-handler.ts). */
   handler?: string | undefined;
+  /** Your handler's store (scenarios/kit/handler-store.ts), with the handler. */
+  handlerStore?: HandlerStoreConfig | undefined;
   /** The case's store, when the scenario keeps one (its connection string comes in the environment). */
   store?: StoreSpec | undefined;
   workload: Workload;

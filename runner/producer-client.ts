@@ -1,5 +1,6 @@
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
+import type { Claim } from '../core/guarantee.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
 import type { CrashPoint, ProducerStep, Producing, Workload } from '../scenarios/scenario.ts';
@@ -78,6 +79,8 @@ export interface ProducerScenario {
   index: number;
   workload?: Workload | undefined;
   variant?: string | undefined;
+  /** The claim the case is checked against. */
+  claim?: Claim | undefined;
   producing?: Producing<unknown> | undefined;
   /** The scenario's store, opened in this process. */
   store?: unknown;
@@ -200,6 +203,7 @@ export class ProducerClient {
       variant: this.scenario.variant ?? '',
       workload: this.scenario.workload ?? NO_WORKLOAD,
       store: this.scenario.store,
+      claim: this.scenario.claim,
       signal: this.options.signal,
       alive,
       send: async (message, as, overrides) => {

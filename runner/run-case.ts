@@ -5,7 +5,7 @@ import { groupNames, type Phase } from '../core/events.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
 import { findScenario } from '../scenarios/catalogue.ts';
-import { handlerModuleOf } from '../scenarios/kit/your-handler.ts';
+import { handlerModuleOf, handlerStoreOf } from '../scenarios/kit/your-handler.ts';
 import type { CasePlan, CaseResult } from './case.ts';
 import {
   type CaseState,
@@ -207,6 +207,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     setupOptions: plan.setup.options,
     ...(plan.setup.extends !== undefined && { setupExtends: plan.setup.extends }),
     ...(handlerModuleOf(plan.scenario) !== undefined && { handler: handlerModuleOf(plan.scenario) }),
+    ...(handlerStoreOf(plan.scenario) !== undefined && { handlerStore: handlerStoreOf(plan.scenario) }),
     claimBasis: plan.setup.claimBasis,
     ...(plan.setup.vendorClaim !== undefined && { vendorClaim: plan.setup.vendorClaim }),
     setupDescription: plan.setup.description,

@@ -1,5 +1,11 @@
 import { UsageError } from '../core/errors.ts';
-import type { Claim, DeliveryGuarantee, OrderingScope, ProjectionClaim } from '../core/guarantee.ts';
+import type {
+  Claim,
+  ConcurrencyClaim,
+  DeliveryGuarantee,
+  OrderingScope,
+  ProjectionClaim,
+} from '../core/guarantee.ts';
 import type { Driver, Setup } from '../drivers/driver.ts';
 import { findScenario, SCENARIOS } from '../scenarios/catalogue.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
@@ -30,6 +36,11 @@ export interface ClaimOverride {
   projection?: ProjectionClaim | undefined;
   /** A bound on how stale a read of a read model may be. */
   maxStalenessMs?: number | undefined;
+  /**
+   * How an event store keeps a stream's writers apart (event-sourcing): also how many writers a
+   * stream gets — one on `single-writer`, several on `optimistic`.
+   */
+  concurrency?: ConcurrencyClaim | undefined;
 }
 
 export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
@@ -43,6 +54,9 @@ export function applyOverride(claim: Claim, override: ClaimOverride): Claim {
       override.projection !== undefined && { projection: override.projection }),
     ...(claim.projection !== undefined &&
       override.maxStalenessMs !== undefined && { maxStalenessMs: override.maxStalenessMs }),
+    // Only where the scenario has an event store that claims one.
+    ...(claim.concurrency !== undefined &&
+      override.concurrency !== undefined && { concurrency: override.concurrency }),
   };
 }
 
@@ -160,6 +174,15 @@ export function selectTargets(
         hint: 'Name a scenario whose claim has projections (docs/scenarios.md: event sourcing and CQRS).',
       },
     );
+  }
+  if (
+    override.concurrency !== undefined &&
+    targets.length > 0 &&
+    targets.every((t) => t.claim.concurrency === undefined)
+  ) {
+    throw new UsageError('--concurrency claims something of an event store, and no scenario run has one', {
+      hint: 'Name the event-sourcing or cqrs scenario (docs/scenarios.md: event sourcing and CQRS).',
+    });
   }
   return { targets, skipped };
 }

@@ -152,6 +152,11 @@ export interface ProducerStep<Store> {
   readonly variant: string;
   readonly workload: Workload;
   readonly store: Store;
+  /**
+   * The claim the case is checked against, when the runner knows it: a scenario may shape its load
+   * by it (event sourcing draws one writer per stream on a single-writer store).
+   */
+  readonly claim?: Claim | undefined;
   alive(): boolean;
   /**
    * Sends to the broker and records it (as `as`, default this producer), retrying as `producing`

@@ -278,6 +278,9 @@ async function planDriver(
 function unsupportedReason(p: DriverPlan, faults: readonly string[]): string | undefined {
   for (const fault of faults) {
     const { kind, role } = parseFaultSpec(fault)!;
+    // power-loss needs the broker on a lossy file system, in an instance of its own: `run` starts one.
+    if (kind === 'power-loss')
+      return `${fault} runs on a broker instance of its own that only \`brokerproof run\` starts (run --faults power-loss)`;
     const storeTargets = p.store?.kind === 'postgres' ? p.store.faultTargets : undefined;
     const brokerTargets = {
       ...p.driver.faultTargets,

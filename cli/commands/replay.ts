@@ -58,6 +58,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
             ordering: chosen.guarantee.ordering,
             ...(chosen.guarantee.maxAttempts !== undefined && { maxAttempts: chosen.guarantee.maxAttempts }),
             ...(chosen.guarantee.projection !== undefined && { projection: chosen.guarantee.projection }),
+            ...(chosen.guarantee.concurrency !== undefined && { concurrency: chosen.guarantee.concurrency }),
             ...(chosen.guarantee.maxStalenessMs !== undefined && {
               maxStalenessMs: chosen.guarantee.maxStalenessMs,
             }),
@@ -75,6 +76,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           // A custom setup and a handler come back as the case ran them.
           customSetups: replayedSetups(chosen),
           handler: chosen.handler,
+          handlerStore: chosen.handlerStore,
         },
         io,
         { json: flags.json === true, progress: flags.progress !== false, path: chosen.path },

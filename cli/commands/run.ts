@@ -5,18 +5,25 @@ import { customEntries, resolveCustomSetups, withCustomSetups } from '../../conf
 import { loadConfig } from '../../config/load-config.ts';
 import {
   checkHandlerPath,
+  checkHandlerStore,
   driverOfCustomSetups,
   setupNames,
   withHandlerTargets,
 } from '../../config/run-inputs.ts';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { UsageError } from '../../core/errors.ts';
-import type { DeliveryGuarantee, OrderingScope, ProjectionClaim } from '../../core/guarantee.ts';
+import type {
+  ConcurrencyClaim,
+  DeliveryGuarantee,
+  OrderingScope,
+  ProjectionClaim,
+} from '../../core/guarantee.ts';
 import type { StoreKind } from '../../core/store.ts';
 import type { Setup } from '../../drivers/driver.ts';
 import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
 import { FAULT_KINDS, isFaultSpec, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
+import { type DedicatedBroker, dedicatedFor } from '../../provision/local/dedicated.ts';
 import {
   type Provisioner,
   type ProvisionMode,
@@ -34,10 +41,12 @@ import { run } from '../../runner/run.ts';
 import type { CaseTimeouts, Isolation } from '../../runner/run-case.ts';
 import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
 import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
+import type { HandlerStoreConfig } from '../../scenarios/kit/handler-store.ts';
 import { loadHandler, resolveHandlerPath } from '../../scenarios/kit/your-handler.ts';
 import { DEFAULT_SUITE } from '../../suites/default.ts';
 import { type CliIo, printJson } from '../io.ts';
 import {
+  concurrencyValue,
   guaranteeValue,
   isolationValue,
   listValue,
@@ -64,6 +73,7 @@ export interface RunFlags {
   maxAttempts?: number;
   projection?: ProjectionClaim;
   maxStaleness?: number;
+  concurrency?: ConcurrencyClaim;
   faults?: string[];
   runs?: number;
   seed?: number;
@@ -104,6 +114,8 @@ export interface RunPlan {
   customSetups: Setup[];
   /** Your handler's module (absolute), run in place of the scenarios' simulated processing. */
   handler: string | undefined;
+  /** Your handler's store (`handlerStore` in the config): its effects are judged from it. */
+  handlerStore: HandlerStoreConfig | undefined;
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
@@ -128,6 +140,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
       config.handler === undefined
         ? undefined
         : checkHandlerPath(resolveHandlerPath(config.handler, process.cwd())),
+    handlerStore: checkHandlerStore(config, flags.store ?? config.store ?? defaultStoreKind(driver)),
     variant: flags.variant ?? config.variant,
     store: flags.store ?? config.store ?? defaultStoreKind(driver),
     settings: (config.drivers ?? {}) as DriverSettings,
@@ -139,6 +152,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
       ...(maxAttempts !== undefined && { maxAttempts }),
       ...(flags.projection && { projection: flags.projection }),
       ...(flags.maxStaleness !== undefined && { maxStalenessMs: flags.maxStaleness }),
+      ...(flags.concurrency && { concurrency: flags.concurrency }),
     },
     faults,
     runs: flags.runs ?? config.runs ?? DEFAULT_SUITE.runs,
@@ -209,19 +223,33 @@ export async function executeRun(
     placement.native = provisioner.kind === 'local';
     placement.version = () => provisioner.version(broker);
   }
-  const driver = withCustomSetups(
-    await createDriver(plan.driver, plan.settings, placement),
-    plan.customSetups,
-  );
-  try {
+  const makeDriver = async () =>
+    withCustomSetups(await createDriver(plan.driver, plan.settings, placement), plan.customSetups);
+  const select = (driver: Awaited<ReturnType<typeof makeDriver>>) => {
     const selected = selectTargets(
       driver,
       { setups: plan.setups, scenarios: plan.scenarios, variant: plan.variant },
       plan.override,
     );
-    const { targets, skipped } = plan.handler
-      ? withHandlerTargets(selected, plan.handler, plan.scenarios)
+    return plan.handler
+      ? withHandlerTargets(selected, plan.handler, plan.scenarios, plan.handlerStore, plan.override)
       : selected;
+  };
+  let driver = await makeDriver();
+  let dedicated: DedicatedBroker | undefined;
+  try {
+    let { targets, skipped } = select(driver);
+    // power-loss, and setups with server settings of their own, get a broker of the run's own.
+    if (broker) {
+      const setups = [...new Set(targets.map((t) => t.setup))];
+      dedicated = await dedicatedFor(broker, plan.faults, setups, provisioner?.kind, (l) => io.err(`${l}\n`));
+      if (dedicated) {
+        await driver.close();
+        placement.endpoint = dedicated.endpoint;
+        driver = await makeDriver();
+        ({ targets, skipped } = select(driver));
+      }
+    }
     if (targets.length === 0) {
       throw new UsageError(`nothing to run: no selected scenario fits the selected setups of ${plan.driver}`);
     }
@@ -283,6 +311,7 @@ export async function executeRun(
       () => driver.close(),
       (m) => io.err(`brokerproof: ${m}\n`),
     );
+    await dedicated?.close();
   }
 }
 
@@ -342,6 +371,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       '--max-staleness <ms>',
       'claim reads of read models lag acknowledged writes by at most this long (event-sourcing / cqrs)',
       nonNegativeNumber('--max-staleness'),
+    )
+    .option(
+      '--concurrency <claim>',
+      "replace how the event store claims to keep a stream's writers apart (optimistic: several writers a stream; single-writer: one)",
+      concurrencyValue,
     )
     .option(
       '--faults <kinds>',

@@ -1,7 +1,8 @@
 import { CaseClients } from '../case-clients.ts';
-import type { Consumer, Producer } from '../driver.ts';
+import type { Consumer, KeyedEntry, Producer } from '../driver.ts';
 import { KafkaConsumer } from './consumer.ts';
 import { connectionOptions, type KafkaDescriptor } from './descriptor.ts';
+import { readTopicKey } from './key-reader.ts';
 import { KafkaProducer } from './producer.ts';
 
 /** Producers and consumers of one case, in whichever process they run. */
@@ -28,6 +29,14 @@ export class KafkaClients extends CaseClients<KafkaDescriptor> {
     return this.track(
       new KafkaConsumer({ descriptor: d, name, group, groupId, topics, role: 'work', log: this.log }),
     );
+  }
+
+  /**
+   * Kafka as the event store (`eventLog` single-writer): every record of `key`, in offset order,
+   * read as a writer would (through the producers' brokers) — a scan of the key's partition.
+   */
+  async readKey(key: string): Promise<KeyedEntry[]> {
+    return readTopicKey(this.descriptor, key, 'producers');
   }
 
   async deadLetterConsumer(name: string, group: string): Promise<Consumer> {

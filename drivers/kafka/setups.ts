@@ -38,7 +38,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
   setup({
     name: 'commit-after-process',
     description:
-      'Idempotent producer (acks=-1); consumer groups commit offset+1 of each message after processing it. Redelivery after a crash or rebalance: at-least-once, in partition order. Pipelines produce the output, then commit.',
+      'Idempotent producer (acks=-1); consumer groups commit offset+1 of each message after processing it. Redelivery after a crash or rebalance: at-least-once, in partition order. Pipelines produce the output, then commit. Kafka acknowledges before fsync and relies on replication: on a single node the claim holds across a broker crash (broker-kill), not across a power loss (power-loss), which loses acknowledged records — see fsync-each.',
     claim: { delivery: 'at-least-once', ordering: 'per-partition' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -47,6 +47,8 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     fanOut: true,
     pipeline: 'sequential',
     deliversInBatches: true,
+    // A stream is a key; Kafka takes any append (no expected offset): one writer a stream.
+    eventLog: 'single-writer',
     options: { commit: 'after-process', acks: -1 },
   }),
   setup({
@@ -100,6 +102,19 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     ackMode: 'manual',
     fanOut: true,
     options: { commit: 'auto', acks: -1 },
+  }),
+  setup({
+    name: 'fsync-each',
+    description:
+      'commit-after-process on a broker that fsyncs every append before acknowledging it (broker-wide `log.flush.interval.messages=1`, the default of the topic config `flush.messages`): an acknowledged record survives a power loss of a single node (power-loss). Kafka by default acknowledges before fsync and relies on replication instead, so commit-after-process on one node does not claim that. The setting is broker-wide, so this setup gets a broker of its own (a dedicated native instance).',
+    claim: { delivery: 'at-least-once', ordering: 'per-partition' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['per-partition', 'per-key'],
+    ackMode: 'manual',
+    fanOut: true,
+    deliversInBatches: true,
+    options: { commit: 'after-process', acks: -1, server: { 'log.flush.interval.messages': 1 } },
   }),
   setup({
     name: 'acks-0',

@@ -22,7 +22,7 @@ export class MemoryBroker {
   readonly anomalies: AnomalyInjector;
   private readonly held = new Map<string, { message: StoredMessage; route: Route }>();
   private readonly timers = new TimerSet();
-  /** Per key, what was appended to it as an event store (sends carrying an expected position). */
+  /** Per key, what was appended to it as an event store (sends of an event store's setup). */
   private readonly journals = new Map<string, { payload: Uint8Array; position: number }[]>();
   private lastPosition = 0;
 
@@ -77,12 +77,13 @@ export class MemoryBroker {
   /**
    * The broker as an event store: publishes only if the key's last appended message is at
    * `expected` (0: none yet), as JetStream's expected last subject sequence does — unless the
-   * `ignoreExpectedVersion` anomaly lets a stale append through.
+   * `ignoreExpectedVersion` anomaly lets a stale append through. Without `expected`, a plain
+   * append to the key's journal (a single writer's).
    */
-  append(route: Route, message: StoredMessage, expected: number): PublishResult {
+  append(route: Route, message: StoredMessage, expected: number | undefined): PublishResult {
     const key = message.key ?? '';
     const journal = this.journals.get(key) ?? [];
-    if ((journal.at(-1)?.position ?? 0) !== expected) {
+    if (expected !== undefined && (journal.at(-1)?.position ?? 0) !== expected) {
       if (!this.anomalies.roll('ignoreExpectedVersion')) return { status: 'fail', error: 'conflict' };
       this.anomalies.count('ignoreExpectedVersion');
     }

@@ -152,9 +152,13 @@ class MemoryTopology implements CaseTopology {
           payload: message.payload,
           deliveryCount: 0,
         };
-        return message.expectPosition === undefined
-          ? this.broker.publish(this.route, stored)
-          : this.broker.append(this.route, stored, message.expectPosition);
+        // An event store's setup journals every keyed send (a single writer's append expects nothing).
+        const journaled =
+          message.expectPosition !== undefined ||
+          (message.key !== undefined && this.spec.setup.eventLog !== undefined);
+        return journaled
+          ? this.broker.append(this.route, stored, message.expectPosition)
+          : this.broker.publish(this.route, stored);
       },
       close: async () => {},
     };

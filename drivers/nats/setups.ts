@@ -45,7 +45,7 @@ export const NATS_SETUPS: readonly Setup[] = [
   setup({
     name: 'jetstream',
     description:
-      'JetStream stream, publish acks, a durable pull consumer per group with explicit acks, AckWait redelivery and unlimited MaxDeliver.',
+      'JetStream stream, publish acks, a durable pull consumer per group with explicit acks, AckWait redelivery and unlimited MaxDeliver. The server acknowledges a publish before it reaches the disk and fsyncs only every `sync_interval` (2 minutes by default): the claim holds across a process crash (broker-kill), not across a power loss or kernel crash on a single node (power-loss), which can lose acknowledged messages — see jetstream-sync-always.',
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -55,6 +55,18 @@ export const NATS_SETUPS: readonly Setup[] = [
     // A subject per key, and Nats-Expected-Last-Subject-Sequence on publish: an event store.
     eventLog: 'optimistic',
     options: { kind: 'jetstream', prefetch: 16 },
+  }),
+  setup({
+    name: 'jetstream-sync-always',
+    description:
+      'jetstream on a server with `sync_interval: always`: the file store fsyncs every write before the publish ack, so an acknowledged message survives a power loss of the single node too (power-loss). The setting is server-wide, so this setup gets a server of its own (a dedicated native instance), and pays an fsync per write in throughput.',
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: true,
+    options: { kind: 'jetstream', prefetch: 16, server: { sync_interval: 'always' } },
   }),
   setup({
     name: 'jetstream-dlq',

@@ -1,12 +1,14 @@
 import { describeError } from '../../core/errors.ts';
 import { CaseClients } from '../case-clients.ts';
 import type { Consumer, ConsumerOptions, OutgoingMessage, Producer, SendOutcome } from '../driver.ts';
+import { HttpPushConsumer } from '../http-push/push-consumer.ts';
 import { newClient, type PubSubClient } from './client.ts';
 import { PubsubConsumer } from './consumer.ts';
 import type { PubsubDescriptor } from './descriptor.ts';
 import { viaDescriptor } from './descriptor.ts';
 import { ATTR_ID, ATTR_KEY, ATTR_POISON, orderingKeyOf } from './messages.ts';
 import { publishFailure } from './outcomes.ts';
+import { decodePubsubPush } from './push.ts';
 
 export type { DeadLetterRef, PubsubDescriptor } from './descriptor.ts';
 
@@ -17,6 +19,20 @@ export class PubsubClients extends CaseClients<PubsubDescriptor> {
   }
 
   async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
+    const push = this.descriptor.pushFronts?.[group];
+    if (push) {
+      return this.track(
+        new HttpPushConsumer({
+          name,
+          dest: this.dest,
+          decode: decodePubsubPush,
+          front: push,
+          via: options.via,
+          toxiproxyApi: this.descriptor.toxiproxyApi,
+          log: this.log,
+        }),
+      );
+    }
     const d = viaDescriptor(this.descriptor, options.via);
     const subscription = d.subscriptions[group];
     if (!subscription) throw new Error(`no subscription for group ${group}`);

@@ -24,6 +24,10 @@ export interface PubsubDescriptor {
   /** Per group, in setups that dead-letter. */
   deadLetters: Record<string, DeadLetterRef>;
   setup: PubsubSetupOptions;
+  /** `push`: per group, the front its push subscription posts to (its endpoints register there). */
+  pushFronts?: Record<string, string> | undefined;
+  /** Toxiproxy's API, where a push endpoint points its per-consumer proxy at itself. */
+  toxiproxyApi?: string | undefined;
   ackDeadlineSeconds: number;
   maxExtensionSeconds: number;
   publishTimeoutMs: number;

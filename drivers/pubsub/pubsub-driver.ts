@@ -9,6 +9,7 @@ import type {
   DriverContext,
   TopologySpec,
 } from '../driver.ts';
+import { PushFront } from '../http-push/push-front.ts';
 import { noBroker } from '../placement.ts';
 import { newClient, type PubSubClient } from './client.ts';
 import { PubsubClients } from './clients.ts';
@@ -77,7 +78,7 @@ export class PubsubDriver implements Driver {
     const token = randomBytes(3).toString('hex');
     const dest = resourceName(spec.caseId, token);
     const maxAttempts = setup.deadLetter
-      ? (spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 5)
+      ? (setup.maxDeliveryAttempts ?? spec.maxAttempts ?? spec.setup.claim.maxAttempts ?? 5)
       : undefined;
     if (
       maxAttempts !== undefined &&
@@ -110,7 +111,12 @@ export class PubsubDriver implements Driver {
       maxExtensionSeconds: o.maxExtensionSeconds,
       publishTimeoutMs: o.publishTimeoutMs,
       flowControlMessages: o.flowControlMessages,
+      toxiproxyApi: o.faultTargets?.roles?.consumers?.apiUrl,
     };
+    if (setup.push && !o.endpoints)
+      throw new Error(
+        'setup push needs an endpoint the broker can reach: it runs on the emulator only (Google Cloud cannot push to this machine)',
+      );
     const admin = await newClient(descriptor, 'admin');
     const topology = new PubsubTopology(descriptor, admin, context.log);
     return createOrClean(
@@ -118,8 +124,9 @@ export class PubsubDriver implements Driver {
       (t) =>
         t.declare({
           maxAttempts,
-          retryMinBackoffMs: o.retryMinBackoffMs,
-          retryMaxBackoffMs: o.retryMaxBackoffMs,
+          retryMinBackoffMs: setup.retryBackoffMs?.min ?? o.retryMinBackoffMs,
+          retryMaxBackoffMs: setup.retryBackoffMs?.max ?? o.retryMaxBackoffMs,
+          retryPolicy: setup.retryBackoffMs !== undefined,
         }),
       `the Pub/Sub topology for ${spec.caseId}${o.endpoints ? ` on the emulator at ${o.endpoints.admin}` : ''}`,
     );
@@ -139,7 +146,12 @@ interface DeclareOptions {
   maxAttempts: number | undefined;
   retryMinBackoffMs: number;
   retryMaxBackoffMs: number;
+  /** A retry policy also on subscriptions without a dead-letter policy (custom setups). */
+  retryPolicy: boolean;
 }
+
+/** The emulator pushes a message that got no 2xx again after about 1 s (measured): 3 s covers it. */
+const PUSH_RETRY_WINDOW_MS = 3000;
 
 /** Admin calls give up after this long (the emulator answers in milliseconds). */
 const ADMIN_TIMEOUT = { timeout: 10_000 };
@@ -148,6 +160,7 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
   private disposed = false;
   private readonly topics: string[] = [];
   private readonly subscriptions: string[] = [];
+  private readonly fronts: PushFront[] = [];
 
   constructor(
     descriptor: PubsubDescriptor,
@@ -167,6 +180,7 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
     await this.createTopic(d.dest);
     for (const [group, name] of Object.entries(d.subscriptions)) {
       const dlq = d.deadLetters[group];
+      const pushEndpoint = d.setup.push ? await this.startFront(group) : undefined;
       if (dlq) {
         await this.createTopic(dlq.topic);
         await this.admin.topic(dlq.topic).createSubscription(dlq.subscription, {
@@ -179,21 +193,32 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
         ackDeadlineSeconds: d.ackDeadlineSeconds,
         enableMessageOrdering: d.setup.ordering === true,
         enableExactlyOnceDelivery: d.setup.exactlyOnce === true,
+        ...(pushEndpoint && { pushConfig: { pushEndpoint } }),
         ...(dlq &&
           options.maxAttempts !== undefined && {
             deadLetterPolicy: {
               deadLetterTopic: this.admin.topic(dlq.topic).name,
               maxDeliveryAttempts: options.maxAttempts,
             },
-            retryPolicy: {
-              minimumBackoff: durationOf(options.retryMinBackoffMs),
-              maximumBackoff: durationOf(options.retryMaxBackoffMs),
-            },
           }),
+        ...(((dlq && options.maxAttempts !== undefined) || options.retryPolicy) && {
+          retryPolicy: {
+            minimumBackoff: durationOf(options.retryMinBackoffMs),
+            maximumBackoff: durationOf(options.retryMaxBackoffMs),
+          },
+        }),
         gaxOpts: ADMIN_TIMEOUT,
       });
       this.subscriptions.push(name);
     }
+  }
+
+  /** The group's push front: where its subscription pushes, and its endpoints register. */
+  private async startFront(group: string): Promise<string> {
+    const front = await PushFront.start({ name: `push front of ${group}`, log: this.log });
+    this.fronts.push(front);
+    this.descriptor.pushFronts = { ...this.descriptor.pushFronts, [group]: front.url };
+    return `${front.url}/push`;
   }
 
   /**
@@ -201,7 +226,12 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
    * ack deadline of quiet and a margin, instead of trusting this count).
    */
   async backlog(): Promise<number | undefined> {
-    return 0;
+    if (this.fronts.length === 0) return 0;
+    // Push: what the fronts know is still owed (a request being answered, or a push that failed
+    // within the last PUSH_RETRY_WINDOW_MS: the emulator pushes it again about a second later);
+    // else it cannot tell, and the drain ends after the runner's quiet period instead.
+    const owed = this.fronts.reduce((n, f) => n + f.outstanding(PUSH_RETRY_WINDOW_MS), 0);
+    return owed > 0 ? owed : undefined;
   }
 
   diagnostics(): Record<string, unknown> {
@@ -215,6 +245,7 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
       ackDeadlineSeconds: d.ackDeadlineSeconds,
       maxExtensionSeconds: d.maxExtensionSeconds,
       flowControlMessages: d.flowControlMessages,
+      ...(this.fronts.length > 0 && { pushFronts: this.fronts.map((f) => ({ url: f.url, ...f.stats })) }),
     };
   }
 
@@ -235,6 +266,7 @@ class PubsubTopology extends PubsubClients implements CaseTopology {
         .delete({ timeout: 10_000 })
         .catch((error: unknown) => left.push(`${name} (${describeError(error)})`));
     }
+    await Promise.allSettled(this.fronts.map((f) => f.close()));
     await this.admin.close().catch(() => {});
     if (left.length > 0) this.log(`could not delete Pub/Sub resources: ${left.join(', ')}`);
   }

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineCustomizer, defined, SetupOptionProblem } from '../custom-setup.ts';
 import type { Setup } from '../driver.ts';
 
 /** What the Pub/Sub driver builds for a setup. */
@@ -9,6 +11,12 @@ export interface PubsubSetupOptions {
   deadLetter?: boolean;
   /** `enable_exactly_once_delivery` on the subscription; acks are confirmed (`ackWithResponse`). */
   exactlyOnce?: boolean;
+  /** A push subscription per group to an HTTP front the group's push endpoints register with. */
+  push?: boolean;
+  /** A custom setup's dead-letter policy: max delivery attempts (fixed; 5–100). */
+  maxDeliveryAttempts?: number | undefined;
+  /** A custom setup's retry policy (wins over the driver's retryMin/MaxBackoffMs; also without a DLQ). */
+  retryBackoffMs?: { min: number; max: number } | undefined;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: PubsubSetupOptions }): Setup => s;
@@ -84,4 +92,74 @@ export const PUBSUB_SETUPS: readonly Setup[] = [
     fanOut: true,
     options: {},
   }),
+  setup({
+    name: 'push',
+    description: `A push subscription per group to http://: the emulator POSTs each message to the group's front, which relays it to one of the group's consumers — each an HTTP server inside the consumer (a crash or SIGKILL takes it down). 2xx acks; a non-2xx answer, a refused or dropped connection, or no answer within the ack deadline brings the message back (the emulator retries an error about once a second, a silent endpoint after the ack deadline). An ack is the response sent: the broker never confirms it. A consumer's own proxy carries the front → endpoint hop, so @consumer faults hit the delivery path. Emulator only (Google Cloud cannot reach a local endpoint).${EMULATOR_NOTE}`,
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: true,
+    options: { push: true },
+  }),
 ];
+
+const backoffMs = z.number().int().min(0).max(600_000);
+
+/** What a custom Pub/Sub setup may set (`setups[].options` in the config), in the API's own terms. */
+export const pubsubSetupOptions = z.strictObject({
+  /** Dead-letter after this many delivery attempts, to a topic the driver creates per group. */
+  deadLetterPolicy: z.strictObject({ maxDeliveryAttempts: z.number().int().min(5).max(100) }).optional(),
+  /** Exponential backoff of redeliveries after a nack or an expired lease. */
+  retryPolicy: z.strictObject({ minimumBackoffMs: backoffMs, maximumBackoffMs: backoffMs }).optional(),
+  /** Ordering keys on publish and subscription (`ordering-keys` has them already). */
+  enableMessageOrdering: z.boolean().optional(),
+});
+
+/** How a team's Pub/Sub options change a built-in setup, and what the result can claim. */
+export const pubsubCustomizer = defineCustomizer({
+  schema: pubsubSetupOptions,
+  apply(base, custom) {
+    const was = base.options as PubsubSetupOptions;
+    const problems: SetupOptionProblem[] = [];
+    const retry = custom.retryPolicy;
+    if (retry && retry.minimumBackoffMs > retry.maximumBackoffMs)
+      problems.push(
+        new SetupOptionProblem('retryPolicy.minimumBackoffMs', 'is more than retryPolicy.maximumBackoffMs'),
+      );
+    if (custom.enableMessageOrdering !== undefined && was.push)
+      problems.push(
+        new SetupOptionProblem(
+          'enableMessageOrdering',
+          'push endpoints here handle a key’s messages side by side; extend pubsub/ordering-keys',
+        ),
+      );
+    if (custom.enableMessageOrdering === false && was.ordering)
+      problems.push(
+        new SetupOptionProblem('enableMessageOrdering', `${base.name} is ordering keys; extend pubsub/pull`),
+      );
+    if (problems.length) return problems;
+    const attempts = custom.deadLetterPolicy?.maxDeliveryAttempts;
+    const deadLetter = was.deadLetter === true || attempts !== undefined;
+    const ordering = was.ordering === true || custom.enableMessageOrdering === true;
+    const notes: string[] = [];
+    if (attempts !== undefined) notes.push(`dead-letter after ${attempts} delivery attempts`);
+    if (retry) notes.push(`retry backoff ${retry.minimumBackoffMs}–${retry.maximumBackoffMs} ms`);
+    if (ordering && !was.ordering) notes.push('ordering keys');
+    return {
+      options: defined({
+        ...was,
+        deadLetter: deadLetter || undefined,
+        ordering: ordering || undefined,
+        maxDeliveryAttempts: attempts,
+        retryBackoffMs: retry && { min: retry.minimumBackoffMs, max: retry.maximumBackoffMs },
+      }),
+      orderingScopes: ordering ? ['per-key'] : base.orderingScopes,
+      deadLetters: deadLetter,
+      fixedMaxAttempts: attempts,
+      fixedMaxAttemptsKey: 'deadLetterPolicy.maxDeliveryAttempts',
+      notes,
+    };
+  },
+});

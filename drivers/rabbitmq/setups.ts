@@ -41,7 +41,7 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'quorum',
     description:
-      'Quorum queue, publisher confirms, manual ack after processing: a confirmed message is replicated, an unacknowledged one is redelivered (at-least-once).',
+      'Quorum queue, publisher confirms, manual ack after processing: a confirmed message is replicated, an unacknowledged one is redelivered (at-least-once). The Raft log is fsynced before a confirm, so a confirmed message also survives a power loss of a single node (power-loss).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -53,7 +53,7 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'classic',
     description:
-      'Durable classic queue, persistent messages, publisher confirms, manual ack after processing (at-least-once).',
+      'Durable classic queue, persistent messages, publisher confirms, manual ack after processing (at-least-once). Claimed across a broker crash (broker-kill), not across a power loss (power-loss): brokerproof measured confirmed messages lost when unsynced writes were dropped (docs/findings.md).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',

@@ -1,10 +1,12 @@
 import type { HostPort } from '../../provision/endpoints.ts';
 import { CaseClients } from '../case-clients.ts';
 import type { Consumer, ConsumerOptions, Producer } from '../driver.ts';
+import { HttpPushConsumer } from '../http-push/push-consumer.ts';
 import { connectionFor, queueUrlFor, type SqsConnection } from './aws.ts';
 import { SqsConsumer } from './consumer.ts';
 import { SqsProducer } from './producer.ts';
 import type { SqsSetupOptions } from './setups.ts';
+import { decodeSnsHttp } from './sns-http.ts';
 
 export interface QueueRef {
   name: string;
@@ -28,6 +30,10 @@ export interface SqsDescriptor {
   waitTimeSeconds: number;
   receiveBatchSize: number;
   contentBasedDeduplication: boolean;
+  /** `sns-http-fanout`: per group, the front its HTTP subscription posts to. */
+  pushFronts?: Record<string, string> | undefined;
+  /** Toxiproxy's API, where a push endpoint points its per-consumer proxy at itself. */
+  toxiproxyApi?: string | undefined;
 }
 
 /** Messages a consumer may hold at once when it receives ahead of its handler. */
@@ -43,7 +49,7 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
     const producer = new SqsProducer(
       connectionFor(d.connection, 'producers'),
       d.topicArn
-        ? { kind: 'topic', arn: d.topicArn }
+        ? { kind: 'topic', arn: d.topicArn, envelope: d.setup.http === true }
         : {
             kind: 'queue',
             url: queueUrlFor(first!.url, d.connection, 'producers'),
@@ -56,6 +62,20 @@ export class SqsClients extends CaseClients<SqsDescriptor> {
   }
 
   async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
+    const front = this.descriptor.pushFronts?.[group];
+    if (front) {
+      return this.track(
+        new HttpPushConsumer({
+          name,
+          dest: this.descriptor.dest,
+          decode: decodeSnsHttp,
+          front,
+          via: options.via,
+          toxiproxyApi: this.descriptor.toxiproxyApi,
+          log: this.log,
+        }),
+      );
+    }
     const queue = this.descriptor.queues[group];
     if (!queue) throw new Error(`no queue for group ${group}`);
     return this.consumerOf(name, queue, this.descriptor.dest, false, options.via);

@@ -3,11 +3,13 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { OutgoingMessage, Producer, SendOutcome } from '../driver.ts';
 import { deadline, outcomeOf, type SqsConnection, snsClient, sqsClient } from './aws.ts';
 import { approximateSize, DEFAULT_MESSAGE_GROUP, encodeBody, messageAttributes } from './messages.ts';
+import { envelopeOf } from './sns-http.ts';
 
 /** Where a producer sends: a queue (standard or FIFO) or an SNS topic. */
 export type SendTarget =
   | { kind: 'queue'; url: string; fifo: boolean; contentBasedDeduplication: boolean }
-  | { kind: 'topic'; arn: string };
+  /** `envelope`: the message travels as an envelope in the SNS Message (HTTP subscribers). */
+  | { kind: 'topic'; arn: string; envelope?: boolean | undefined };
 
 interface PendingSend {
   message: OutgoingMessage;
@@ -55,7 +57,10 @@ export class SqsProducer implements Producer {
 
   send(message: OutgoingMessage): Promise<SendOutcome> {
     if (this.closed) return Promise.resolve({ status: 'fail', error: 'producer closed' });
-    const body = encodeBody(message.payload);
+    const body =
+      this.target.kind === 'topic' && this.target.envelope
+        ? envelopeOf(message)
+        : encodeBody(message.payload);
     const size = approximateSize(body, message);
     return new Promise<SendOutcome>((done) => {
       if (this.pendingBytes + size > MAX_BATCH_BYTES) this.flush();

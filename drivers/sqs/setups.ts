@@ -10,6 +10,8 @@ export interface SqsSetupOptions {
   deadLetter?: boolean;
   /** Producers publish to an SNS topic; each subscriber group has its own queue (raw delivery). */
   sns?: boolean;
+  /** With `sns`: each group is an HTTP subscription to its consumers' endpoints, not a queue. */
+  http?: boolean;
   /** A custom setup's queue attributes (win over the driver's settings). */
   queueAttributes?: SqsQueueAttributes | undefined;
   /** A custom setup's messages per ReceiveMessage. */
@@ -90,6 +92,18 @@ export const SQS_SETUPS: readonly Setup[] = [
     fanOut: true,
     deliversInBatches: true,
     options: { queueType: 'standard', sns: true },
+  }),
+  setup({
+    name: 'sns-http-fanout',
+    description:
+      "SNS topic with one HTTP subscription per subscriber group, to a front that relays each POST to one of the group's consumers — each an HTTP server inside the consumer; 2xx acks. Claimed as moto delivers: one POST per message and subscription, made inside Publish, its answer ignored and never retried — a killed, refused or non-2xx endpoint loses the message for that group (at-most-once). AWS retries a failed HTTP delivery (3 times, 20 s apart, by default), so there a crash after processing duplicates and the at-most-once claim does not hold. Needs SNS: moto or AWS, not ElasticMQ.",
+    claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: true,
+    options: { queueType: 'standard', sns: true, http: true },
   }),
 ];
 

@@ -24,11 +24,13 @@ import type {
   Setup,
   TopologySpec,
 } from '../driver.ts';
+import type { PushFront } from '../http-push/push-front.ts';
 import { noBroker } from '../placement.ts';
 import { CaseNames, errorName, type SqsConnection, snsClient, sqsClient } from './aws.ts';
 import { type QueueRef, SqsClients, type SqsDescriptor } from './clients.ts';
 import type { SqsImplementation } from './settings.ts';
 import { SQS_SETUPS, type SqsSetupOptions } from './setups.ts';
+import { subscribeHttpGroups } from './sns-http.ts';
 
 export interface SqsDriverOptions {
   connection: SqsConnection;
@@ -51,8 +53,8 @@ const IMPLEMENTATION_NAMES: Record<SqsImplementation, string> = {
 };
 
 /** Which implementations serve SNS, for the message that says why sns-fanout cannot run. */
-export function snsUnavailable(implementation: SqsImplementation): string {
-  return `setup sns-fanout needs SNS, which ${IMPLEMENTATION_NAMES[implementation]} does not serve: select implementation moto or aws (drivers.sqs.implementation in the config, or BROKERPROOF_SQS_IMPLEMENTATION=moto)`;
+export function snsUnavailable(implementation: SqsImplementation, setup = 'sns-fanout'): string {
+  return `setup ${setup} needs SNS, which ${IMPLEMENTATION_NAMES[implementation]} does not serve: select implementation moto or aws (drivers.sqs.implementation in the config, or BROKERPROOF_SQS_IMPLEMENTATION=moto)`;
 }
 
 /**
@@ -74,7 +76,7 @@ export class SqsDriver implements Driver {
     // Setups this implementation cannot serve say so, instead of failing at topology creation.
     this.setups = SQS_SETUPS.map((s) =>
       (s.options as unknown as SqsSetupOptions).sns && !options.sns
-        ? { ...s, unavailable: snsUnavailable(implementation) }
+        ? { ...s, unavailable: snsUnavailable(implementation, s.name) }
         : s,
     );
     this.description = `Amazon SQS${options.sns ? ' and SNS' : ''} with the AWS SDK v3, on ${IMPLEMENTATION_NAMES[implementation]}${
@@ -97,7 +99,8 @@ export class SqsDriver implements Driver {
     const { connection } = this.options;
     if (connection.endpoint === undefined && connection.implementation !== 'aws')
       throw noBroker('sqs', 'drivers.sqs.endpoint');
-    if (setup.sns && !this.options.sns) throw new Error(snsUnavailable(connection.implementation));
+    if (setup.sns && !this.options.sns)
+      throw new Error(snsUnavailable(connection.implementation, spec.setup.name));
     if (!setup.sns && spec.groups.length > 1) {
       throw new Error(
         `setup ${spec.setup.name} has one queue and cannot give ${spec.groups.length} subscriber groups every message: use sns-fanout`,
@@ -124,6 +127,8 @@ export class SqsDriver implements Driver {
         receiveBatchSize: setup.receiveBatchSize ?? this.options.receiveBatchSize ?? (redrive ? 1 : 10),
         contentBasedDeduplication:
           fifo && (attributes.ContentBasedDeduplication ?? this.options.contentBasedDeduplication),
+        toxiproxyApi:
+          this.options.faultTargets?.roles?.consumers?.apiUrl ?? this.options.faultTargets?.toxiproxy?.apiUrl,
       },
       this.options,
       context.log,
@@ -161,6 +166,7 @@ class SqsTopology extends SqsClients implements CaseTopology {
   private sns: SNSClient | undefined;
   private readonly subscriptions: string[] = [];
   private readonly created: QueueRef[] = [];
+  private fronts: PushFront[] = [];
 
   constructor(
     descriptor: SqsDescriptor,
@@ -205,6 +211,13 @@ class SqsTopology extends SqsClients implements CaseTopology {
       const { TopicArn } = await this.sns.send(new CreateTopicCommand({ Name: d.dest }));
       if (!TopicArn) throw new Error(`CreateTopic ${d.dest} returned no TopicArn`);
       d.topicArn = TopicArn;
+      if (d.setup.http) {
+        const http = await subscribeHttpGroups(this.sns, TopicArn, groups, this.log);
+        this.fronts = [...http.fronts.values()];
+        this.subscriptions.push(...http.subscriptions);
+        d.pushFronts = Object.fromEntries([...http.fronts].map(([g, f]) => [g, f.url]));
+        return;
+      }
     }
     for (const group of groups) {
       const attributes = { ...common };
@@ -256,6 +269,8 @@ class SqsTopology extends SqsClients implements CaseTopology {
    * drain must not end then.
    */
   async backlog(): Promise<number | undefined> {
+    // SNS → HTTP: what is being pushed right now (moto pushes inside Publish and never retries).
+    if (this.fronts.length > 0) return this.fronts.reduce((n, f) => n + f.outstanding(0), 0);
     try {
       const first = await this.count();
       if (first > 0) return first;
@@ -300,6 +315,7 @@ class SqsTopology extends SqsClients implements CaseTopology {
       visibilityTimeoutSeconds: d.visibilityTimeoutSeconds,
       receiveBatchSize: d.receiveBatchSize,
       waitTimeSeconds: d.waitTimeSeconds,
+      ...(this.fronts.length > 0 && { pushFronts: this.fronts.map((f) => ({ url: f.url, ...f.stats })) }),
     };
   }
 
@@ -316,6 +332,7 @@ class SqsTopology extends SqsClients implements CaseTopology {
       }
       this.sns.destroy();
     }
+    await Promise.allSettled(this.fronts.map((f) => f.close()));
     for (const queue of this.created) {
       await this.admin.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((error: unknown) => {
         if (errorName(error) !== 'QueueDoesNotExist')

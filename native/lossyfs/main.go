@@ -1,7 +1,7 @@
 // lossyfs: a FUSE pass-through file system that forgets, on command, every write that was never
 // fsynced - a power failure for whatever runs on it. See docs/lossyfs.md.
 //
-//	lossyfs mount  --backing DIR --mount DIR --control SOCKET [--metadata strict|journal] [--debug]
+//	lossyfs mount  --backing DIR --mount DIR --control SOCKET [--metadata journal|strict] [--debug]
 //	lossyfs drop   --control SOCKET   # power loss: prints a JSON summary of what was dropped
 //	lossyfs sync   --control SOCKET   # make everything durable (a clean shutdown)
 //	lossyfs status --control SOCKET   # what a drop would lose now
@@ -34,7 +34,7 @@ const (
 )
 
 const usage = `usage:
-  lossyfs mount  --backing DIR --mount DIR --control SOCKET [--metadata strict|journal] [--debug]
+  lossyfs mount  --backing DIR --mount DIR --control SOCKET [--metadata journal|strict] [--debug]
   lossyfs drop   --control SOCKET
   lossyfs sync   --control SOCKET
   lossyfs status --control SOCKET
@@ -69,7 +69,7 @@ func cmdMount(args []string, stdout, stderr io.Writer) int {
 	backing := flags.String("backing", "", "backing directory (the durable state lives here)")
 	mount := flags.String("mount", "", "mount point")
 	control := flags.String("control", "", "control socket path")
-	metadata := flags.String("metadata", "strict", "what makes name changes durable: strict (the directory's fsync) or journal (any fsync)")
+	metadata := flags.String("metadata", "journal", "what makes name changes durable: journal (any fsync, as ext4 does; the default) or strict (only the directory's fsync)")
 	debug := flags.Bool("debug", false, "log every FUSE request")
 	if err := flags.Parse(args); err != nil {
 		return exitUsage

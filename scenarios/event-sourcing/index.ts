@@ -35,7 +35,7 @@ export const eventSourcing: Scenario<UserStore> = {
     {
       name: BROKER_LOG,
       description:
-        'The broker is the event store: a stream is a key (a JetStream subject), an append a publish expecting the position read (Nats-Expected-Last-Subject-Sequence); no relay.',
+        'The broker is the event store: a stream is a key (a JetStream subject), an append a publish expecting the position read (Nats-Expected-Last-Subject-Sequence); on a single-writer log (Kafka) one writer a stream, keeping its version itself; no relay.',
     },
   ],
   crashPoints: ['before-process', 'after-process', 'after-ack'],

@@ -13,6 +13,7 @@ import { ConfigError, describeError } from '../../core/errors.ts';
 import { importModule } from '../../core/import-module.ts';
 import type { Delivery } from '../../drivers/driver.ts';
 import type { ConsumerStep, Scenario } from '../scenario.ts';
+import { type HandlerDb, type HandlerStoreConfig, handlerDb, withStore } from './handler-store.ts';
 
 /** What your handler receives: the message as the broker delivered it. */
 export interface HandlerMessage {
@@ -44,6 +45,11 @@ export interface HandlerContext {
    * then this rejects and the rest of your handler must not run — as in a process that died there.
    */
   ack(): Promise<void>;
+  /**
+   * The case's PostgreSQL schema, when the config gives the handler a store (`handlerStore`):
+   * write your effects here, and the harness judges them from what the store holds.
+   */
+  db?: HandlerDb | undefined;
 }
 
 /** Your handler's consumer died (a planned crash): nothing after this point happened. */
@@ -57,12 +63,20 @@ export class ConsumerCrashedError extends Error {
 export type MessageHandler = (message: HandlerMessage, context: HandlerContext) => Promise<void> | void;
 
 /** A scenario whose simulated processing is replaced by a handler module. */
-export type HandlerScenario = Scenario & { readonly handlerModule: string };
+export type HandlerScenario = Scenario & {
+  readonly handlerModule: string;
+  readonly handlerStore?: HandlerStoreConfig | undefined;
+};
 
 /** The handler module of a scenario, when it runs one (for worker processes). */
 export function handlerModuleOf(scenario: Scenario): string | undefined {
   const module = (scenario as Partial<HandlerScenario>).handlerModule;
   return typeof module === 'string' ? module : undefined;
+}
+
+/** The handler's store of a scenario, when its handler has one (for worker processes). */
+export function handlerStoreOf(scenario: Scenario): HandlerStoreConfig | undefined {
+  return (scenario as Partial<HandlerScenario>).handlerStore;
 }
 
 /**
@@ -120,16 +134,17 @@ export function resolveHandlerPath(path: string, baseDir: string): string {
  * `scenario` with your handler in place of its simulated processing. Throws when the scenario runs
  * its own application code (see `handlerUnfit`).
  */
-export function withHandler(scenario: Scenario, module: string): HandlerScenario {
+export function withHandler(scenario: Scenario, module: string, store?: HandlerStoreConfig): HandlerScenario {
   const unfit = handlerUnfit(scenario);
   if (unfit)
     throw new ConfigError(unfit, { hint: 'Name the scenarios to run with `scenarios` in the config.' });
-  return {
+  const wrapped: HandlerScenario = {
     ...scenario,
     handlerModule: module,
     description: `${scenario.description} Processing: your handler (${module}).`,
     consume: async (d, step) => scenario.consume(d, await handlerStep(d, step, module)),
   };
+  return store ? withStore({ ...wrapped, handlerStore: store }, store) : wrapped;
 }
 
 function headersOf(d: Delivery): Record<string, string> {
@@ -179,7 +194,7 @@ async function handlerStep(
             redelivered: d.redelivered === true || (d.deliveryCount ?? 1) > 1,
             deliveryCount: d.deliveryCount,
           },
-          { consumer: step.name, group: step.group, ack },
+          { consumer: step.name, group: step.group, ack, db: handlerDb(step) },
         );
       } catch {
         threw = true;

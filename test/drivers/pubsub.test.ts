@@ -126,7 +126,7 @@ describe('pubsub driver without a broker', () => {
     expect(driver.capabilities.drainSettleMs).toBeGreaterThan(10_000);
   });
 
-  it('every setup acknowledges manually; dead-letter claims 5 attempts; only fan-out fans out', async () => {
+  it('every setup acknowledges manually; dead-letter claims 5 attempts; only fan-out and push fan out', async () => {
     const driver = await createDriver('pubsub');
     expect(driver.setups.map((s) => s.name)).toEqual([
       'pull',
@@ -134,10 +134,11 @@ describe('pubsub driver without a broker', () => {
       'dead-letter',
       'exactly-once-delivery',
       'fan-out',
+      'push',
     ]);
     expect(driver.setups.every((s) => s.ackMode === 'manual')).toBe(true);
     expect(driver.setups.find((s) => s.name === 'dead-letter')!.claim.maxAttempts).toBe(5);
-    expect(driver.setups.filter((s) => s.fanOut).map((s) => s.name)).toEqual(['fan-out']);
+    expect(driver.setups.filter((s) => s.fanOut).map((s) => s.name)).toEqual(['fan-out', 'push']);
     const signal = new AbortController().signal;
     const setup = driver.setups[0]!;
     await expect(

@@ -8,6 +8,7 @@ import type { Nemesis } from '../../faults/nemesis.ts';
 function recordingNemesis(healMs: number) {
   const log: string[] = [];
   const nemesis = {
+    beforeLoad: async () => {},
     start: async (p: FaultPlan) => void log.push(`start ${p.kind}`),
     stop: async (p: FaultPlan) => {
       log.push(`stop ${p.kind} begins`);

@@ -81,7 +81,7 @@ describe('lossyfs', () => {
   }
 
   it.skipIf(unavailable)('drops what Node wrote but did not fsync, keeps what it did', async () => {
-    const m = await mount('node');
+    const m = await mount('node', 'strict');
     const at = (name: string) => join(m.mount, name);
     writeFile(at('synced'), 'A'.repeat(4096), { fsync: true });
     writeFile(at('torn'), 'A'.repeat(4096), { fsync: true });

@@ -226,6 +226,26 @@ describe('brokerproof compare (command)', () => {
     expect(await readFile(join(out, 'index.html'), 'utf8')).toContain('id="not-run"');
   }, 60_000);
 
+  it('lists power-loss as not run: only `run` starts the broker instance it needs', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const out = join(root, 'matrix-power-loss');
+    const r = await cli(
+      'compare',
+      '--drivers',
+      'memory',
+      '--scenario',
+      'work-queue',
+      '--faults',
+      'power-loss',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).not.toBe(1);
+    const model = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8'));
+    expect(model.notRun.length).toBeGreaterThan(0);
+    for (const n of model.notRun) expect(n.reason).toMatch(/only `brokerproof run` starts/);
+  }, 60_000);
+
   it('runs the broker-level scenarios by default, and every scenario with --scenario all', async () => {
     const { readFile } = await import('node:fs/promises');
     const scenariosOf = async (out: string) => {

@@ -77,3 +77,32 @@ describe('event-sourcing with the broker as the event store (memory broker, per-
     expect((result.counts.forked ?? 0) + (result.counts.expectationIgnored ?? 0)).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('event-sourcing on a single-writer broker log (memory broker, claim single-writer)', () => {
+  it('gives each stream one writer that keeps its versions: no conflicts, no forks, the projection holds', async () => {
+    const driver = new MemoryDriver({});
+    const plan = scenarioPlan(driver, 'queue', eventSourcing, 'broker-log', workload);
+    plan.claim = { ...plan.claim, concurrency: 'single-writer' };
+    const outDir = tempDir('brokerproof-es-single-');
+    const result = await runCase(plan, driver, { outDir, store: { kind: 'memory' } });
+    await driver.close();
+    const history = await readHistory(`${outDir}/${result.history}`);
+    expect(result.guarantee).toMatchObject({ concurrency: 'single-writer' });
+    const decisive = result.anomalies.filter((a) => result.violations.includes(a.kind)).slice(0, 3);
+    expect({ valid: result.valid, reasons: result.reasons, decisive }).toEqual({
+      valid: true,
+      reasons: [],
+      decisive: [],
+    });
+    const appends = history.events.filter((e) => e.f === 'append');
+    expect(appends.filter((e) => e.type === 'fail' || e.type === 'info')).toEqual([]);
+    expect(appends.filter((e) => e.type === 'ok')).toHaveLength(120);
+    // One writer a stream, appending version after version.
+    const writers = new Map<string, Set<string>>();
+    for (const e of appends) writers.set(e.stream, (writers.get(e.stream) ?? new Set()).add(e.p));
+    expect([...writers.values()].every((w) => w.size === 1)).toBe(true);
+    expect(writers.size).toBe(4);
+    const versions = appends.filter((e) => e.type === 'ok' && e.stream === 'user-0').map((e) => e.version);
+    expect(versions).toEqual(versions.map((_, k) => k + 1));
+  }, 60_000);
+});

@@ -42,6 +42,17 @@ export interface RoleListener {
   advertisedPort: number;
 }
 
+/**
+ * Broker settings some setups need (`fsync-each`: `log.flush.interval.messages=1`), one `key=value`
+ * a line: only a dedicated instance gets them (provision/local/dedicated.ts), never the shared one.
+ */
+export const KAFKA_SERVER_PROPERTIES_VARIABLE = 'BROKERPROOF_KAFKA_SERVER_PROPERTIES';
+
+function extraServerProperties(env: NodeJS.ProcessEnv): string {
+  const extra = env[KAFKA_SERVER_PROPERTIES_VARIABLE]?.trim();
+  return extra ? `# server settings of the setup (${KAFKA_SERVER_PROPERTIES_VARIABLE})\n${extra}\n` : '';
+}
+
 /** server.properties for a single combined broker+controller node. `dataDir` may be a container path. */
 export function kafkaServerProperties(options: {
   dataDir: string;
@@ -170,7 +181,7 @@ export const kafka: LocalService = {
           producers: { port: ports.kafka.producersListener, advertisedPort: ports.kafka.producers },
           consumers: { port: ports.kafka.consumersListener, advertisedPort: ports.kafka.consumers },
         },
-      }),
+      }) + extraServerProperties(ctx.env),
     );
     const v4 = kafkaMajor(installation.version) >= 4;
     const logConfig = join(stateDir, v4 ? 'log4j2.properties' : 'log4j.properties');

@@ -1,10 +1,13 @@
 /** NATS with JetStream: nats-server built with `go install` (Debian's 2.9 as a fallback). */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../../../core/errors.ts';
 import { run, which } from '../exec.ts';
 import { aptPackage, goBinary } from '../install.ts';
 import type { LocalService } from '../service.ts';
+
+/** `always` or a duration (`100ms`, `2m`): JetStream's `sync_interval` (default 2 minutes). */
+export const NATS_SYNC_INTERVAL_VARIABLE = 'BROKERPROOF_NATS_SYNC_INTERVAL';
 
 export const nats: LocalService = {
   name: 'nats',
@@ -43,9 +46,17 @@ export const nats: LocalService = {
   async prepare(ctx, installation, stateDir) {
     const storeDir = join(stateDir, 'jetstream');
     if (!existsSync(storeDir)) mkdirSync(storeDir, { recursive: true });
+    // A server-wide setting some setups need (`jetstream-sync-always`): only a dedicated instance
+    // sets it (provision/local/lossy-instance.ts), never the shared one.
+    const syncInterval = ctx.env[NATS_SYNC_INTERVAL_VARIABLE];
+    const config = join(stateDir, 'nats.conf');
+    if (syncInterval)
+      writeFileSync(config, `jetstream {\n  sync_interval: ${JSON.stringify(syncInterval)}\n}\n`);
+    else rmSync(config, { force: true });
     return {
       command: installation.home,
       args: [
+        ...(syncInterval ? ['--config', config] : []),
         '--addr',
         ctx.ports.host,
         '--port',
