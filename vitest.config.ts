@@ -5,14 +5,42 @@ import { defineConfig } from 'vitest/config';
 // BROKERPROOF_INTEGRATION=0 skips that (unit tests only).
 const integration = process.env.BROKERPROOF_INTEGRATION !== '0';
 
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 300_000,
+  // Cases time real brokers; forked workers keep one case's timers away from another's.
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: integration ? [] : ['**/*.integration.test.ts'],
-    globalSetup: integration ? ['test/provision/global-setup.ts'] : [],
-    testTimeout: 60_000,
-    hookTimeout: 300_000,
-    // Cases time real brokers; forked workers keep one case's timers away from another's.
-    pool: 'forks',
+    ...shared,
+    // Two files at a time: one that talks to brokers and one that does not. Broker files run one
+    // after another (their faults kill, pause and cut the shared brokers); the rest beside them.
+    maxWorkers: 2,
+    projects: [
+      ...(integration
+        ? [
+            {
+              test: {
+                ...shared,
+                name: 'brokers',
+                include: ['test/**/*.integration.test.ts'],
+                globalSetup: ['test/provision/global-setup.ts'],
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
+      {
+        test: {
+          ...shared,
+          name: 'local',
+          include: ['test/**/*.test.ts'],
+          exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
