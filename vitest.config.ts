@@ -15,9 +15,8 @@ const shared = {
 export default defineConfig({
   test: {
     ...shared,
-    // Two files at a time: one that talks to brokers and one that does not. Broker files run one
-    // after another (their faults kill, pause and cut the shared brokers); the rest beside them.
-    maxWorkers: 2,
+    // Files that talk to brokers run one after another (their faults kill, pause and cut the
+    // shared brokers). `npm test` (scripts/test.ts) runs the two projects side by side.
     projects: [
       ...(integration
         ? [
