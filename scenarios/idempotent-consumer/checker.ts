@@ -1,5 +1,5 @@
 import type { CheckerFamily, FamilyAnomaly, FamilyPass } from '../../core/checker-family.ts';
-import { groupOf, type HistoryEvent } from '../../core/events.ts';
+import { type EventInput, groupOf, type HistoryEvent } from '../../core/events.ts';
 
 interface PerGroup {
   /** Index of the first `process` per id. */
@@ -90,3 +90,34 @@ export const effectsFromStore: CheckerFamily = {
     };
   },
 };
+
+/**
+ * The store read-back `effectsFromStore` judges: one marker per group (its read-back happened, even
+ * when the store holds nothing), then one `state` event per message id with its effects.
+ */
+export function effectsReadBack(
+  groups: readonly string[],
+  effects: readonly { group: string; id: string; effects: number }[],
+): EventInput[] {
+  return [
+    ...groups.map(
+      (group): EventInput => ({
+        p: 'harness',
+        type: 'ok',
+        f: 'state',
+        group,
+        transactions: effects.filter((e) => e.group === group).length,
+      }),
+    ),
+    ...effects.map(
+      (e): EventInput => ({
+        p: 'harness',
+        type: 'ok',
+        f: 'state',
+        group: e.group,
+        id: e.id,
+        effects: e.effects,
+      }),
+    ),
+  ];
+}

@@ -1,7 +1,7 @@
 import type { StoreAccess } from '../../core/store.ts';
 import { DEFAULT_SHAPE, workloadArbitrary } from '../kit/arbitraries.ts';
 import { CRASH_POINTS, type Scenario } from '../scenario.ts';
-import { effectsFromStore } from './checker.ts';
+import { effectsFromStore, effectsReadBack } from './checker.ts';
 import { type Ledger, MemoryLedger } from './ledger.ts';
 import { PostgresLedger } from './postgres-ledger.ts';
 import { ackThenCredit, checkThenAct, dedupeInTransaction } from './steps.ts';
@@ -69,27 +69,11 @@ export const idempotentConsumer: Scenario<Ledger> = {
       if (access.kind === 'memory') return new MemoryLedger(access);
       return create ? PostgresLedger.create(access.sql) : new PostgresLedger(access.sql);
     },
-    readBack: async (ledger, groups) => {
-      const credits = await ledger.credits();
-      return [
-        // One marker per group: its read-back happened, even when the ledger holds nothing.
-        ...groups.map((group) => ({
-          p: 'harness',
-          type: 'ok' as const,
-          f: 'state' as const,
-          group,
-          transactions: credits.filter((c) => c.group === group).length,
-        })),
-        ...credits.map((c) => ({
-          p: 'harness',
-          type: 'ok' as const,
-          f: 'state' as const,
-          group: c.group,
-          id: c.txn,
-          effects: c.credits,
-        })),
-      ];
-    },
+    readBack: async (ledger, groups) =>
+      effectsReadBack(
+        groups,
+        (await ledger.credits()).map((c) => ({ group: c.group, id: c.txn, effects: c.credits })),
+      ),
   },
   checker: effectsFromStore,
 };

@@ -12,10 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../../core/errors.ts';
-import type { EventInput } from '../../core/events.ts';
 import type { SqlRunner, SqlSession, StoreAccess } from '../../core/store.ts';
-import { effectsFromStore } from '../idempotent-consumer/checker.ts';
+import { effectsFromStore, effectsReadBack } from '../idempotent-consumer/checker.ts';
 import type { ConsumerStep, Scenario, ScenarioStore } from '../scenario.ts';
+import { ConsumerCrashedError } from './consumer-crashed.ts';
 
 /** The handler's store, from the config's `handlerStore`. */
 export interface HandlerStoreConfig {
@@ -48,13 +48,6 @@ export interface OpenedHandlerStore {
   readonly sql: SqlSession;
 }
 
-/** Thrown inside the handler's database calls once its consumer died: nothing after it happens. */
-export class HandlerCrashedError extends Error {
-  constructor() {
-    super('the consumer crashed here (a planned crash): the rest of the handler never ran');
-  }
-}
-
 const WRITE = /^\s*(with\b[\s\S]*\b(insert|update|delete)\b|insert|update|delete|merge)\b/i;
 
 /** The scenario's store: the case's schema with the handler's tables, read back with its query. */
@@ -80,33 +73,14 @@ export function handlerStore(config: HandlerStoreConfig): ScenarioStore<OpenedHa
         });
       }
       const first = groups[0] ?? 'default';
-      const effects = rows.map((r) => ({
-        group: typeof r.group === 'string' ? r.group : first,
-        id: String(r.id),
-        effects: Number(r.effects),
-      }));
-      return [
-        // One marker per group: its read-back happened, even when the store holds nothing.
-        ...groups.map(
-          (group): EventInput => ({
-            p: 'harness',
-            type: 'ok',
-            f: 'state',
-            group,
-            transactions: effects.filter((e) => e.group === group).length,
-          }),
-        ),
-        ...effects.map(
-          (e): EventInput => ({
-            p: 'harness',
-            type: 'ok',
-            f: 'state',
-            group: e.group,
-            id: e.id,
-            effects: e.effects,
-          }),
-        ),
-      ];
+      return effectsReadBack(
+        groups,
+        rows.map((r) => ({
+          group: typeof r.group === 'string' ? r.group : first,
+          id: String(r.id),
+          effects: Number(r.effects),
+        })),
+      );
     },
   };
 }
@@ -146,10 +120,10 @@ export function handlerDb(step: ConsumerStep<unknown>): HandlerDb | undefined {
   if (!store?.handlerStore || !store.sql) return undefined;
   const sql = store.sql;
   const guard = () => {
-    if (!step.alive()) throw new HandlerCrashedError();
+    if (!step.alive()) throw new ConsumerCrashedError();
   };
   const afterWrite = async (statement: string) => {
-    if (WRITE.test(statement) && (await step.crashAt('after-effect'))) throw new HandlerCrashedError();
+    if (WRITE.test(statement) && (await step.crashAt('after-effect'))) throw new ConsumerCrashedError();
   };
   const inTransaction = (tx: SqlRunner): HandlerDb => ({
     query: async (statement, params) => {
@@ -171,7 +145,7 @@ export function handlerDb(step: ConsumerStep<unknown>): HandlerDb | undefined {
       return sql.transaction(async (tx) => {
         const result = await fn(inTransaction(tx));
         // Dies before COMMIT: the throw rolls the transaction back.
-        if (await step.crashAt('after-effect')) throw new HandlerCrashedError();
+        if (await step.crashAt('after-effect')) throw new ConsumerCrashedError();
         guard();
         return result;
       });

@@ -13,6 +13,7 @@ import { ConfigError, describeError } from '../../core/errors.ts';
 import { importModule } from '../../core/import-module.ts';
 import type { Delivery } from '../../drivers/driver.ts';
 import type { ConsumerStep, Scenario } from '../scenario.ts';
+import { ConsumerCrashedError } from './consumer-crashed.ts';
 import { type HandlerDb, type HandlerStoreConfig, handlerDb, withStore } from './handler-store.ts';
 
 /** What your handler receives: the message as the broker delivered it. */
@@ -52,12 +53,7 @@ export interface HandlerContext {
   db?: HandlerDb | undefined;
 }
 
-/** Your handler's consumer died (a planned crash): nothing after this point happened. */
-export class ConsumerCrashedError extends Error {
-  constructor() {
-    super('the consumer crashed here (a planned crash): the rest of the handler never ran');
-  }
-}
+export { ConsumerCrashedError };
 
 /** Your handler: resolve when the message is processed; throw (or reject) to fail it. */
 export type MessageHandler = (message: HandlerMessage, context: HandlerContext) => Promise<void> | void;

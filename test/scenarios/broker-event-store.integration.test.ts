@@ -22,6 +22,32 @@ afterAll(async () => {
   await kafka?.close();
 });
 
+/**
+ * The broker-log variant on `setup` under consumer crashes and a partition: the claim is the
+ * setup's, the partition fired, nothing forbidden was seen. The case and its history, to look further.
+ */
+async function holdsThroughFaults(
+  runOn: ReturnType<typeof caseRunner>,
+  setup: string,
+  concurrency: 'optimistic' | 'single-writer',
+) {
+  const cases = await runOn(setup, 'event-sourcing', {
+    variant: 'broker-log',
+    faults: ['consumer-crash', 'partition'],
+    store: { kind: 'memory' },
+  });
+  const c = cases[0]!;
+  expect(c.guarantee).toMatchObject({ concurrency, projection: 'idempotent-by-version' });
+  expect(c.faultTimeline.some((f) => f.fault === 'partition')).toBe(true);
+  const decisive = c.anomalies.filter((a) => c.violations.includes(a.kind)).slice(0, 3);
+  expect({ valid: c.valid, reasons: c.reasons, decisive }).toEqual({
+    valid: true,
+    reasons: [],
+    decisive: [],
+  });
+  return { c, events: (await readHistory(`${cases.outDir}/${c.history}`)).events };
+}
+
 describe('event-sourcing on NATS JetStream as the event store', () => {
   it('refuses stale appends, and holds optimistic concurrency and its projection through crashes and partitions', async () => {
     const runOn = caseRunner(
@@ -29,21 +55,7 @@ describe('event-sourcing on NATS JetStream as the event store', () => {
       () => ({}),
       { runs: 1, messages: 150, seed: 6 },
     );
-    const cases = await runOn('jetstream', 'event-sourcing', {
-      variant: 'broker-log',
-      faults: ['consumer-crash', 'partition'],
-      store: { kind: 'memory' },
-    });
-    const c = cases[0]!;
-    expect(c.guarantee).toMatchObject({ concurrency: 'optimistic', projection: 'idempotent-by-version' });
-    expect(c.faultTimeline.some((f) => f.fault === 'partition')).toBe(true);
-    const decisive = c.anomalies.filter((a) => c.violations.includes(a.kind)).slice(0, 3);
-    expect({ valid: c.valid, reasons: c.reasons, decisive }).toEqual({
-      valid: true,
-      reasons: [],
-      decisive: [],
-    });
-    const { events } = await readHistory(`${cases.outDir}/${c.history}`);
+    const { events } = await holdsThroughFaults(runOn, 'jetstream', 'optimistic');
     // Writers raced for the same versions and JetStream refused the stale ones.
     expect(events.some((e) => e.f === 'append' && e.type === 'fail' && e.error === 'conflict')).toBe(true);
     expect(events.filter((e) => e.f === 'state' && e.group === 'replay' && e.stream).length).toBeGreaterThan(
@@ -71,21 +83,7 @@ describe('event-sourcing on Kafka as the event store', () => {
   );
 
   it('holds with one writer a stream, through consumer crashes and partitions', async () => {
-    const cases = await runOn('commit-after-process', 'event-sourcing', {
-      variant: 'broker-log',
-      faults: ['consumer-crash', 'partition'],
-      store: { kind: 'memory' },
-    });
-    const c = cases[0]!;
-    expect(c.guarantee).toMatchObject({ concurrency: 'single-writer', projection: 'idempotent-by-version' });
-    expect(c.faultTimeline.some((f) => f.fault === 'partition')).toBe(true);
-    const decisive = c.anomalies.filter((a) => c.violations.includes(a.kind)).slice(0, 3);
-    expect({ valid: c.valid, reasons: c.reasons, decisive }).toEqual({
-      valid: true,
-      reasons: [],
-      decisive: [],
-    });
-    const { events } = await readHistory(`${cases.outDir}/${c.history}`);
+    const { c, events } = await holdsThroughFaults(runOn, 'commit-after-process', 'single-writer');
     const appends = events.filter((e) => e.f === 'append');
     // Nobody else writes a stream: nothing to conflict with, one writer each.
     expect(appends.some((e) => e.type === 'fail' && e.error === 'conflict')).toBe(false);
