@@ -22,6 +22,7 @@ import { healthThroughEveryProxy } from '../health.ts';
 import { type PortPlan, resolvePorts } from '../ports.ts';
 import { proxyLayout } from '../proxies.ts';
 import { ToxiproxyApi } from '../toxiproxy-api.ts';
+import { startBrokerContainer } from './container-start.ts';
 import { buildImages, type ImageName } from './images.ts';
 
 /** The port each broker listens on inside its container (fixed by the Dockerfiles). */
@@ -121,14 +122,18 @@ export class DockerProvisioner {
         brokers.map(async (broker) => {
           this.log(`[${broker}] starting container ${tags[broker]}`);
           const started = Date.now();
-          const container = await new tc.GenericContainer(tags[broker])
-            .withNetwork(network)
-            .withNetworkAliases(broker)
-            .withLabels({ 'dev.brokerproof': broker })
-            .withEnvironment(environments[broker] ?? {})
-            .withExposedPorts(CONTAINER_PORTS[broker])
-            .withStartupTimeout(180_000)
-            .start();
+          const container = await startBrokerContainer(
+            tc,
+            {
+              broker,
+              tag: tags[broker],
+              network,
+              environment: environments[broker] ?? {},
+              exposedPort: CONTAINER_PORTS[broker],
+              startupTimeoutMs: 180_000,
+            },
+            this.log,
+          );
           this.containers.push(container);
           const layout = proxyLayout(ports, broker);
           for (const proxy of layout) {

@@ -18,9 +18,8 @@ const enabled = process.env.BROKERPROOF_DOCKER_TESTS === '1';
 
 describe.runIf(enabled)('Docker brokers (testcontainers) behind Toxiproxy', { timeout: 120_000 }, () => {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  const log = process.env.BROKERPROOF_TEST_VERBOSE
-    ? (line: string) => process.stderr.write(`${line}\n`)
-    : undefined;
+  // Always printed: when a container fails to start, its last lines are the only evidence left.
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const ports = shiftPorts(resolvePorts({}), Number(process.env.BROKERPROOF_DOCKER_TEST_PORT_OFFSET ?? 300));
   const provisioner = new DockerProvisioner({ ports, log });
   let dockerd: DockerdHandle | undefined;
