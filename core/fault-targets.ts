@@ -22,6 +22,30 @@ export interface FaultTargets {
   perConsumer?: boolean | undefined;
   /** The provisioned broker, for kill/pause (only brokers of `brokerproof brokers up`). */
   broker?: BrokerName | undefined;
+  /** The broker runs as a cluster of `brokers up --cluster N`: cluster faults act on its nodes. */
+  cluster?: ClusterRef | undefined;
+  /**
+   * The node that leads the case's stream / partition / queue now (by node name), asked of the
+   * broker's admin API; set per case from its topology (isolate-leader).
+   */
+  leader?: (() => Promise<string | undefined>) | undefined;
+}
+
+/** A cluster of native nodes, each in a network namespace of its own (provision/cluster/). */
+export interface ClusterRef {
+  broker: BrokerName;
+  /** The cluster's state directory (node records, configs, data). */
+  root: string;
+  nodes: readonly ClusterNodeRef[];
+}
+
+export interface ClusterNodeRef {
+  /** `n1`, `n2`, …: also the broker's own name for it (NATS server_name, Kafka node.id). */
+  name: string;
+  /** Its network namespace. */
+  netns: string;
+  /** Its address on the cluster bridge. */
+  address: string;
 }
 
 /** The proxies a network fault of `role` acts on (`all`: the broker's own and each role's). */

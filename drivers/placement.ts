@@ -28,5 +28,6 @@ export function faultTargetsOf(endpoint: BrokerEndpoint, native: boolean | undef
     toxiproxy: endpoint.toxiproxy,
     roles: roles && { producers: roles.producers.toxiproxy, consumers: roles.consumers.toxiproxy },
     broker: native ? endpoint.broker : undefined,
+    cluster: endpoint.cluster,
   };
 }

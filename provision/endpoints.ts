@@ -24,6 +24,7 @@ export {
   type StoreName,
 } from '../core/brokers.ts';
 
+import type { ClusterRef } from '../core/fault-targets.ts';
 import {
   type BrokerName,
   type ClientRole,
@@ -50,6 +51,8 @@ interface EndpointBase<Self> extends HostPort {
    * Absent: every client uses this endpoint, and a fault cannot tell the roles apart.
    */
   roles?: Record<ClientRole, Self> | undefined;
+  /** The broker is a cluster of native nodes in network namespaces (`brokers up --cluster N`). */
+  cluster?: ClusterRef | undefined;
 }
 
 export interface KafkaEndpoint extends EndpointBase<KafkaEndpoint> {

@@ -4,7 +4,8 @@
  * Exit codes: 0 every chosen broker is up (or stopped), 2 any failed or bad input.
  */
 import type { Command } from 'commander';
-import { BrokerproofError, describeError } from '../../core/errors.ts';
+import { BrokerproofError, describeError, UsageError } from '../../core/errors.ts';
+import { type ClusterStatus, clusterDown, clusterStatus, clusterUp } from '../../provision/cluster/index.ts';
 import type { BrokerName } from '../../provision/endpoints.ts';
 import {
   brokersDown,
@@ -24,6 +25,8 @@ export interface BrokersCommandIo {
 interface CommonOptions {
   only?: string;
   json?: boolean;
+  /** `up`: nodes per cluster; `down`/`status`: the clusters only. */
+  cluster?: string | boolean;
 }
 
 export function registerBrokersCommand(program: Command, io: BrokersCommandIo): Command {
@@ -71,9 +74,14 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
       'install (cached) and start brokers behind Toxiproxy; waits for a real round trip through each proxy',
     )
     .option('--only <brokers>', 'comma-separated subset, e.g. kafka,rabbitmq')
+    .option(
+      '--cluster <nodes>',
+      'start a cluster of this many nodes per broker instead, each node in a network namespace of its own (root; nats so far; docs/clusters.md)',
+    )
     .option('--json', 'print the resulting status as one JSON document on stdout')
     .action(
       guard(async (options: CommonOptions) => {
+        if (options.cluster !== undefined) return clustersUp(options);
         const only = parseOnly(options.only);
         log(`brokerproof: starting ${only.join(', ')} (and toxiproxy)…`);
         const result = await brokersUp({ only, log });
@@ -96,10 +104,22 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     )
     .option('--only <brokers>', 'comma-separated subset (Toxiproxy keeps running)')
     .option('--purge', 'also delete their data and logs')
+    .option('--cluster', 'only the clusters of `up --cluster`: every node, namespace, link and rule')
     .option('--json', 'print what was stopped as one JSON document on stdout')
     .action(
       guard(async (options: CommonOptions & { purge?: boolean }) => {
         const only = options.only ? parseOnly(options.only) : undefined;
+        const clusters = await clusterDown(only, { log });
+        if (options.cluster) {
+          if (options.json) printJson(clusters);
+          else
+            err(
+              clusters.removed.length > 0
+                ? `removed: ${clusters.removed.join(', ')}\n`
+                : 'no cluster of ours was there\n',
+            );
+          return 0;
+        }
         const result = await brokersDown({ only, purge: !!options.purge, log });
         if (options.json) printJson(result);
         else
@@ -116,9 +136,16 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     .command('status')
     .description('what runs now, where clients connect, and the Toxiproxy proxies')
     .option('--only <brokers>', 'comma-separated subset')
+    .option('--cluster', 'the clusters of `up --cluster` instead: nodes, addresses, memory')
     .option('--json', 'print {"brokers": {...}, "toxiproxy": {...}} on stdout')
     .action(
       guard(async (options: CommonOptions) => {
+        if (options.cluster) {
+          const clusters = clusterStatus(options.only ? parseOnly(options.only) : undefined);
+          if (options.json) printJson({ clusters });
+          else out(clusters.length > 0 ? formatClusters(clusters) : 'no cluster runs\n');
+          return 0;
+        }
         const status = await brokersStatus({ only: parseOnly(options.only) });
         if (options.json) printJson(status);
         else out(formatStatus(status));
@@ -126,7 +153,53 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
       }),
     );
 
+  /** `up --cluster N`: one cluster per chosen broker (default: every broker that can be one). */
+  async function clustersUp(options: CommonOptions): Promise<number> {
+    const size = Number(options.cluster);
+    if (!Number.isInteger(size) || size < 1 || size > 9)
+      throw new UsageError(`--cluster takes a number of nodes from 1 to 9, not ${String(options.cluster)}`);
+    const only = options.only ? parseOnly(options.only) : ['nats' as const];
+    const statuses: ClusterStatus[] = [];
+    for (const broker of only) {
+      log(`brokerproof: starting a ${broker} cluster of ${size} nodes…`);
+      const result = await clusterUp(broker, size, { log });
+      statuses.push(result.status);
+      log(
+        `brokerproof: ${broker} cluster ${result.already ? 'already up' : 'up'} in ${(result.ms / 1000).toFixed(1)} s`,
+      );
+    }
+    if (options.json) printJson({ clusters: statuses });
+    else err(`\n${formatClusters(statuses)}`);
+    return 0;
+  }
+
   return brokers;
+}
+
+export function formatClusters(clusters: readonly ClusterStatus[]): string {
+  const rows: string[][] = [['broker', 'node', 'state', 'address', 'netns', 'pid', 'rss']];
+  for (const c of clusters)
+    for (const n of c.nodes)
+      rows.push([
+        `${c.broker} ${c.version}`,
+        n.name,
+        n.up ? 'up' : 'down',
+        n.address,
+        n.netns,
+        n.pid ? String(n.pid) : '-',
+        n.up ? `${n.rssMb} MB` : '-',
+      ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+  const clients = clusters.map((c) => `${c.broker} clients use ${c.endpoint.join(',')}`).join('\n');
+  return `${table}\n${clients}\n`;
 }
 
 function printUpSummary(result: UpResult, err: (text: string) => void): void {

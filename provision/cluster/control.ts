@@ -1,0 +1,79 @@
+/**
+ * What the cluster nemesis does to a running cluster: cut links between nodes (iptables inside
+ * their namespaces), heal them (flush), kill a node (SIGKILL) and start it again on its data.
+ * Partitions are also healed synchronously on process exit, so no rule outlives the run that made it.
+ */
+import { BrokerUnavailableError } from '../../core/errors.ts';
+import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
+import type { ClusterBroker } from './cluster-broker.ts';
+import { natsCluster } from './nats-cluster.ts';
+import { cutCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
+import { killNode, liveNodeRecord, readClusterState, startNode } from './nodes.ts';
+
+const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster };
+
+/** Clusters this process cut links in: healed on exit whatever happens. */
+const cut = new Map<string, ClusterRef>();
+let exitHook = false;
+
+function remember(ref: ClusterRef): void {
+  cut.set(ref.root, ref);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const r of cut.values()) runCommandsSync(healCommands(r.nodes));
+  });
+}
+
+export function nodeOf(ref: ClusterRef, name: string): ClusterNodeRef {
+  const node = ref.nodes.find((n) => n.name === name);
+  if (!node)
+    throw new Error(`${ref.broker} has no node ${name} (${ref.nodes.map((n) => n.name).join(', ')})`);
+  return node;
+}
+
+/** Cuts every link between `a` and `b` (both ways); clients in the root namespace keep theirs. */
+export async function cutLinks(
+  ref: ClusterRef,
+  a: readonly ClusterNodeRef[],
+  b: readonly ClusterNodeRef[],
+): Promise<void> {
+  remember(ref);
+  await runCommands(cutCommands(a, b));
+}
+
+/** Removes every partition rule in the cluster. */
+export async function healLinks(ref: ClusterRef): Promise<void> {
+  await runCommands(healCommands(ref.nodes));
+  cut.delete(ref.root);
+}
+
+function serviceAndState(ref: ClusterRef) {
+  const service = SERVICES[ref.broker];
+  const state = readClusterState(ref.root);
+  if (!service || !state)
+    throw new BrokerUnavailableError(`the ${ref.broker} cluster at ${ref.root} is gone`);
+  return { service, state };
+}
+
+export function isNodeRunning(ref: ClusterRef, node: ClusterNodeRef): boolean {
+  return liveNodeRecord(ref.root, node) !== undefined;
+}
+
+/** kill -9 of one node; its PID. */
+export async function crashNode(ref: ClusterRef, node: ClusterNodeRef): Promise<number> {
+  return killNode(ref.root, node);
+}
+
+/** Starts a dead node on its data and waits until it has rejoined; a running node is left alone. */
+export async function reviveNode(ref: ClusterRef, node: ClusterNodeRef): Promise<void> {
+  if (isNodeRunning(ref, node)) return;
+  const { service, state } = serviceAndState(ref);
+  await startNode(service, state, ref.root, node);
+}
+
+/** Every link healed and every node running: what each case starts from and ends with. */
+export async function healCluster(ref: ClusterRef): Promise<void> {
+  await healLinks(ref);
+  for (const node of ref.nodes) await reviveNode(ref, node);
+}
