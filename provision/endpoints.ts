@@ -24,7 +24,6 @@ export {
   type StoreName,
 } from '../core/brokers.ts';
 
-import type { ClusterRef } from '../core/fault-targets.ts';
 import {
   type BrokerName,
   type ClientRole,
@@ -32,6 +31,7 @@ import {
   type ProxyRef,
   redactConnectionString,
 } from '../core/brokers.ts';
+import type { ClusterRef } from '../core/fault-targets.ts';
 
 export interface HostPort {
   host: string;
