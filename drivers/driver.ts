@@ -262,6 +262,11 @@ export interface CaseTopology extends TopologyClients, AsyncDisposable {
   backlog?(): Promise<number | undefined>;
   /** Facts about the case worth keeping in the results (injected anomalies, broker version). */
   diagnostics?(): Record<string, unknown>;
+  /**
+   * On a cluster: the node (by its cluster name, `n1`…) leading the case's stream / partition /
+   * queue now, as the broker's admin API reports it; undefined while none leads.
+   */
+  leader?(): Promise<string | undefined>;
   /** Deletes everything the case created. Idempotent. */
   dispose(): Promise<void>;
 }

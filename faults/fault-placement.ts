@@ -1,4 +1,11 @@
-import { type FaultPlan, type FaultRole, isBrokerFault, isNetworkFault, type Stream } from './fault-plan.ts';
+import {
+  type FaultPlan,
+  type FaultRole,
+  isBrokerFault,
+  isClusterFault,
+  isNetworkFault,
+  type Stream,
+} from './fault-plan.ts';
 
 /** A fault as drawn, before it is placed in time: where in the load (0..1 of it), how long, and how. */
 export interface FaultDraw {
@@ -18,7 +25,7 @@ export const LOAD_TAIL_MS = 1_000;
 /**
  * What a fault acts on, for keeping two faults off one target at once: a network fault its role's
  * proxies (`all` covers both roles, `consumer` one consumer's proxy), a broker fault the broker
- * process (or the store's, `@store`), a producer crash its producer.
+ * process (or the store's, `@store`), a cluster fault the cluster, a producer crash its producer.
  */
 export function faultTargets(plan: Pick<FaultPlan, 'kind' | 'role' | 'params'>): string[] {
   if (isNetworkFault(plan.kind)) {
@@ -27,6 +34,8 @@ export function faultTargets(plan: Pick<FaultPlan, 'kind' | 'role' | 'params'>):
     return role === 'all' ? ['network:producers', 'network:consumers'] : [`network:${role}`];
   }
   if (isBrokerFault(plan.kind)) return [plan.role === 'store' ? 'store' : 'broker'];
+  // One cluster fault at a time: each heals by flushing every rule, or by starting its node.
+  if (isClusterFault(plan.kind)) return ['cluster'];
   return [`producer-${plan.params.producer ?? 0}`];
 }
 

@@ -19,10 +19,29 @@ export const NETWORK_FAULTS = [
  */
 export const BROKER_FAULTS = ['broker-kill', 'broker-pause', 'power-loss'] as const;
 export const PROCESS_FAULTS = ['consumer-crash', 'producer-crash'] as const;
-export const FAULT_KINDS = [...PROCESS_FAULTS, ...NETWORK_FAULTS, ...BROKER_FAULTS] as const;
+/**
+ * Faults between the nodes of a cluster (`brokers up --cluster N`): links cut with iptables inside
+ * the nodes' namespaces (clients keep theirs), or a node killed. `isolate-node` and `kill-node` pick
+ * a drawn node, `isolate-leader` and `kill-leader` the node leading the case's stream / partition /
+ * queue as the broker reports it, `partition-halves` a drawn minority (⌊n/2⌋ nodes) from the rest.
+ */
+export const CLUSTER_FAULTS = [
+  'isolate-node',
+  'isolate-leader',
+  'kill-node',
+  'kill-leader',
+  'partition-halves',
+] as const;
+export const FAULT_KINDS = [
+  ...PROCESS_FAULTS,
+  ...NETWORK_FAULTS,
+  ...BROKER_FAULTS,
+  ...CLUSTER_FAULTS,
+] as const;
 
 export type NetworkFault = (typeof NETWORK_FAULTS)[number];
 export type BrokerFault = (typeof BROKER_FAULTS)[number];
+export type ClusterFault = (typeof CLUSTER_FAULTS)[number];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Stream = 'upstream' | 'downstream' | 'both';
 
@@ -69,6 +88,8 @@ export const isNetworkFault = (kind: string): kind is NetworkFault =>
   (NETWORK_FAULTS as readonly string[]).includes(kind);
 export const isBrokerFault = (kind: string): kind is BrokerFault =>
   (BROKER_FAULTS as readonly string[]).includes(kind);
+export const isClusterFault = (kind: string): kind is ClusterFault =>
+  (CLUSTER_FAULTS as readonly string[]).includes(kind);
 
 /** A one-line description for logs, timelines and `toString` of a plan. */
 export function describeFault(plan: FaultPlan): string {

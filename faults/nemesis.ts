@@ -3,7 +3,14 @@ import { describeError } from '../core/errors.ts';
 import { type FaultTargets, proxiesOf } from '../core/fault-targets.ts';
 import type { Recorder } from '../core/recorder.ts';
 import { type ToxicSpec, ToxiproxyApi } from '../provision/toxiproxy-api.ts';
-import { type FaultPlan, type FaultRole, isBrokerFault, isNetworkFault } from './fault-plan.ts';
+import {
+  type ClusterFault,
+  type FaultPlan,
+  type FaultRole,
+  isBrokerFault,
+  isClusterFault,
+  isNetworkFault,
+} from './fault-plan.ts';
 
 /** The case's producers, for producer-crash. */
 export interface ProducerControl {
@@ -67,6 +74,10 @@ export class Nemesis {
         return 'the store is not one of `brokerproof brokers up` (native)';
       return undefined;
     }
+    if (isClusterFault(kind))
+      return targets.cluster
+        ? undefined
+        : 'the broker is not a cluster of `brokerproof brokers up --cluster N` (native nodes in network namespaces)';
     if (isNetworkFault(kind) && proxiesOf(targets).length === 0)
       return 'the broker is not behind a Toxiproxy proxy';
     if (role === 'consumer') {
@@ -115,6 +126,8 @@ export class Nemesis {
       return `toxiproxy:${proxy?.proxy ?? (whole ? '?' : `?-${role}`)}`;
     }
     if (isBrokerFault(plan.kind)) return targets.broker ?? '?';
+    // Which nodes it hit is known once it started: its `ok` event's detail says.
+    if (isClusterFault(plan.kind)) return `${targets.cluster?.broker ?? '?'}-cluster`;
     return `producer-${plan.params.producer ?? 0}`;
   }
 
@@ -222,6 +235,13 @@ export class Nemesis {
           this.log(`bringing ${broker} back: ${describeError(e)}`),
         );
     }
+    const cluster = this.targets.cluster;
+    if (cluster) {
+      const { healCluster } = await import('../provision/cluster/control.ts');
+      await healCluster(cluster).catch((e) =>
+        this.log(`healing the ${cluster.broker} cluster: ${describeError(e)}`),
+      );
+    }
   }
 
   private async apply(plan: FaultPlan): Promise<Undo> {
@@ -287,6 +307,19 @@ export class Nemesis {
       return async () => {
         await control.startBroker(broker, local);
       };
+    }
+    if (isClusterFault(kind)) {
+      const cluster = this.targets.cluster;
+      if (!cluster) throw new Error('no cluster to hurt');
+      const { applyClusterFault } = await import('./cluster-faults.ts');
+      const { detail, undo } = await applyClusterFault(
+        plan as FaultPlan & { kind: ClusterFault },
+        cluster,
+        this.targets.leader,
+        this.log,
+      );
+      this.details.set(plan, detail);
+      return undo;
     }
     if (kind === 'producer-crash') {
       if (!this.producers) throw new Error('no producers to crash');

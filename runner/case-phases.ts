@@ -213,7 +213,12 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
   s.schedule = new FaultSchedule(
     workload.faults,
     new Nemesis(
-      { ...s.driver.faultTargets, consumers: s.consumerProxies?.refs },
+      {
+        ...s.driver.faultTargets,
+        consumers: s.consumerProxies?.refs,
+        // The node leading this case's stream / partition / queue (isolate-leader, kill-leader).
+        leader: topology?.leader ? () => topology.leader!() : undefined,
+      },
       s.recorder,
       {
         crash: async (index) => s.producers[index]?.crash(),

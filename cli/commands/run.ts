@@ -59,6 +59,7 @@ import {
 } from '../parse.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { clusterPlacement } from './run-cluster.ts';
 
 /** Long enough to shrink a memory case a great deal, and a real-broker case by a few steps. */
 export const DEFAULT_SHRINK_SECONDS = 60;
@@ -86,6 +87,7 @@ export interface RunFlags {
   shrinkTime?: number;
   variant?: string;
   store?: StoreKind;
+  cluster?: number | boolean;
 }
 
 /** Everything a run needs, resolved from flags over config over the default suite. */
@@ -116,6 +118,8 @@ export interface RunPlan {
   handler: string | undefined;
   /** Your handler's store (`handlerStore` in the config): its effects are judged from it. */
   handlerStore: HandlerStoreConfig | undefined;
+  /** `--cluster [N]`: run on the broker's cluster of `brokers up --cluster N`. */
+  cluster?: number | boolean | undefined;
 }
 
 export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
@@ -164,6 +168,7 @@ export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan
     provision: parseProvisionMode(flags.provision ?? config.provision),
     shrinkSeconds: flags.shrinkTime ?? config.shrinkTime ?? DEFAULT_SHRINK_SECONDS,
     endpoints: config.endpoints,
+    cluster: flags.cluster,
   };
 }
 
@@ -216,7 +221,10 @@ export async function executeRun(
     provisioner ??= await resolveProvisioner(plan.provision, { endpoints: plan.endpoints, log });
     return provisioner;
   };
-  if (broker) {
+  // A cluster of `brokers up --cluster N` when the run asks for one (never started here).
+  const cluster = broker ? await clusterPlacement(broker, plan, (l) => io.err(`${l}\n`)) : undefined;
+  if (cluster) Object.assign(placement, cluster);
+  else if (broker) {
     const provisioner = await provision();
     io.err(`brokerproof: ${broker} from ${provisioner.kind} provisioning (${provisioner.reason})\n`);
     placement.endpoint = (await provisioner.up([broker]))[broker];
@@ -240,7 +248,7 @@ export async function executeRun(
   try {
     let { targets, skipped } = select(driver);
     // power-loss, and setups with server settings of their own, get a broker of the run's own.
-    if (broker) {
+    if (broker && !cluster) {
       const setups = [...new Set(targets.map((t) => t.setup))];
       dedicated = await dedicatedFor(broker, plan.faults, setups, provisioner?.kind, (l) => io.err(`${l}\n`));
       if (dedicated) {
@@ -399,6 +407,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option(
       '--provision <mode>',
       'where brokers come from: auto (default), local, docker or external (config `endpoints`)',
+    )
+    .option(
+      '--cluster [nodes]',
+      'run on the cluster of `brokers up --cluster N` (implied by cluster faults and cluster setups; docs/clusters.md)',
+      positiveInt('--cluster'),
     )
     .option('--json', 'print one JSON document on stdout (progress still goes to stderr)')
     .option('--no-progress', 'no progress output on stderr')

@@ -23,5 +23,6 @@ export async function createNatsDriver(
     servers: endpoint.servers,
     roles: roles && { producers: roles.producers.servers, consumers: roles.consumers.servers },
     faultTargets: faultTargetsOf(endpoint, placement.native),
+    cluster: endpoint.cluster !== undefined,
   });
 }

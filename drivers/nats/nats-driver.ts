@@ -22,6 +22,7 @@ import type {
   DriverCapabilities,
   DriverContext,
   KeyedEntry,
+  Setup,
   TopologySpec,
 } from '../driver.ts';
 import { noBroker } from '../placement.ts';
@@ -48,6 +49,8 @@ export interface NatsDriverOptions {
   resourceMaxAgeMs?: number;
   /** The broker's proxies and, when it runs natively here, its name (network and broker faults). */
   faultTargets?: FaultTargets | undefined;
+  /** The servers are a cluster's nodes (setups with `cluster` run only there). */
+  cluster?: boolean | undefined;
 }
 
 /** Stream and consumer names allow no dots, wildcards, spaces or path separators. */
@@ -72,11 +75,18 @@ export class NatsDriver implements Driver {
     // Connections ignore the servers the broker advertises: one address carries all of a consumer.
     consumerVia: true,
   };
-  readonly setups = NATS_SETUPS;
+  readonly setups: readonly Setup[];
   readonly faultTargets: NatsDriverOptions['faultTargets'];
 
   constructor(private readonly options: NatsDriverOptions) {
     this.faultTargets = options.faultTargets;
+    // Replicated streams need a cluster; a driver without a broker (listing, attaching) keeps them all.
+    const single = options.servers.length > 0 && !options.cluster;
+    this.setups = NATS_SETUPS.map((s) =>
+      single && s.options.cluster === true
+        ? { ...s, unavailable: 'it runs on a cluster: `brokerproof brokers up --cluster 3 --only nats`' }
+        : s,
+    );
     // Unacknowledged JetStream messages come back after AckWait; a publish gives up after its ack timeout.
     this.capabilities.silenceTimeoutMs = Math.max(options.ackWaitMs ?? 3000, options.ackTimeoutMs ?? 5000);
   }
@@ -185,6 +195,14 @@ class NatsTopology extends NatsClients implements CaseTopology {
     return readSubject(this.nc, d.stream, `${d.subject}.${subjectToken(key)}`, d.publishTimeoutMs);
   }
 
+  /** The node leading the work stream (its RAFT leader), by the server_name the cluster gave it. */
+  async leader(): Promise<string | undefined> {
+    const d = this.descriptor;
+    if (!this.jsm || !d.stream) return undefined;
+    const info = await this.jsm.streams.info(d.stream);
+    return info.cluster?.leader || undefined;
+  }
+
   private get advisoryStream(): string {
     return `${this.descriptor.stream}_ADV`;
   }
@@ -199,7 +217,7 @@ class NatsTopology extends NatsClients implements CaseTopology {
       name: d.stream,
       subjects: [`${d.subject}.>`],
       storage: options.storage,
-      num_replicas: 1,
+      num_replicas: d.setup.replicas ?? 1,
       max_age: maxAge,
       duplicate_window: nanos(Math.min(options.duplicateWindowMs, options.maxAgeMs)),
     });
@@ -226,7 +244,7 @@ class NatsTopology extends NatsClients implements CaseTopology {
       name: dlqStream,
       subjects: dlqs.map(([, ref]) => ref.subject),
       storage: options.storage,
-      num_replicas: 1,
+      num_replicas: d.setup.replicas ?? 1,
       max_age: maxAge,
     });
     this.streams.push(dlqStream);
@@ -239,7 +257,7 @@ class NatsTopology extends NatsClients implements CaseTopology {
       name: this.advisoryStream,
       subjects: [maxDeliveriesSubject(d.stream)],
       storage: options.storage,
-      num_replicas: 1,
+      num_replicas: d.setup.replicas ?? 1,
       max_age: maxAge,
     });
     this.streams.push(this.advisoryStream);

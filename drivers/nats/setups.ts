@@ -28,6 +28,12 @@ export interface NatsSetupOptions {
    * (`consume` max_messages); how many are unacknowledged at once is bounded by MaxAckPending.
    */
   prefetch: number;
+  /**
+   * The stream's replicas (`num_replicas`, default 1). Setups with `cluster` run on a cluster of
+   * `brokerproof brokers up --cluster N` (docs/clusters.md), never on the single node.
+   */
+  replicas?: number;
+  cluster?: boolean;
   /** A custom setup's JetStream stream settings (win over the driver's). */
   stream?: { storage?: 'file' | 'memory'; duplicateWindowMs?: number } | undefined;
   /** A custom setup's JetStream consumer settings (win over the driver's and the claim's). */
@@ -67,6 +73,30 @@ export const NATS_SETUPS: readonly Setup[] = [
     ackMode: 'manual',
     fanOut: true,
     options: { kind: 'jetstream', prefetch: 16, server: { sync_interval: 'always' } },
+  }),
+  setup({
+    name: 'jetstream-r3',
+    description:
+      'jetstream on a 3-node cluster with the stream replicated on every node (num_replicas 3, RAFT): a publish is acknowledged once a majority stored it, so an acknowledged message survives losing any one node — killed, or cut from the others (isolate-leader, kill-node, partition-halves). Runs on `brokerproof brokers up --cluster 3 --only nats`.',
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: true,
+    options: { kind: 'jetstream', prefetch: 16, replicas: 3, cluster: true },
+  }),
+  setup({
+    name: 'jetstream-r1',
+    description:
+      'jetstream on a 3-node cluster with the stream on one node only (num_replicas 1): the comparison for jetstream-r3. A process crash of that node keeps what it wrote (the claim holds across kill-node once it is back), but while it is down or cut off the stream is unavailable: sends fail and the case waits for the heal.',
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: true,
+    options: { kind: 'jetstream', prefetch: 16, replicas: 1, cluster: true },
   }),
   setup({
     name: 'jetstream-dlq',

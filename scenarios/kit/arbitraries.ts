@@ -102,14 +102,17 @@ function faultArbitrary(
         params:
           kind === 'producer-crash'
             ? fc.record({ producer: fc.nat(9) })
-            : isNetworkFault(kind)
-              ? roles.includes('consumer')
-                ? // Which consumer, should the role be `consumer`: reduced to the case's consumers later.
-                  fc
-                    .tuple(TOXIC_PARAMS[kind], fc.nat(15))
-                    .map(([toxic, consumer]) => ({ ...toxic, consumer }))
-                : TOXIC_PARAMS[kind]
-              : fc.constant({}),
+            : kind === 'isolate-node' || kind === 'kill-node' || kind === 'partition-halves'
+              ? // Which node (or where the minority starts), reduced to the cluster's size when applied.
+                fc.record({ node: fc.nat(8) })
+              : isNetworkFault(kind)
+                ? roles.includes('consumer')
+                  ? // Which consumer, should the role be `consumer`: reduced to the case's consumers later.
+                    fc
+                      .tuple(TOXIC_PARAMS[kind], fc.nat(15))
+                      .map(([toxic, consumer]) => ({ ...toxic, consumer }))
+                  : TOXIC_PARAMS[kind]
+                : fc.constant({}),
       }),
     ),
   );
