@@ -64,7 +64,7 @@ export function timeline(c: CaseResult): Html {
     })),
     ...faults.map((f) => ({
       t: f.startT,
-      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
+      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.nodes ? ` [${f.nodes.join(',')}]` : ''}${f.leader ? ` (leader was ${f.leader})` : ''}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
     })),
     ...c.crashes.map((k) => ({
       t: k.t,

@@ -102,6 +102,8 @@ function trackFault(timeline: CaseResult['faultTimeline'], e: FaultEvent): void 
       fault: e.fault,
       target: e.target,
       ...(e.params && { params: e.params }),
+      ...(Array.isArray(e.detail?.nodes) && { nodes: e.detail.nodes.map(String) }),
+      ...(typeof e.detail?.leader === 'string' && { leader: e.detail.leader }),
       startT: e.t,
       ...(e.type === 'fail' && { error: String(e.error ?? e.reason ?? 'failed') }),
     });

@@ -31,6 +31,9 @@ export interface FaultSpan {
   fault: string;
   target: string;
   params?: Record<string, unknown>;
+  /** Cluster faults: the nodes it hit, and the leader the broker reported before it. */
+  nodes?: string[];
+  leader?: string;
   startT: number;
   stopT?: number;
   error?: string;
