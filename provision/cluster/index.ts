@@ -19,6 +19,7 @@ import { localContext } from '../local/index.ts';
 import { aptPackage, type Log } from '../local/install.ts';
 import { withStateLock } from '../local/lock.ts';
 import { resolvePaths } from '../local/paths.ts';
+import { signalSafe } from '../local/processes.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
 import { natsCluster } from './nats-cluster.ts';
 import {
@@ -195,7 +196,7 @@ async function sweep(broker: BrokerName, root: string, log: Log): Promise<string
     if (liveNodeRecord(root, node)) removed.push(`${broker} ${node.name}`);
     await stopNode(root, node, serviceOf(broker).stopGraceMs);
   }
-  for (const pid of ownedUnder(root)) process.kill(pid, 'SIGKILL');
+  for (const pid of ownedUnder(root)) signalSafe(pid, 'SIGKILL');
   const prefix = `${NAME_PREFIX}-${broker}-`;
   const present = await presentNames();
   for (const netns of present.netns.filter((n) => n.startsWith(prefix))) {
