@@ -21,6 +21,7 @@ export async function createKafkaDriver(
     brokers: settings.brokers ?? endpoint?.brokers ?? [],
     roles: roles && { producers: roles.producers.brokers, consumers: roles.consumers.brokers },
     faultTargets: endpoint && faultTargetsOf(endpoint, placement.native),
+    cluster: endpoint?.cluster !== undefined,
     timeouts: {
       send: settings.sendTimeoutMs,
       connection: settings.connectionTimeoutMs,

@@ -10,6 +10,7 @@ import type {
   Driver,
   DriverCapabilities,
   DriverContext,
+  Setup,
   TopologySpec,
 } from '../driver.ts';
 import { noBroker } from '../placement.ts';
@@ -33,6 +34,8 @@ export interface KafkaDriverOptions {
   version?: () => Promise<string | undefined>;
   /** The broker's proxy and process, when provisioned (for network and broker faults). */
   faultTargets?: FaultTargets | undefined;
+  /** The brokers are a cluster's nodes (setups with `cluster` run only there). */
+  cluster?: boolean | undefined;
 }
 
 export const DEFAULT_TIMEOUTS: KafkaTimeouts = {
@@ -66,13 +69,20 @@ export class KafkaDriver implements Driver {
     // processing by a handler's duration.
     drainSettleMs: 500,
   };
-  readonly setups = KAFKA_SETUPS;
+  readonly setups: readonly Setup[];
   private version: Promise<string | undefined> | undefined;
 
   readonly faultTargets: FaultTargets | undefined;
 
   constructor(private readonly options: KafkaDriverOptions) {
     this.faultTargets = options.faultTargets;
+    // Replicated topics need a cluster; a driver without brokers (listing, attaching) keeps them all.
+    const single = options.brokers.length > 0 && !options.cluster;
+    this.setups = KAFKA_SETUPS.map((s) =>
+      single && s.options.cluster === true
+        ? { ...s, unavailable: 'it runs on a cluster: `brokerproof brokers up --cluster 3 --only kafka`' }
+        : s,
+    );
     // A consumer that stops heartbeating is dropped from its group after the session timeout.
     this.capabilities.silenceTimeoutMs = this.timeouts().session;
   }
@@ -191,12 +201,28 @@ class KafkaTopology extends KafkaClients implements CaseTopology {
   }
 
   async create(): Promise<void> {
+    const { setup } = this.descriptor;
     await this.connect();
     await this.admin.createTopics({
       waitForLeaders: true,
       timeout: 30_000,
-      topics: this.topics.map((topic) => ({ topic, numPartitions: this.descriptor.partitions })),
+      topics: this.topics.map((topic) => ({
+        topic,
+        numPartitions: this.descriptor.partitions,
+        ...(setup.replicationFactor !== undefined && { replicationFactor: setup.replicationFactor }),
+        ...(setup.minInsyncReplicas !== undefined && {
+          configEntries: [{ name: 'min.insync.replicas', value: String(setup.minInsyncReplicas) }],
+        }),
+      })),
     });
+  }
+
+  /** The node leading partition 0 of the case's topic (`n<node.id>`), as the metadata says. */
+  async leader(): Promise<string | undefined> {
+    await this.connect();
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [this.descriptor.dest] });
+    const leader = topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
+    return leader === undefined || leader < 0 ? undefined : `n${leader}`;
   }
 
   /**

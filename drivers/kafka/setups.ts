@@ -25,6 +25,13 @@ export interface KafkaSetupOptions {
   consumer?: KafkaConsumerOptions;
   /** Failed handling goes through one retry topic per attempt (with a due time), then a DLQ topic. */
   retryTopics?: boolean;
+  /**
+   * The case's topics on a cluster (`brokerproof brokers up --cluster 3 --only kafka`): replication
+   * factor and `min.insync.replicas`. Setups with `cluster` never run on the single node.
+   */
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+  cluster?: boolean;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: KafkaSetupOptions }): Setup => s;
@@ -115,6 +122,39 @@ export const KAFKA_SETUPS: readonly Setup[] = [
     fanOut: true,
     deliversInBatches: true,
     options: { commit: 'after-process', acks: -1, server: { 'log.flush.interval.messages': 1 } },
+  }),
+  setup({
+    name: 'replicated',
+    description:
+      'commit-after-process on a 3-node KRaft cluster: topics with replication factor 3 and min.insync.replicas 2, idempotent producer with acks=all. A record is acknowledged once every in-sync replica has it (at least 2), so losing any one node — killed or cut off — keeps every acknowledged record (isolate-leader, kill-leader). Runs on `brokerproof brokers up --cluster 3 --only kafka`.',
+    claim: { delivery: 'at-least-once', ordering: 'per-partition' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['per-partition', 'per-key'],
+    ackMode: 'manual',
+    fanOut: true,
+    deliversInBatches: true,
+    options: { commit: 'after-process', acks: -1, replicationFactor: 3, minInsyncReplicas: 2, cluster: true },
+  }),
+  setup({
+    name: 'acks-1',
+    description:
+      'Replication factor 3, but the producer waits for the leader only (acks=1, no idempotence) and consumers commit on receipt. A leader that dies or is cut off before its followers copied a record takes the acknowledged record with it when another replica takes over: at most once, which is all acks=1 gives when a leader fails. Runs on a 3-node cluster.',
+    claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'on-delivery',
+    fanOut: true,
+    deliversInBatches: true,
+    options: {
+      commit: 'on-delivery',
+      acks: 1,
+      idempotent: false,
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+      cluster: true,
+    },
   }),
   setup({
     name: 'acks-0',

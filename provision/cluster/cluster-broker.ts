@@ -21,7 +21,7 @@ export interface ClusterBroker {
     node: ClusterNodeRef,
     dir: string,
     installation: Installation,
-  ): SpawnSpec;
+  ): SpawnSpec | Promise<SpawnSpec>;
   /** Resolves once the node serves and has joined the cluster; throws after `timeoutMs`. */
   nodeReady(layout: ClusterLayout, node: ClusterNodeRef, timeoutMs: number): Promise<void>;
   /** Where clients in the root namespace connect: every node's address. */

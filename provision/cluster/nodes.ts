@@ -66,7 +66,7 @@ export async function startNode(
 ): Promise<ProcessRecord> {
   const dir = nodeDir(root, node);
   const layout = { broker: state.broker, nodes: state.nodes };
-  const spec = service.prepareNode(layout, node, dir, state.installation);
+  const spec = await service.prepareNode(layout, node, dir, state.installation);
   const record = spawnDetached(`${state.broker}-${node.name}`, dir, state.installation.version, spec);
   writeRecord(dir, record);
   const ready = service.nodeReady(layout, node, timeoutMs);
