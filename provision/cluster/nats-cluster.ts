@@ -24,8 +24,6 @@ export function natsNodeConfig(layout: ClusterLayout, node: ClusterNodeRef, stor
     `server_name: ${JSON.stringify(node.name)}`,
     `listen: ${JSON.stringify(`${node.address}:${NATS_CLIENT_PORT}`)}`,
     `http: ${JSON.stringify(`${node.address}:${MONITOR_PORT}`)}`,
-    // Clients are given every node; they must not be steered elsewhere.
-    'no_advertise: true',
     'jetstream {',
     `  store_dir: ${JSON.stringify(storeDir)}`,
     // Small caps keep three nodes well inside a 2-core test machine.
@@ -36,6 +34,7 @@ export function natsNodeConfig(layout: ClusterLayout, node: ClusterNodeRef, stor
     '  name: "brokerproof"',
     `  listen: ${JSON.stringify(`${node.address}:${ROUTE_PORT}`)}`,
     `  routes: [${routes.join(', ')}]`,
+    // Clients are given every node and ignore what the cluster tells them.
     '  no_advertise: true',
     '}',
     '',
