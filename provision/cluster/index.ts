@@ -25,6 +25,7 @@ import { natsCluster } from './nats-cluster.ts';
 import {
   bridgeCommands,
   bridgeDownCommands,
+  forwardRule,
   NAME_PREFIX,
   nodeDownCommands,
   nodeUpCommands,
@@ -151,6 +152,8 @@ export async function clusterUp(
     const net = planNetwork(broker, size, subnetOf(env));
     const bridgeExists = (await run('ip', ['link', 'show', net.bridge])).code === 0;
     await runCommands(bridgeCommands(net, bridgeExists));
+    if ((await run('iptables', forwardRule('-C').slice(1))).code !== 0)
+      await runCommands([forwardRule('-I')]);
     for (const node of net.nodes) await runCommands(nodeUpCommands(net, node));
     const state: ClusterState = {
       broker,
@@ -208,6 +211,7 @@ async function sweep(broker: BrokerName, root: string, log: Log): Promise<string
     await runCommands([['ip', 'link', 'del', link]], true);
   const left = await presentNames();
   if (left.netns.length === 0 && left.links.some((l) => l === 'bpc-br0')) {
+    for (let i = 0; i < 5 && (await run('iptables', forwardRule('-D').slice(1))).code === 0; i++);
     await runCommands(bridgeDownCommands(), true);
     removed.push('bridge bpc-br0');
   }

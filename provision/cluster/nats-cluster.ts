@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { ClusterNodeRef } from '../../core/fault-targets.ts';
 import { buildEndpoint, type NatsEndpoint } from '../endpoints.ts';
 import { nats } from '../local/brokers/nats.ts';
@@ -85,7 +86,10 @@ export const natsCluster: ClusterBroker = {
       }
       await sleep(250);
     }
-    throw new Error(`NATS node ${node.name} (${node.address}) not healthy within ${timeoutMs} ms: ${last}`);
+    throw new BrokerUnavailableError(
+      `NATS node ${node.name} (${node.address}) not healthy within ${timeoutMs} ms: ${last}`,
+      { hint: `Its log is nats.log in its directory; nodes that cannot reach each other wait for routes.` },
+    );
   },
 
   endpoint(layout): NatsEndpoint {

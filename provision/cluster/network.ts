@@ -71,6 +71,16 @@ export function bridgeCommands(net: ClusterNetwork, exists: boolean): Command[] 
   ];
 }
 
+/**
+ * Where br_netfilter is loaded globally (Docker loads it), bridged frames still pass the root
+ * namespace's FORWARD chain whatever the bridge says, and Docker's policy there is DROP: this rule
+ * lets frames between the bridge's ports through. `check` first, so it is added once.
+ */
+export function forwardRule(action: '-C' | '-I' | '-D'): Command {
+  const position = action === '-I' ? ['1'] : [];
+  return ['iptables', '-w', action, 'FORWARD', ...position, '-i', BRIDGE, '-o', BRIDGE, '-j', 'ACCEPT'];
+}
+
 /** One node's namespace, its veth pair onto the bridge, its address and loopback. */
 export function nodeUpCommands(net: ClusterNetwork, node: ClusterNodeRef): Command[] {
   const inNs = (...args: string[]): Command => ['ip', '-n', node.netns, ...args];

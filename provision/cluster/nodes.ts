@@ -12,6 +12,7 @@ import {
   findOwned,
   isAlive,
   isOurs,
+  logTail,
   type ProcessRecord,
   readRecord,
   removeRecord,
@@ -71,16 +72,30 @@ export async function startNode(
   writeRecord(dir, record);
   const ready = service.nodeReady(layout, node, timeoutMs);
   // A node that dies while starting fails at once, with its log.
+  let waiting = true;
   const died = (async () => {
-    while (isAlive(record.pid)) await new Promise((r) => setTimeout(r, 200));
+    while (waiting && isAlive(record.pid)) await new Promise((r) => setTimeout(r, 200));
   })();
-  const outcome = await Promise.race([ready.then(() => 'ready' as const), died.then(() => 'died' as const)]);
-  ready.catch(() => {});
-  if (outcome === 'died')
-    throw new BrokerUnavailableError(`${state.broker} node ${node.name} exited while starting`, {
-      hint: `Its log: ${record.logFile}`,
-    });
-  return record;
+  try {
+    const outcome = await Promise.race([
+      ready.then(() => 'ready' as const),
+      died.then(() => 'died' as const),
+    ]);
+    if (outcome === 'died')
+      throw new BrokerUnavailableError(`${state.broker} node ${node.name} exited while starting`, {
+        hint: `Its log: ${record.logFile}`,
+      });
+    return record;
+  } catch (error) {
+    const last = logTail(record.logFile, 8);
+    throw new BrokerUnavailableError(
+      `${error instanceof Error ? error.message : String(error)}${last ? `\n  last lines of its log:\n${last}` : ''}`,
+      { cause: error, hint: 'Remove what is left with `brokerproof brokers down --cluster`.' },
+    );
+  } finally {
+    waiting = false;
+    ready.catch(() => {});
+  }
 }
 
 /** SIGKILL to the node's process group: a crash. Resolves once it is gone; its PID. */
