@@ -1,4 +1,5 @@
 import { DEFAULT_GROUP, type HistoryEvent } from '../core/events.ts';
+import { ownString } from '../core/scanned-event.ts';
 import { Int32Column, Interner } from './growable.ts';
 
 /**
@@ -115,8 +116,9 @@ export class MessageIndex {
     let m = this.byId.get(id);
     if (m === undefined) {
       m = this.ids.length;
-      this.ids.push(id);
-      this.byId.set(id, m);
+      const own = ownString(id);
+      this.ids.push(own);
+      this.byId.set(own, m);
       if (m >= this.capacity) {
         this.capacity *= 2;
         for (const c of this.messageColumns) c.ensure(this.capacity);
