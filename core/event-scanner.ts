@@ -104,8 +104,15 @@ export class LineScanner {
   scan(start: number, end: number): boolean {
     const previous = this.previous;
     if (previous) {
-      for (const candidate of previous.next) {
+      const next = previous.next;
+      for (let k = 0; k < next.length; k++) {
+        const candidate = next[k]!;
         if (this.match(candidate, start, end)) {
+          // A successor that matched moves up one place: the common ones end up tried first.
+          if (k > 0) {
+            next[k] = next[k - 1]!;
+            next[k - 1] = candidate;
+          }
           this.previous = candidate;
           return true;
         }
