@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CaseClock } from '../core/clock.ts';
+import { eventJson } from '../core/event-json.ts';
 import type { EventInput } from '../core/events.ts';
 import type { History } from '../core/history-writer.ts';
 import type { Recorder } from '../core/recorder.ts';
@@ -32,7 +33,8 @@ export class PipeRecorder implements Recorder {
   }
 
   record(event: EventInput): void {
-    writeFully(this.fd, Buffer.from(`${JSON.stringify([this.clock.nowMicros(), event])}\n`));
+    const t = this.clock.nowMicros();
+    writeFully(this.fd, Buffer.from(`[${Number.isFinite(t) ? t : null},${eventJson(event)}]\n`));
   }
 
   /** A message for the runner that is not an event (e.g. "ready"). */
