@@ -34,7 +34,7 @@ export class PipeRecorder implements Recorder {
 
   record(event: EventInput): void {
     const t = this.clock.nowMicros();
-    writeFully(this.fd, Buffer.from(`[${Number.isFinite(t) ? t : null},${eventJson(event)}]\n`));
+    writeLine(this.fd, `[${Number.isFinite(t) ? t : null},${eventJson(event)}]\n`);
   }
 
   /** A message for the runner that is not an event (e.g. "ready"). */
@@ -43,7 +43,7 @@ export class PipeRecorder implements Recorder {
   }
 
   private line(value: unknown): void {
-    writeFully(this.fd, Buffer.from(`${JSON.stringify(value)}\n`));
+    writeLine(this.fd, `${JSON.stringify(value)}\n`);
   }
 
   stop(): void {
@@ -52,6 +52,22 @@ export class PipeRecorder implements Recorder {
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes a line straight from the string (no Buffer per event); only a write the pipe cut short
+ * goes on from the bytes not yet written.
+ */
+function writeLine(fd: number, line: string): void {
+  let written: number;
+  try {
+    written = writeSync(fd, line);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    written = 0;
+  }
+  if (written === Buffer.byteLength(line)) return;
+  writeFully(fd, Buffer.from(line).subarray(written));
+}
 
 /** writeSync until every byte is in the kernel, waiting out a full (non-blocking) pipe. */
 function writeFully(fd: number, data: Buffer): void {
