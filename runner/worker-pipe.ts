@@ -111,7 +111,7 @@ export function collectWorkerEvents(
       return;
     }
     if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'object') {
-      source.push(parsed[0], parsed[1] as EventInput);
+      source.push(parsed[0], parsed[1] as EventInput, parsed.length === 2 ? eventText(line) : undefined);
       onEvent?.(parsed[1] as EventInput);
       return;
     }
@@ -129,6 +129,19 @@ export function collectWorkerEvents(
       resolve();
     }),
   );
+}
+
+/**
+ * The event's JSON inside a worker's `[t,{…}]` line (PipeRecorder writes it with no spaces), so the
+ * history writes it as it came instead of serialising the parsed event again; undefined when the
+ * line has another layout.
+ */
+function eventText(line: string): string | undefined {
+  const comma = line.indexOf(',');
+  if (comma < 0 || line.charCodeAt(comma + 1) !== 123 /* { */) return undefined;
+  if (line.charCodeAt(line.length - 1) !== 93 /* ] */ || line.charCodeAt(line.length - 2) !== 125 /* } */)
+    return undefined;
+  return line.slice(comma + 1, -1);
 }
 
 /**
