@@ -91,18 +91,24 @@ export class MessageIndex {
   drainCutOff = false;
   events = 0;
   private capacity = 1024;
+  private lastGroup: GroupColumns | undefined;
+  private lastId: string | undefined;
+  private lastMessage = -1;
 
   constructor(declaredGroups: readonly string[] = []) {
     for (const g of declaredGroups) this.group(g);
   }
 
   group(name: string): GroupColumns {
+    // Consecutive events mostly name the same group: a string comparison instead of a map lookup.
+    if (name === this.lastGroup?.name) return this.lastGroup;
     let g = this.groups.get(name);
     if (!g) {
       g = new GroupColumns(name);
       g.ensure(this.capacity);
       this.groups.set(name, g);
     }
+    this.lastGroup = g;
     return g;
   }
 
@@ -113,6 +119,8 @@ export class MessageIndex {
   }
 
   private message(id: string): number {
+    // Consecutive events mostly name the same message (send invoke then ok; deliver, process, ack).
+    if (id === this.lastId) return this.lastMessage;
     let m = this.byId.get(id);
     if (m === undefined) {
       m = this.ids.length;
@@ -125,6 +133,8 @@ export class MessageIndex {
         for (const g of this.groups.values()) g.ensure(this.capacity);
       }
     }
+    this.lastId = id;
+    this.lastMessage = m;
     return m;
   }
 
