@@ -181,7 +181,8 @@ export async function compare(
   labels: { send: string; consume: string },
   raw: () => Promise<Rates>,
   harness: () => Promise<Rates & { events: number }>,
-  options: { bench: string; messages: number } = { bench: title, messages: 1 },
+  /** `bench`: the name in `npm run bench`'s table; `messages`: sent and consumed per round. */
+  options: { bench: string; messages: number },
 ): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (only === 'raw' || only === 'harness') {
