@@ -18,6 +18,7 @@ import { DestinationReader, deadLetterEvent, outputEvent } from './destination-r
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { ProducerClient } from './producer-client.ts';
+import type { Settlement } from './settlement.ts';
 
 /** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
 export type Isolation = 'inline' | 'process';
@@ -58,6 +59,8 @@ export interface CaseState {
   schedule?: FaultSchedule;
   /** One proxy per consumer, when a fault of the case targets one consumer's link. */
   consumerProxies?: ConsumerProxies | undefined;
+  /** When the drain may end on the history's word that every message is settled (settlement.ts). */
+  settlement?: Settlement | undefined;
 }
 
 /**
@@ -248,13 +251,16 @@ export async function healPhase(s: CaseState): Promise<void> {
 
 /**
  * drain: consumers read until the broker reports nothing outstanding and every handler is idle (or,
- * when the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
+ * when the broker cannot tell, until nothing arrived for `quietMs`). Where the case has a
+ * settlement (settlement.ts), until it has been settled for `quietMs`, or to its deadline.
+ * True when the deadline cut it off.
  */
 export async function drainPhase(s: CaseState): Promise<boolean> {
   const { timeouts, signal, topology } = s;
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
   const deadline = started + timeouts.drainMs;
+  let settledSince: number | undefined;
   while (!signal.aborted) {
     const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
     // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
@@ -266,6 +272,18 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     );
     const quietFor = Date.now() - lastActivity;
     const backlog = topology?.backlog ? await topology.backlog() : undefined;
+    // With a settlement, a message still unsettled holds the drain open to its deadline (it may
+    // only be late); it then counts as missing if the broker had been quiet for the full settle.
+    const settled = s.settlement?.settled();
+    // Settled: redeliveries of processed messages (duplicates, which the claim allows) may go on;
+    // they need not go quiet.
+    settledSince = settled && idle ? (settledSince ?? Date.now()) : undefined;
+    if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs) return false;
+    if (settled === false) {
+      if (Date.now() > deadline) return !(idle && quietFor >= settleMs);
+      await sleep(10, signal);
+      continue;
+    }
     if (idle && backlog === 0 && quietFor >= settleMs) return false;
     if (idle && backlog === undefined && quietFor >= timeouts.quietMs) return false;
     if (Date.now() > deadline) return true;

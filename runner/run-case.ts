@@ -30,6 +30,7 @@ import {
   INTERRUPTED_STEP_MS,
   withDeadline,
 } from './deadlines.ts';
+import { settlementFor } from './settlement.ts';
 
 export type { Isolation } from './case-phases.ts';
 export { type CaseTimeouts, DEFAULT_TIMEOUTS } from './deadlines.ts';
@@ -54,8 +55,15 @@ export interface RunCaseOptions {
  * always run (bounded, also after Ctrl-C); the verdict is read back from the file on disk.
  */
 export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOptions): Promise<CaseResult> {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const log = options.log ?? (() => {});
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const minDrainMs = driver.capabilities.minDrainMs ?? 0;
+  if (timeouts.drainMs < minDrainMs) {
+    log(
+      `case ${plan.id}: drain deadline raised from ${timeouts.drainMs / 1000} s to ${minDrainMs / 1000} s: ${driver.name} needs ${driver.capabilities.drainSettleMs / 1000} s of quiet to know nothing is owed`,
+    );
+    timeouts.drainMs = minDrainMs;
+  }
   const started = Date.now();
   const loadDeadlineMs = plan.workload.loadMs + timeouts.loadMs;
   const caseMs =
@@ -110,7 +118,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     consumers: [],
     readers: [],
     producers: [],
+    settlement: settlementFor(plan, driver, groups),
   };
+  if (s.settlement) history.onEvent((e) => s.settlement?.add(e));
   let error: string | undefined;
   let diagnostics: Record<string, unknown> = {};
 

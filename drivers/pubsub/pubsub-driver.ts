@@ -66,6 +66,9 @@ export class PubsubDriver implements Driver {
       // and an expired lease is backed off by the retry policy too. Two deadlines, the longest
       // backoff and a margin; a case with a late crash needs a drain deadline well past this.
       drainSettleMs: 2 * deadlineMs + options.retryMaxBackoffMs + 2000,
+      // Room for the waves to come back and then the settle's quiet, with a margin.
+      minDrainMs: 4 * deadlineMs + options.retryMaxBackoffMs + 12_000,
+      settlesByHistory: true,
       silenceTimeoutMs: deadlineMs,
       consumerVia: options.endpoints !== undefined,
     };

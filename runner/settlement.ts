@@ -1,0 +1,79 @@
+/**
+ * Whether a case's messages are settled, judged live from its history: every send that may have
+ * reached the broker (`ok` or `info`) was processed — or dead-lettered — in every subscriber group.
+ *
+ * Brokers that cannot count what is outstanding (Pub/Sub) make the drain wait a long quiet, long
+ * enough for whatever a crashed or cut-off consumer held to come back. Once everything is settled
+ * nothing can still be lost, so for an at-least-once claim — where a later redelivery could only
+ * add a duplicate, which the claim allows — the drain may end after the ordinary quiet instead.
+ * Claims that judge duplicates (exactly-once, at-most-once) keep the long quiet: a redelivery
+ * after the drain would be exactly the anomaly they look for.
+ */
+import type { HistoryEvent } from '../core/events.ts';
+import type { Driver } from '../drivers/driver.ts';
+import type { CasePlan } from './case.ts';
+
+export class Settlement {
+  /** Sends that may have reached the broker, by id (`fail` ones are dropped again). */
+  private readonly owed = new Map<string, Set<string>>();
+  private readonly sendsOpen = new Set<string>();
+  private sends = 0;
+  private unsettled = 0;
+
+  constructor(private readonly groups: readonly string[]) {}
+
+  add(e: HistoryEvent): void {
+    const id = typeof e.id === 'string' ? e.id : undefined;
+    if (id === undefined) return;
+    switch (e.f) {
+      case 'send':
+        if (e.type === 'invoke') {
+          this.sendsOpen.add(id);
+          return;
+        }
+        this.sendsOpen.delete(id);
+        if (e.type === 'fail' || this.owed.has(id)) return;
+        this.sends++;
+        this.owed.set(id, new Set(this.groups));
+        this.unsettled++;
+        return;
+      case 'process':
+      case 'dlq':
+        if (e.type === 'ok') this.settle(id, typeof e.group === 'string' ? e.group : this.groups[0]);
+        return;
+    }
+  }
+
+  private settle(id: string, group: string | undefined): void {
+    const waiting = this.owed.get(id);
+    if (!waiting || group === undefined || !waiting.delete(group) || waiting.size > 0) return;
+    this.unsettled--;
+  }
+
+  /** Every send answered, at least one reached the broker, and each is settled in every group. */
+  settled(): boolean {
+    return this.sends > 0 && this.sendsOpen.size === 0 && this.unsettled === 0;
+  }
+
+  /** Sends still waiting in some group (for the drain's reason). */
+  get outstanding(): number {
+    return this.unsettled;
+  }
+}
+
+/**
+ * A settlement for the case when its drain may end on it: the driver asks for it, the claim is
+ * at-least-once, and the scenario's messages go straight from producers to consumers (no store
+ * whose state is read back, no consume-transform-produce outputs).
+ */
+export function settlementFor(
+  plan: Pick<CasePlan, 'claim' | 'scenario' | 'setup'>,
+  driver: Pick<Driver, 'capabilities'>,
+  groups: readonly string[],
+): Settlement | undefined {
+  if (!driver.capabilities.settlesByHistory) return undefined;
+  if (plan.claim.delivery !== 'at-least-once') return undefined;
+  if (plan.scenario.store || (plan.scenario.pipeline === true && plan.setup.pipeline !== undefined))
+    return undefined;
+  return new Settlement(groups);
+}
