@@ -13,7 +13,7 @@ import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
 import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
-import type { CaseTimeouts } from './deadlines.ts';
+import { type CaseTimeouts, DRAIN_PROGRESS_FACTOR } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
@@ -259,7 +259,9 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   const { timeouts, signal, topology } = s;
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
-  const deadline = started + timeouts.drainMs;
+  // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
+  const hardDeadline = started + timeouts.drainMs * DRAIN_PROGRESS_FACTOR;
+  let deadline = started + timeouts.drainMs;
   let settledSince: number | undefined;
   while (!signal.aborted) {
     const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
@@ -271,6 +273,7 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
       ...s.readers.map((r) => r.lastActivity),
     );
     const quietFor = Date.now() - lastActivity;
+    deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + timeouts.quietMs));
     const backlog = topology?.backlog ? await topology.backlog() : undefined;
     // With a settlement, a message still unsettled holds the drain open to its deadline (it may
     // only be late); it then counts as missing if the broker had been quiet for the full settle.

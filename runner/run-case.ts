@@ -27,6 +27,7 @@ import {
   CaseAbortedError,
   type CaseTimeouts,
   DEFAULT_TIMEOUTS,
+  DRAIN_PROGRESS_FACTOR,
   INTERRUPTED_STEP_MS,
   withDeadline,
 } from './deadlines.ts';
@@ -68,7 +69,11 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   const loadDeadlineMs = plan.workload.loadMs + timeouts.loadMs;
   const caseMs =
     timeouts.caseMs ||
-    timeouts.setupMs + loadDeadlineMs + timeouts.healMs + timeouts.drainMs + timeouts.teardownMs;
+    timeouts.setupMs +
+      loadDeadlineMs +
+      timeouts.healMs +
+      timeouts.drainMs * DRAIN_PROGRESS_FACTOR +
+      timeouts.teardownMs;
   const caseDeadline = new AbortController();
   const caseTimer = setTimeout(
     () =>
@@ -141,7 +146,12 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('heal');
     await withDeadline('heal', timeouts.healMs, signal, () => healPhase(s));
     phase('drain');
-    const cutOff = await withDeadline('drain', timeouts.drainMs + 10_000, signal, () => drainPhase(s));
+    const cutOff = await withDeadline(
+      'drain',
+      timeouts.drainMs * DRAIN_PROGRESS_FACTOR + 10_000,
+      signal,
+      () => drainPhase(s),
+    );
     if (cutOff) phase('drain', { cutOff: true });
     recordCancelledCrashes(s);
     await withDeadline('read-back', timeouts.drainMs, signal, () => readBackPhase(s));
