@@ -14,8 +14,10 @@ import type { Driver } from '../drivers/driver.ts';
 import type { CasePlan } from './case.ts';
 
 export class Settlement {
-  /** Sends that may have reached the broker, by id (`fail` ones are dropped again). */
+  /** Sends that may have reached the broker, by id, with the groups still waiting for them. */
   private readonly owed = new Map<string, Set<string>>();
+  /** Groups that processed or dead-lettered an id — possibly before its send was answered. */
+  private readonly done = new Map<string, Set<string>>();
   private readonly sendsOpen = new Set<string>();
   private sends = 0;
   private unsettled = 0;
@@ -26,7 +28,7 @@ export class Settlement {
     const id = typeof e.id === 'string' ? e.id : undefined;
     if (id === undefined) return;
     switch (e.f) {
-      case 'send':
+      case 'send': {
         if (e.type === 'invoke') {
           this.sendsOpen.add(id);
           return;
@@ -34,9 +36,13 @@ export class Settlement {
         this.sendsOpen.delete(id);
         if (e.type === 'fail' || this.owed.has(id)) return;
         this.sends++;
-        this.owed.set(id, new Set(this.groups));
-        this.unsettled++;
+        const done = this.done.get(id);
+        this.done.delete(id);
+        const waiting = new Set(this.groups.filter((g) => !done?.has(g)));
+        this.owed.set(id, waiting);
+        if (waiting.size > 0) this.unsettled++;
         return;
+      }
       case 'process':
       case 'dlq':
         if (e.type === 'ok') this.settle(id, typeof e.group === 'string' ? e.group : this.groups[0]);
@@ -45,8 +51,16 @@ export class Settlement {
   }
 
   private settle(id: string, group: string | undefined): void {
+    if (group === undefined) return;
     const waiting = this.owed.get(id);
-    if (!waiting || group === undefined || !waiting.delete(group) || waiting.size > 0) return;
+    if (!waiting) {
+      // Not answered yet (or a send this case never made): remember it for when it is.
+      const done = this.done.get(id) ?? new Set<string>();
+      done.add(group);
+      this.done.set(id, done);
+      return;
+    }
+    if (!waiting.delete(group) || waiting.size > 0) return;
     this.unsettled--;
   }
 

@@ -55,4 +55,14 @@ describe('Settlement (is every message that may have reached the broker processe
     s.add(ev('process', 'ok', 'a'));
     expect(s.settled()).toBe(true);
   });
+
+  it('counts a message processed before its send was answered (the consumer can be faster than the ack)', () => {
+    const s = new Settlement(['g0', 'g1']);
+    s.add(ev('send', 'invoke', 'a'));
+    s.add(ev('process', 'ok', 'a', { group: 'g0' }));
+    s.add(ev('send', 'ok', 'a'));
+    expect(s.settled()).toBe(false);
+    s.add(ev('process', 'ok', 'a', { group: 'g1' }));
+    expect(s.settled()).toBe(true);
+  });
 });
