@@ -280,7 +280,7 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     const settled = s.settlement?.settled();
     // Settled: redeliveries of processed messages (duplicates, which the claim allows) may go on;
     // they need not go quiet.
-    settledSince = settled && idle ? (settledSince ?? Date.now()) : undefined;
+    settledSince = settled && idle && s.settlement?.shortens ? (settledSince ?? Date.now()) : undefined;
     if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs) return false;
     if (settled === false) {
       if (Date.now() > deadline) return !(idle && quietFor >= settleMs);

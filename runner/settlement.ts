@@ -3,9 +3,10 @@
  * reached the broker (`ok` or `info`) was processed — or dead-lettered — in every subscriber group.
  *
  * Brokers that cannot count what is outstanding (Pub/Sub) make the drain wait a long quiet, long
- * enough for whatever a crashed or cut-off consumer held to come back. Once everything is settled
- * nothing can still be lost, so for an at-least-once claim — where a later redelivery could only
- * add a duplicate, which the claim allows — the drain may end after the ordinary quiet instead.
+ * enough for whatever a crashed or cut-off consumer held to come back. While something is not
+ * settled, the drain stays open to its deadline (the message may only be late). Once everything
+ * is settled nothing can still be lost, so for an at-least-once claim — where a later redelivery
+ * could only add a duplicate, which the claim allows — the drain may end after the ordinary quiet.
  * Claims that judge duplicates (exactly-once, at-most-once) keep the long quiet: a redelivery
  * after the drain would be exactly the anomaly they look for.
  */
@@ -22,7 +23,14 @@ export class Settlement {
   private sends = 0;
   private unsettled = 0;
 
-  constructor(private readonly groups: readonly string[]) {}
+  /**
+   * @param shortens whether a settled case may end after the ordinary quiet (at-least-once
+   * claims); otherwise settling only keeps the drain from ending while something is missing.
+   */
+  constructor(
+    private readonly groups: readonly string[],
+    readonly shortens = true,
+  ) {}
 
   add(e: HistoryEvent): void {
     const id = typeof e.id === 'string' ? e.id : undefined;
@@ -76,9 +84,10 @@ export class Settlement {
 }
 
 /**
- * A settlement for the case when its drain may end on it: the driver asks for it, the claim is
- * at-least-once, and the scenario's messages go straight from producers to consumers (no store
- * whose state is read back, no consume-transform-produce outputs).
+ * A settlement for the case when the driver asks for one (it cannot count what is outstanding)
+ * and the scenario's messages go straight from producers to consumers (no store whose state is
+ * read back, no consume-transform-produce outputs). It shortens the drain only for an
+ * at-least-once claim; for any claim it keeps the drain open while a message is missing.
  */
 export function settlementFor(
   plan: Pick<CasePlan, 'claim' | 'scenario' | 'setup'>,
@@ -86,8 +95,7 @@ export function settlementFor(
   groups: readonly string[],
 ): Settlement | undefined {
   if (!driver.capabilities.settlesByHistory) return undefined;
-  if (plan.claim.delivery !== 'at-least-once') return undefined;
   if (plan.scenario.store || (plan.scenario.pipeline === true && plan.setup.pipeline !== undefined))
     return undefined;
-  return new Settlement(groups);
+  return new Settlement(groups, plan.claim.delivery === 'at-least-once');
 }

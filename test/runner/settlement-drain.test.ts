@@ -76,7 +76,7 @@ describe('a drain the history settles', () => {
     expect(drainMsOf(result)).toBeLessThan(8_000);
   }, 30_000);
 
-  it('without a settlement (exactly-once claimed) the drain needs the long quiet: cut off, unknown', async () => {
+  it('an exactly-once claim keeps the long quiet even when settled (a late duplicate is its anomaly): cut off, unknown', async () => {
     const driver = blindDriver({});
     const result = await runCase(
       plan(driver, { delivery: 'exactly-once', ordering: 'none' }, crashing()),
