@@ -1,3 +1,5 @@
+import { ownString } from '../core/scanned-event.ts';
+
 /** An Int32 column that grows as messages are discovered; unset slots read as `fill`. */
 export class Int32Column {
   data: Int32Array;
@@ -25,8 +27,9 @@ export class Interner {
     let id = this.ids.get(value);
     if (id === undefined) {
       id = this.values.length;
-      this.ids.set(value, id);
-      this.values.push(value);
+      const own = ownString(value);
+      this.ids.set(own, id);
+      this.values.push(own);
     }
     return id;
   }

@@ -1,4 +1,5 @@
 import { DEFAULT_GROUP, type HistoryEvent } from '../core/events.ts';
+import { ownString } from '../core/scanned-event.ts';
 import { Int32Column, Interner } from './growable.ts';
 
 /**
@@ -90,18 +91,24 @@ export class MessageIndex {
   drainCutOff = false;
   events = 0;
   private capacity = 1024;
+  private lastGroup: GroupColumns | undefined;
+  private lastId: string | undefined;
+  private lastMessage = -1;
 
   constructor(declaredGroups: readonly string[] = []) {
     for (const g of declaredGroups) this.group(g);
   }
 
   group(name: string): GroupColumns {
+    // Consecutive events mostly name the same group: a string comparison instead of a map lookup.
+    if (name === this.lastGroup?.name) return this.lastGroup;
     let g = this.groups.get(name);
     if (!g) {
       g = new GroupColumns(name);
       g.ensure(this.capacity);
       this.groups.set(name, g);
     }
+    this.lastGroup = g;
     return g;
   }
 
@@ -112,17 +119,22 @@ export class MessageIndex {
   }
 
   private message(id: string): number {
+    // Consecutive events mostly name the same message (send invoke then ok; deliver, process, ack).
+    if (id === this.lastId) return this.lastMessage;
     let m = this.byId.get(id);
     if (m === undefined) {
       m = this.ids.length;
-      this.ids.push(id);
-      this.byId.set(id, m);
+      const own = ownString(id);
+      this.ids.push(own);
+      this.byId.set(own, m);
       if (m >= this.capacity) {
         this.capacity *= 2;
         for (const c of this.messageColumns) c.ensure(this.capacity);
         for (const g of this.groups.values()) g.ensure(this.capacity);
       }
     }
+    this.lastId = id;
+    this.lastMessage = m;
     return m;
   }
 

@@ -2,7 +2,8 @@ import type { EventInput } from './events.ts';
 
 /** Events of one source (a worker process) arrive in its own time order; `advance` says how far it got. */
 export interface MergeSource {
-  push(t: number, input: EventInput): void;
+  /** `json`: the event's JSON as the source wrote it, when it has it (written as is). */
+  push(t: number, input: EventInput, json?: string): void;
   /** The source will send nothing stamped before `t` (a heartbeat). */
   advance(t: number): void;
   /** The source ended (exited, was killed): nothing more will come from it. */
@@ -13,6 +14,7 @@ interface Pending {
   t: number;
   seq: number;
   input: EventInput;
+  json: string | undefined;
 }
 
 /**
@@ -30,7 +32,7 @@ export class EventMerge {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly emit: (input: EventInput, t: number) => void,
+    private readonly emit: (input: EventInput, t: number, json: string | undefined) => void,
     private readonly now: () => number,
     private readonly maxHoldMicros = 2_000_000,
   ) {}
@@ -38,10 +40,10 @@ export class EventMerge {
   /** An event of this process, stamped now. */
   pushLocal(t: number, input: EventInput): void {
     if (this.progress.size === 0 && this.heap.length === 0) {
-      this.emit(input, t);
+      this.emit(input, t, undefined);
       return;
     }
-    this.insert({ t, seq: this.seq++, input });
+    this.insert({ t, seq: this.seq++, input, json: undefined });
     this.pump();
   }
 
@@ -49,8 +51,8 @@ export class EventMerge {
     const id = this.nextSource++;
     this.progress.set(id, 0);
     return {
-      push: (t, input) => {
-        this.insert({ t, seq: this.seq++, input });
+      push: (t, input, json) => {
+        this.insert({ t, seq: this.seq++, input, json });
         this.advanceSource(id, t);
       },
       advance: (t) => this.advanceSource(id, t),
@@ -102,7 +104,7 @@ export class EventMerge {
   }
 
   private release(p: Pending): void {
-    this.emit(p.input, p.t);
+    this.emit(p.input, p.t, p.json);
   }
 
   // A binary min-heap on (t, seq): equal times keep arrival order.

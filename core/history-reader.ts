@@ -2,194 +2,17 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError } from './errors.ts';
-import {
-  ALLOWED_TYPES,
-  HISTORY_VERSION,
-  type HistoryEvent,
-  type HistoryMeta,
-  MESSAGE_OPERATIONS,
-  type Operation,
-  PHASES,
-  REPLAY_GROUP,
-} from './events.ts';
+import { LineScanner } from './event-scanner.ts';
+import { LineError, validateEvent } from './event-validation.ts';
+import { HISTORY_VERSION, type HistoryEvent, type HistoryMeta, MESSAGE_OPERATIONS } from './events.ts';
+
+export { validateEvent } from './event-validation.ts';
 
 export interface ReadSummary {
   meta: HistoryMeta | undefined;
   eventCount: number;
   /** The file ended in a partial line (the writer was killed mid-line); that line was skipped. */
   truncated: boolean;
-}
-
-/** Thrown by `validateEvent` with a reason; the reader adds file and line. */
-class LineError extends Error {}
-
-const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
-
-/**
- * Checks one parsed line against history format v1 (docs/semantics.md) and returns it as an event. `id` may be written
- * as a string or an integer; it is normalised to a string.
- */
-export function validateEvent(value: unknown, previousIndex: number): HistoryEvent {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new LineError('expected a JSON object');
-  }
-  const e = value as Record<string, unknown>;
-  const { i, t, p, type, f } = e;
-  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0) {
-    throw new LineError('"i" must be a non-negative integer');
-  }
-  if (i <= previousIndex) {
-    throw new LineError(`"i" must increase in file order (got ${i} after ${previousIndex})`);
-  }
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new LineError('"t" must be a number ≥ 0');
-  if (typeof p !== 'string' || p === '') throw new LineError('"p" must be a non-empty string');
-  if (typeof f !== 'string' || !(f in ALLOWED_TYPES)) {
-    throw new LineError(
-      `unknown operation "f": ${JSON.stringify(f)} (expected one of ${Object.keys(ALLOWED_TYPES).join(', ')})`,
-    );
-  }
-  const allowed = ALLOWED_TYPES[f as Operation];
-  if (typeof type !== 'string' || !(allowed as readonly string[]).includes(type)) {
-    throw new LineError(
-      `"type" of a ${f} event must be ${allowed.join(' or ')} (got ${JSON.stringify(type)})`,
-    );
-  }
-  if (MESSAGE_OPERATIONS.has(f as Operation)) {
-    const id = e.id;
-    if (typeof id === 'number' && Number.isInteger(id)) e.id = String(id);
-    else if (typeof id !== 'string' || id === '') throw new LineError(`a ${f} event needs an "id" (string)`);
-    if (e.group !== undefined && typeof e.group !== 'string') throw new LineError('"group" must be a string');
-    const needsDest = f === 'deliver' || f === 'dlq' || (f === 'send' && type === 'invoke');
-    if (needsDest && (typeof e.dest !== 'string' || e.dest === '')) {
-      throw new LineError(`a ${f}${f === 'send' ? ' invoke' : ''} event needs a "dest" (string)`);
-    }
-    if (e.dest !== undefined && typeof e.dest !== 'string') throw new LineError('"dest" must be a string');
-  }
-  switch (f) {
-    case 'send':
-      if (e.key !== undefined && e.key !== null && typeof e.key !== 'string') {
-        if (typeof e.key === 'number') e.key = String(e.key);
-        else throw new LineError('"key" must be a string');
-      }
-      if (e.poison !== undefined && typeof e.poison !== 'boolean')
-        throw new LineError('"poison" must be a boolean');
-      checkPartition(e);
-      break;
-    case 'deliver':
-      checkPartition(e);
-      if (e.redelivered !== undefined && typeof e.redelivered !== 'boolean') {
-        throw new LineError('"redelivered" must be a boolean');
-      }
-      checkCount(e, 'deliveryCount');
-      break;
-    case 'dlq':
-      checkCount(e, 'deliveryCount');
-      break;
-    case 'nack':
-      if (e.requeue !== undefined && typeof e.requeue !== 'boolean')
-        throw new LineError('"requeue" must be a boolean');
-      break;
-    case 'effect':
-      if (typeof e.applied !== 'boolean') throw new LineError('an effect event needs "applied" (boolean)');
-      break;
-    case 'crash':
-      if (typeof e.target !== 'string') throw new LineError('a crash event needs a "target" (string)');
-      checkOptionalString(e, 'point');
-      checkOptionalString(e, 'reason');
-      break;
-    case 'fault':
-      if (typeof e.fault !== 'string') throw new LineError('a fault event needs a "fault" (string)');
-      if (e.action !== 'start' && e.action !== 'stop')
-        throw new LineError('"action" must be "start" or "stop"');
-      if (typeof e.target !== 'string') throw new LineError('a fault event needs a "target" (string)');
-      checkOptionalString(e, 'reason');
-      break;
-    case 'phase':
-      if (typeof e.phase !== 'string' || !PHASE_SET.has(e.phase)) {
-        throw new LineError(`"phase" must be one of ${PHASES.join(', ')}`);
-      }
-      break;
-    case 'append':
-    case 'apply':
-    case 'query':
-    case 'state':
-      checkEventSourcing(e, f, type);
-      break;
-  }
-  return e as HistoryEvent;
-}
-
-/** Event sourcing's operations (docs/semantics.md "Event sourcing and CQRS"). */
-function checkEventSourcing(e: Record<string, unknown>, f: string, type: string) {
-  if (f === 'state') {
-    // Only a stream's read-back (or its marker) is event sourcing's; other state is not checked here.
-    if (e.stream === undefined && e.streams === undefined) return;
-    checkOptionalString(e, 'group');
-    if (e.streams !== undefined) checkCount(e, 'streams');
-    if (e.stream !== undefined) {
-      checkName(e, 'stream', 'a state event');
-      checkVersion(e, 'a state event with a "stream"', 0, true);
-      checkOptionalString(e, 'digest');
-    }
-    return;
-  }
-  if (f !== 'query') {
-    const id = e.id;
-    if (typeof id === 'number' && Number.isInteger(id)) e.id = String(id);
-    else if (typeof id !== 'string' || id === '') throw new LineError(`an ${f} event needs an "id" (string)`);
-  }
-  checkOptionalString(e, 'group');
-  if (f !== 'append' && e.group === REPLAY_GROUP) {
-    throw new LineError(
-      `"group" "${REPLAY_GROUP}" is reserved for the state rebuilt from the store; give the projection another name`,
-    );
-  }
-  checkOptionalString(e, 'error');
-  if (f === 'append') {
-    checkName(e, 'stream', 'an append event');
-    const x = e.expected;
-    const valid = x === 'any' || (typeof x === 'number' && Number.isInteger(x) && x >= 0);
-    if ((type === 'invoke' || x !== undefined) && !valid) {
-      throw new LineError(
-        `${type === 'invoke' ? 'an append invoke needs' : 'an append event may carry'} "expected": a stream version (integer ≥ 0) or "any"`,
-      );
-    }
-    checkVersion(e, `an append ${type}`, 1, type === 'ok');
-  } else if (f === 'apply') {
-    checkName(e, 'stream', 'an apply event');
-    checkVersion(e, 'an apply event', 1, true);
-  } else {
-    if (type === 'ok') checkName(e, 'stream', 'a query ok');
-    else if (e.stream !== undefined) checkName(e, 'stream', 'a query event');
-    checkVersion(e, `a query ${type}`, 0, type === 'ok');
-  }
-}
-function checkName(e: Record<string, unknown>, field: string, what: string) {
-  if (typeof e[field] !== 'string' || e[field] === '')
-    throw new LineError(`${what} needs a "${field}" (string)`);
-}
-function checkVersion(e: Record<string, unknown>, what: string, min: number, required: boolean) {
-  const v = e.version;
-  if (v === undefined && !required) return;
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
-    throw new LineError(`${what} needs a "version" (integer ≥ ${min})`);
-  }
-}
-
-function checkPartition(e: Record<string, unknown>) {
-  if (e.partition !== undefined && !(typeof e.partition === 'number' && Number.isInteger(e.partition))) {
-    throw new LineError('"partition" must be an integer');
-  }
-}
-function checkOptionalString(e: Record<string, unknown>, field: string) {
-  if (e[field] !== undefined && typeof e[field] !== 'string')
-    throw new LineError(`"${field}" must be a string`);
-}
-function checkCount(e: Record<string, unknown>, field: string) {
-  const v = e[field];
-  if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
-    throw new LineError(`"${field}" must be a non-negative integer`);
-  }
 }
 
 function parseMeta(value: Record<string, unknown>, file: string): HistoryMeta {
@@ -209,15 +32,83 @@ function parseMeta(value: Record<string, unknown>, file: string): HistoryMeta {
 }
 
 /**
- * Streams a history file in batches of validated events (a batch per chunk read keeps per-event
- * overhead low on histories of millions of events). The summary is returned when the stream ends.
- * A malformed line throws `HistoryFormatError` with its line number; a partial last line (a writer
- * killed mid-write) is skipped and reported as `truncated`.
+ * Parses a history line by line, keeping the line number, the order of `i` and the meta line. Plain
+ * lines go through the scanner, the rest through JSON.parse; both are validated by `validateEvent`.
  */
-export async function* readHistoryBatches(
-  file: string,
-  options: { chunkBytes?: number } = {},
-): AsyncGenerator<HistoryEvent[], ReadSummary> {
+class LineParser {
+  lineNumber = 0;
+  meta: HistoryMeta | undefined;
+  private previousIndex = -1;
+  private readonly scanner = new LineScanner();
+
+  /** `transient`: a message event returned may be the parser's own record, overwritten by the next line. */
+  constructor(
+    private readonly file: string,
+    private readonly transient: boolean,
+  ) {}
+
+  /** The chunk of text the next `parse` calls read. */
+  setText(text: string): void {
+    this.scanner.setText(text);
+  }
+
+  /** The event on `text[start, end)` (`text` as given to `setText`), or undefined for a blank or meta line. */
+  parse(text: string, start: number, end: number): HistoryEvent | undefined {
+    this.lineNumber++;
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    if (this.lineNumber > 1 && this.scanner.scan(start, end)) {
+      const scanned = this.scanner.event;
+      const event = this.validate(scanned);
+      return this.transient && MESSAGE_OPERATIONS.has(event.f)
+        ? event
+        : (scanned.copy() as unknown as HistoryEvent);
+    }
+    return this.parseSlowly(text.slice(start, end));
+  }
+
+  private parseSlowly(line: string): HistoryEvent | undefined {
+    if (line.length === 0 || (line.length < 3 && line.trim() === '')) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new HistoryFormatError(`malformed JSON: ${(cause as Error).message}`, {
+        file: this.file,
+        line: this.lineNumber,
+        cause,
+      });
+    }
+    if (
+      this.lineNumber === 1 &&
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { type?: unknown }).type === 'meta'
+    ) {
+      this.meta = parseMeta(value as Record<string, unknown>, this.file);
+      return undefined;
+    }
+    return this.validate(value);
+  }
+
+  private validate(value: unknown): HistoryEvent {
+    try {
+      const event = validateEvent(value, this.previousIndex);
+      this.previousIndex = event.i;
+      return event;
+    } catch (cause) {
+      if (cause instanceof LineError) {
+        throw new HistoryFormatError(cause.message, { file: this.file, line: this.lineNumber });
+      }
+      throw cause;
+    }
+  }
+}
+
+/**
+ * A history's text in chunks that end on a newline; returns what follows the last newline (a last
+ * line without one).
+ */
+async function* chunksOfLines(file: string, chunkBytes: number | undefined): AsyncGenerator<string, string> {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a regular file');
@@ -228,78 +119,107 @@ export async function* readHistoryBatches(
       hint: 'Pass the path of a history .ndjson file (brokerproof run writes them under brokerproof-report/histories/).',
     });
   }
-  const stream = createReadStream(file, { highWaterMark: options.chunkBytes ?? 1 << 20 });
   const decoder = new StringDecoder('utf8');
   let rest = '';
-  let lineNumber = 0;
-  let previousIndex = -1;
-  let meta: HistoryMeta | undefined;
-  let eventCount = 0;
-
-  const parseLine = (line: string, batch: HistoryEvent[]) => {
-    lineNumber++;
-    if (line.length === 0 || (line.length < 3 && line.trim() === '')) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (cause) {
-      throw new HistoryFormatError(`malformed JSON: ${(cause as Error).message}`, {
-        file,
-        line: lineNumber,
-        cause,
-      });
-    }
-    if (
-      lineNumber === 1 &&
-      typeof value === 'object' &&
-      value !== null &&
-      (value as { type?: unknown }).type === 'meta'
-    ) {
-      meta = parseMeta(value as Record<string, unknown>, file);
-      return;
-    }
-    try {
-      const event = validateEvent(value, previousIndex);
-      previousIndex = event.i;
-      batch.push(event);
-    } catch (cause) {
-      if (cause instanceof LineError) throw new HistoryFormatError(cause.message, { file, line: lineNumber });
-      throw cause;
-    }
-  };
-
-  for await (const chunk of stream) {
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 20 })) {
     const text = rest + decoder.write(chunk as Buffer);
+    const last = text.lastIndexOf('\n');
+    if (last < 0) {
+      rest = text;
+      continue;
+    }
+    rest = text.slice(last + 1);
+    yield text.slice(0, last + 1);
+  }
+  return rest + decoder.end();
+}
+
+/**
+ * Streams a history file to `visit`, event by event, and returns the summary when the file ends.
+ * With `transient`, a message event handed to `visit` is valid only during that call (the fast
+ * path reuses one record): for a consumer that folds events into its own state, like the checker.
+ * A malformed line throws `HistoryFormatError` with its line number; a partial last line (a writer
+ * killed mid-write) is skipped and reported as `truncated`.
+ */
+export async function forEachHistoryEvent(
+  file: string,
+  visit: (event: HistoryEvent) => void,
+  options: { transient?: boolean; chunkBytes?: number } = {},
+): Promise<ReadSummary> {
+  const parser = new LineParser(file, options.transient === true);
+  let eventCount = 0;
+  const chunks = chunksOfLines(file, options.chunkBytes);
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) {
+      const { truncated, event } = parseLastLine(parser, next.value);
+      if (event) {
+        eventCount++;
+        visit(event);
+      }
+      return { meta: parser.meta, eventCount, truncated };
+    }
+    const text = next.value;
+    parser.setText(text);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const event = parser.parse(text, start, nl);
+      start = nl + 1;
+      if (event) {
+        eventCount++;
+        visit(event);
+      }
+    }
+  }
+}
+
+/** A last line without a newline: whole if it parses, otherwise a write cut off by a crash. */
+function parseLastLine(parser: LineParser, rest: string): { truncated: boolean; event?: HistoryEvent } {
+  if (rest.trim().length === 0) return { truncated: false };
+  parser.setText(rest);
+  try {
+    const event = parser.parse(rest, 0, rest.length);
+    return event ? { truncated: false, event } : { truncated: false };
+  } catch (error) {
+    if (!(error instanceof HistoryFormatError) || !/malformed JSON/.test(error.message)) throw error;
+    return { truncated: true };
+  }
+}
+
+/**
+ * Streams a history file in batches of validated events (a batch per chunk read keeps per-event
+ * overhead low on histories of millions of events). The summary is returned when the stream ends.
+ * Errors as `forEachHistoryEvent`.
+ */
+export async function* readHistoryBatches(
+  file: string,
+  options: { chunkBytes?: number } = {},
+): AsyncGenerator<HistoryEvent[], ReadSummary> {
+  const parser = new LineParser(file, false);
+  let eventCount = 0;
+  const chunks = chunksOfLines(file, options.chunkBytes);
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) {
+      const { truncated, event } = parseLastLine(parser, next.value);
+      if (event) {
+        eventCount++;
+        yield [event];
+      }
+      return { meta: parser.meta, eventCount, truncated };
+    }
+    const text = next.value;
+    parser.setText(text);
     const batch: HistoryEvent[] = [];
     let start = 0;
-    let nl = text.indexOf('\n', start);
-    while (nl !== -1) {
-      parseLine(
-        nl > start && text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl),
-        batch,
-      );
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const event = parser.parse(text, start, nl);
       start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    rest = text.slice(start);
-    eventCount += batch.length;
-    if (batch.length > 0) yield batch;
-  }
-  rest += decoder.end();
-  let truncated = false;
-  if (rest.trim().length > 0) {
-    // A last line without a newline: whole if it parses, otherwise a write cut off by a crash.
-    const batch: HistoryEvent[] = [];
-    try {
-      parseLine(rest, batch);
-    } catch (error) {
-      if (!(error instanceof HistoryFormatError) || !/malformed JSON/.test(error.message)) throw error;
-      truncated = true;
+      if (event) batch.push(event);
     }
     eventCount += batch.length;
     if (batch.length > 0) yield batch;
   }
-  return { meta, eventCount, truncated };
 }
 
 /** Reads a whole history into memory (small histories: tests, reports). */

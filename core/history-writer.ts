@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CaseClock, sleep } from './clock.ts';
+import { eventJson } from './event-json.ts';
 import { EventMerge, type MergeSource } from './event-merge.ts';
 import type { EventInput, HistoryEvent, HistoryMeta } from './events.ts';
 
@@ -133,7 +134,7 @@ export class History {
     readonly clock: CaseClock = new CaseClock(),
   ) {
     this.merge = new EventMerge(
-      (input, t) => this.emit(input, t),
+      (input, t, json) => this.emit(input, t, json),
       () => clock.nowMicros(),
     );
   }
@@ -165,12 +166,12 @@ export class History {
     this.merge.flush();
   }
 
-  private emit(input: EventInput, t: number): void {
+  private emit(input: EventInput, t: number, json: string | undefined): void {
     if (t > this.lastT) this.lastT = t;
     const i = this.nextIndex++;
     // Hot path (every send, delivery and ack): serialise once with i and t first, then stamp the
     // caller's fresh object in place instead of copying it.
-    const body = JSON.stringify(input);
+    const body = json ?? eventJson(input);
     const line =
       body.length > 2 ? `{"i":${i},"t":${this.lastT},${body.slice(1)}` : `{"i":${i},"t":${this.lastT}}`;
     const event = input as unknown as HistoryEvent;

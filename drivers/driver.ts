@@ -25,6 +25,17 @@ export interface DriverCapabilities {
    */
   drainSettleMs: number;
   /**
+   * The shortest drain deadline that can end in quiet on this broker (a drain cut off by its
+   * deadline leaves the case unknown): the runner raises a shorter configured one to it.
+   */
+  minDrainMs?: number | undefined;
+  /**
+   * The broker cannot count what is outstanding, so `drainSettleMs` is long; for an at-least-once
+   * claim the runner may end the drain after the ordinary quiet once the history shows every
+   * message processed or dead-lettered in every group (runner/settlement.ts).
+   */
+  settlesByHistory?: boolean | undefined;
+  /**
    * The longest the broker waits on a silent client before it acts on it (session timeout,
    * visibility timeout, ack wait). Fault durations are drawn up to well past it, so some faults
    * outlast it. Absent: a couple of seconds.

@@ -13,11 +13,12 @@ import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
 import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
-import type { CaseTimeouts } from './deadlines.ts';
+import { type CaseTimeouts, DRAIN_PROGRESS_FACTOR } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
 import { planMessages } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { ProducerClient } from './producer-client.ts';
+import type { Settlement } from './settlement.ts';
 
 /** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
 export type Isolation = 'inline' | 'process';
@@ -58,6 +59,8 @@ export interface CaseState {
   schedule?: FaultSchedule;
   /** One proxy per consumer, when a fault of the case targets one consumer's link. */
   consumerProxies?: ConsumerProxies | undefined;
+  /** When the drain may end on the history's word that every message is settled (settlement.ts). */
+  settlement?: Settlement | undefined;
 }
 
 /**
@@ -253,13 +256,18 @@ export async function healPhase(s: CaseState): Promise<void> {
 
 /**
  * drain: consumers read until the broker reports nothing outstanding and every handler is idle (or,
- * when the broker cannot tell, until nothing arrived for `quietMs`). True when the deadline cut it off.
+ * when the broker cannot tell, until nothing arrived for `quietMs`). Where the case has a
+ * settlement (settlement.ts), until it has been settled for `quietMs`, or to its deadline.
+ * True when the deadline cut it off.
  */
 export async function drainPhase(s: CaseState): Promise<boolean> {
   const { timeouts, signal, topology } = s;
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
-  const deadline = started + timeouts.drainMs;
+  // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
+  const hardDeadline = started + timeouts.drainMs * DRAIN_PROGRESS_FACTOR;
+  let deadline = started + timeouts.drainMs;
+  let settledSince: number | undefined;
   while (!signal.aborted) {
     const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
     // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
@@ -270,7 +278,20 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
       ...s.readers.map((r) => r.lastActivity),
     );
     const quietFor = Date.now() - lastActivity;
+    deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + timeouts.quietMs));
     const backlog = topology?.backlog ? await topology.backlog() : undefined;
+    // With a settlement, a message still unsettled holds the drain open to its deadline (it may
+    // only be late); it then counts as missing if the broker had been quiet for the full settle.
+    const settled = s.settlement?.settled();
+    // Settled: redeliveries of processed messages (duplicates, which the claim allows) may go on;
+    // they need not go quiet.
+    settledSince = settled && idle && s.settlement?.shortens ? (settledSince ?? Date.now()) : undefined;
+    if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs) return false;
+    if (settled === false) {
+      if (Date.now() > deadline) return !(idle && quietFor >= settleMs);
+      await sleep(10, signal);
+      continue;
+    }
     if (idle && backlog === 0 && quietFor >= settleMs) return false;
     if (idle && backlog === undefined && quietFor >= timeouts.quietMs) return false;
     if (Date.now() > deadline) return true;

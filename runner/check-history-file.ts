@@ -1,6 +1,6 @@
 import { Checker, type CheckOptions, type CheckResult } from '../checker/check.ts';
 import type { HistoryEvent, HistoryMeta } from '../core/events.ts';
-import { readHistoryBatches } from '../core/history-reader.ts';
+import { forEachHistoryEvent, readHistoryBatches } from '../core/history-reader.ts';
 
 export interface FileCheck {
   result: CheckResult;
@@ -15,17 +15,15 @@ export interface FileCheck {
  */
 export async function checkHistoryFile(file: string, options: CheckOptions): Promise<FileCheck> {
   const checker = new Checker(options);
-  const batches = readHistoryBatches(file);
-  for (;;) {
-    const next = await batches.next();
-    if (next.done) {
-      const { meta, eventCount, truncated } = next.value;
-      if (meta?.groups) checker.declareGroups(meta.groups);
-      if (truncated) checker.markIncomplete('the history is incomplete: the file ends in a partial line');
-      return { result: checker.result(), meta, eventCount, truncated };
-    }
-    for (const e of next.value) checker.add(e);
-  }
+  // The core checker folds each event into columns and keeps no event, so the reader may hand it
+  // one reused record; a scenario's own families might keep events, so they get their own.
+  const transient = (options.families ?? []).length === 0;
+  const { meta, eventCount, truncated } = await forEachHistoryEvent(file, (e) => checker.add(e), {
+    transient,
+  });
+  if (meta?.groups) checker.declareGroups(meta.groups);
+  if (truncated) checker.markIncomplete('the history is incomplete: the file ends in a partial line');
+  return { result: checker.result(), meta, eventCount, truncated };
 }
 
 /** Collects the events with the given indices (the evidence behind anomaly examples). */

@@ -14,7 +14,11 @@ export interface CaseTimeouts {
   loadMs: number;
   /** Healing every fault and waiting for crashed consumers to come back. */
   healMs: number;
-  /** The drain gives up after this long (the verdict is then "unknown" unless something is definitely wrong). */
+  /**
+   * The drain gives up after this long (the verdict is then "unknown" unless something is
+   * definitely wrong) — unless consumers are still making progress: then it goes on while they
+   * do, up to DRAIN_PROGRESS_FACTOR times this.
+   */
   drainMs: number;
   /** Consumers count as quiet after this long without a delivery, when the broker cannot report its backlog. */
   quietMs: number;
@@ -36,6 +40,12 @@ export const DEFAULT_TIMEOUTS: CaseTimeouts = {
   caseMs: 0,
   restartDelayMs: 30,
 };
+
+/**
+ * How far consumers still working through a backlog may stretch the drain (a slow broker or a
+ * transaction per message behind 2 000 messages): to this many times `drainMs`.
+ */
+export const DRAIN_PROGRESS_FACTOR = 3;
 
 /** Once interrupted, healing and teardown each get at most this long, so Ctrl-C exits within 10 s. */
 export const INTERRUPTED_STEP_MS = 3_000;

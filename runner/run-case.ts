@@ -27,9 +27,11 @@ import {
   CaseAbortedError,
   type CaseTimeouts,
   DEFAULT_TIMEOUTS,
+  DRAIN_PROGRESS_FACTOR,
   INTERRUPTED_STEP_MS,
   withDeadline,
 } from './deadlines.ts';
+import { settlementFor } from './settlement.ts';
 
 export type { Isolation } from './case-phases.ts';
 export { type CaseTimeouts, DEFAULT_TIMEOUTS } from './deadlines.ts';
@@ -54,13 +56,24 @@ export interface RunCaseOptions {
  * always run (bounded, also after Ctrl-C); the verdict is read back from the file on disk.
  */
 export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOptions): Promise<CaseResult> {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const log = options.log ?? (() => {});
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const minDrainMs = driver.capabilities.minDrainMs ?? 0;
+  if (timeouts.drainMs < minDrainMs) {
+    log(
+      `case ${plan.id}: drain deadline raised from ${timeouts.drainMs / 1000} s to ${minDrainMs / 1000} s: ${driver.name} needs ${driver.capabilities.drainSettleMs / 1000} s of quiet to know nothing is owed`,
+    );
+    timeouts.drainMs = minDrainMs;
+  }
   const started = Date.now();
   const loadDeadlineMs = plan.workload.loadMs + timeouts.loadMs;
   const caseMs =
     timeouts.caseMs ||
-    timeouts.setupMs + loadDeadlineMs + timeouts.healMs + timeouts.drainMs + timeouts.teardownMs;
+    timeouts.setupMs +
+      loadDeadlineMs +
+      timeouts.healMs +
+      timeouts.drainMs * DRAIN_PROGRESS_FACTOR +
+      timeouts.teardownMs;
   const caseDeadline = new AbortController();
   const caseTimer = setTimeout(
     () =>
@@ -110,7 +123,9 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     consumers: [],
     readers: [],
     producers: [],
+    settlement: settlementFor(plan, driver, groups),
   };
+  if (s.settlement) history.onEvent((e) => s.settlement?.add(e));
   let error: string | undefined;
   let diagnostics: Record<string, unknown> = {};
 
@@ -131,7 +146,12 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('heal');
     await withDeadline('heal', timeouts.healMs, signal, () => healPhase(s));
     phase('drain');
-    const cutOff = await withDeadline('drain', timeouts.drainMs + 10_000, signal, () => drainPhase(s));
+    const cutOff = await withDeadline(
+      'drain',
+      timeouts.drainMs * DRAIN_PROGRESS_FACTOR + 10_000,
+      signal,
+      () => drainPhase(s),
+    );
     if (cutOff) phase('drain', { cutOff: true });
     recordCancelledCrashes(s);
     await withDeadline('read-back', timeouts.drainMs, signal, () => readBackPhase(s));

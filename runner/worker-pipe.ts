@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CaseClock } from '../core/clock.ts';
+import { eventJson } from '../core/event-json.ts';
 import type { EventInput } from '../core/events.ts';
 import type { History } from '../core/history-writer.ts';
 import type { Recorder } from '../core/recorder.ts';
@@ -32,7 +33,8 @@ export class PipeRecorder implements Recorder {
   }
 
   record(event: EventInput): void {
-    writeFully(this.fd, Buffer.from(`${JSON.stringify([this.clock.nowMicros(), event])}\n`));
+    const t = this.clock.nowMicros();
+    writeLine(this.fd, `[${Number.isFinite(t) ? t : null},${eventJson(event)}]\n`);
   }
 
   /** A message for the runner that is not an event (e.g. "ready"). */
@@ -41,7 +43,7 @@ export class PipeRecorder implements Recorder {
   }
 
   private line(value: unknown): void {
-    writeFully(this.fd, Buffer.from(`${JSON.stringify(value)}\n`));
+    writeLine(this.fd, `${JSON.stringify(value)}\n`);
   }
 
   stop(): void {
@@ -50,6 +52,22 @@ export class PipeRecorder implements Recorder {
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes a line straight from the string (no Buffer per event); only a write the pipe cut short
+ * goes on from the bytes not yet written.
+ */
+function writeLine(fd: number, line: string): void {
+  let written: number;
+  try {
+    written = writeSync(fd, line);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    written = 0;
+  }
+  if (written === Buffer.byteLength(line)) return;
+  writeFully(fd, Buffer.from(line).subarray(written));
+}
 
 /** writeSync until every byte is in the kernel, waiting out a full (non-blocking) pipe. */
 function writeFully(fd: number, data: Buffer): void {
@@ -93,7 +111,7 @@ export function collectWorkerEvents(
       return;
     }
     if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'object') {
-      source.push(parsed[0], parsed[1] as EventInput);
+      source.push(parsed[0], parsed[1] as EventInput, parsed.length === 2 ? eventText(line) : undefined);
       onEvent?.(parsed[1] as EventInput);
       return;
     }
@@ -111,6 +129,19 @@ export function collectWorkerEvents(
       resolve();
     }),
   );
+}
+
+/**
+ * The event's JSON inside a worker's `[t,{…}]` line (PipeRecorder writes it with no spaces), so the
+ * history writes it as it came instead of serialising the parsed event again; undefined when the
+ * line has another layout.
+ */
+function eventText(line: string): string | undefined {
+  const comma = line.indexOf(',');
+  if (comma < 0 || line.charCodeAt(comma + 1) !== 123 /* { */) return undefined;
+  if (line.charCodeAt(line.length - 1) !== 93 /* ] */ || line.charCodeAt(line.length - 2) !== 125 /* } */)
+    return undefined;
+  return line.slice(comma + 1, -1);
 }
 
 /**

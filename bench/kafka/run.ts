@@ -6,15 +6,15 @@
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaDriver } from '../../drivers/kafka/kafka-driver.ts';
-import { brokersUp, endpointsFor } from '../../provision/local/index.ts';
-import { compare, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import { brokersStatus, endpointsFor } from '../../provision/local/index.ts';
+import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
 const WINDOW = 256; // sends in flight
 const PAYLOAD = 64;
 
-const { failures, status } = await brokersUp({ only: ['kafka'], log: (l) => process.stderr.write(`${l}\n`) });
-if (failures.length) throw new Error(`Kafka did not come up: ${failures[0]!.message}`);
+await ensureBroker('kafka');
+const status = await brokersStatus({ only: ['kafka'] });
 const { brokers } = endpointsFor('kafka');
 const version = status.brokers.kafka?.version ?? 'unknown';
 const setup = new KafkaDriver({ brokers }).setups.find((s) => s.name === 'commit-after-process')!;
@@ -81,5 +81,6 @@ await compare(
   { send: 'produce (acks=-1)', consume: 'consume + commit' },
   raw,
   () => measureHarness(new KafkaDriver({ brokers, minPartitions: 1 }), setup, shape),
+  { bench: 'kafka', messages: MESSAGES },
 );
 process.exit(0);

@@ -84,5 +84,6 @@ await compare(
   { send: 'publish + publish ack', consume: 'pull + ack' },
   raw,
   () => measureHarness(new NatsDriver({ servers, ackWaitMs: 30_000 }), setup, shape),
+  { bench: 'nats', messages: MESSAGES },
 );
 process.exit(0);

@@ -81,5 +81,6 @@ await compare(
   { send: 'publish + message id', consume: 'streaming pull + ackWithResponse' },
   raw,
   () => measureHarness(driver, setup, shape),
+  { bench: 'pubsub', messages: MESSAGES },
 );
 process.exit(0);

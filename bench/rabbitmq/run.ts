@@ -69,5 +69,6 @@ await compare(
   { send: 'publish + confirm', consume: 'consume + ack' },
   raw,
   () => measureHarness(new RabbitmqDriver({ url }), setup, shape),
+  { bench: 'rabbitmq', messages: MESSAGES },
 );
 process.exit(0);

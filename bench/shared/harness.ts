@@ -8,7 +8,7 @@ import { History, HistoryWriter } from '../../core/history-writer.ts';
 import { seededRandom } from '../../core/random.ts';
 import type { Driver, Setup } from '../../drivers/driver.ts';
 import type { BrokerName } from '../../provision/endpoints.ts';
-import { brokersUp } from '../../provision/local/index.ts';
+import { brokersStatus, brokersUp } from '../../provision/local/index.ts';
 import { ConsumerClient } from '../../runner/consumer-client.ts';
 import { CrashClaims } from '../../runner/crash-claims.ts';
 import { planMessages } from '../../runner/messages.ts';
@@ -37,8 +37,13 @@ export interface BenchShape {
 
 export const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
-/** The broker through the project's provisioner (idempotent), or a clear failure. */
+/**
+ * The broker through the project's provisioner (idempotent), or a clear failure. A broker already
+ * up is used as it is, without taking the provisioner's lock (another run may hold it).
+ */
 export async function ensureBroker(broker: BrokerName): Promise<void> {
+  const status = await brokersStatus({ only: [broker] });
+  if (status.brokers[broker]?.up) return;
   const { failures } = await brokersUp({ only: [broker], log: (line) => process.stderr.write(`${line}\n`) });
   if (failures.length) throw new Error(`${broker} did not come up: ${failures[0]!.message}`);
 }
@@ -134,16 +139,50 @@ export async function measureHarness(
   }
 }
 
+/** One round of one side: its rates and the CPU time this process spent, per message sent and consumed. */
+interface Round extends Rates {
+  cpuMicrosPerMessage: number;
+}
+
+/** One row of `npm run bench`: a side of a broker, raw against harness (medians of rounds). */
+export interface BenchRow {
+  bench: string;
+  side: 'send' | 'consume';
+  phase: string;
+  rawMsgPerSec: number;
+  harnessMsgPerSec: number;
+  ratio: number;
+  /** min–max of harness/raw over the rounds, paired in the order they ran. */
+  ratioSpread: [number, number];
+  rawCpuMicrosPerMessage: number;
+  harnessCpuMicrosPerMessage: number;
+  rounds: number;
+}
+
+async function timedRound(run: () => Promise<Rates>, messages: number): Promise<Round> {
+  const before = process.cpuUsage();
+  const rates = await run();
+  const cpu = process.cpuUsage(before);
+  // Each message is sent once and consumed once in a round.
+  return { ...rates, cpuMicrosPerMessage: round2((cpu.user + cpu.system) / (2 * messages)) };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /**
  * Raw client and harness in alternating rounds (so neither always meets the warmer broker), the
  * median of each printed side by side. `BENCH_ROUNDS` sets the rounds, `BENCH_ONLY=raw|harness`
- * runs one side once (for profiling).
+ * runs one side once (for profiling), `BENCH_JSON=1` prints the rows as one JSON line on stdout
+ * (for `npm run bench`). CPU is this process's (the clients and the recording), not the broker's.
  */
 export async function compare(
   title: string,
   labels: { send: string; consume: string },
   raw: () => Promise<Rates>,
   harness: () => Promise<Rates & { events: number }>,
+  /** `bench`: the name in `npm run bench`'s table; `messages`: sent and consumed per round. */
+  options: { bench: string; messages: number },
 ): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (only === 'raw' || only === 'harness') {
@@ -151,28 +190,54 @@ export async function compare(
     return;
   }
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const raws: Rates[] = [];
-  const harnesses: (Rates & { events: number })[] = [];
+  const raws: Round[] = [];
+  const harnesses: Round[] = [];
+  let events = 0;
+  const harnessRound = () =>
+    timedRound(async () => {
+      const result = await harness();
+      events = result.events;
+      return result;
+    }, options.messages);
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {
-      raws.push(await raw());
-      harnesses.push(await harness());
+      raws.push(await timedRound(raw, options.messages));
+      harnesses.push(await harnessRound());
     } else {
-      harnesses.push(await harness());
-      raws.push(await raw());
+      harnesses.push(await harnessRound());
+      raws.push(await timedRound(raw, options.messages));
     }
   }
-  const median = (xs: Rates[], k: keyof Rates) => {
-    const sorted = xs.map((x) => x[k]).sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
-  const rows = (['send', 'consume'] as const).map((k) => ({
-    phase: labels[k],
-    rawMsgPerSec: median(raws, k),
-    harnessMsgPerSec: median(harnesses, k),
-    harnessShare: `${Math.round((median(harnesses, k) / median(raws, k)) * 100)}%`,
-  }));
+  const rows: BenchRow[] = (['send', 'consume'] as const).map((side) => {
+    const ratios = raws.map((r, k) => harnesses[k]![side] / r[side]);
+    return {
+      bench: options.bench,
+      side,
+      phase: labels[side],
+      rawMsgPerSec: median(raws.map((r) => r[side])),
+      harnessMsgPerSec: median(harnesses.map((r) => r[side])),
+      ratio: round2(median(ratios)),
+      ratioSpread: [round2(Math.min(...ratios)), round2(Math.max(...ratios))],
+      rawCpuMicrosPerMessage: median(raws.map((r) => r.cpuMicrosPerMessage)),
+      harnessCpuMicrosPerMessage: median(harnesses.map((r) => r.cpuMicrosPerMessage)),
+      rounds,
+    };
+  });
+  if (process.env.BENCH_JSON === '1') {
+    process.stdout.write(`${JSON.stringify({ title, events, rows })}\n`);
+    return;
+  }
   console.log(`${title}, median of ${rounds} rounds`);
-  console.table(rows);
-  console.log(`history events recorded per harness run: ${harnesses[0]!.events}; goal: harness ≥ 80% of raw`);
+  console.table(
+    rows.map((r) => ({
+      phase: r.phase,
+      rawMsgPerSec: r.rawMsgPerSec,
+      harnessMsgPerSec: r.harnessMsgPerSec,
+      ratio: r.ratio,
+      spread: r.ratioSpread.join('–'),
+      'raw CPU µs/msg': r.rawCpuMicrosPerMessage,
+      'harness CPU µs/msg': r.harnessCpuMicrosPerMessage,
+    })),
+  );
+  console.log(`history events recorded per harness run: ${events}; goal: harness ≥ 90% of raw`);
 }

@@ -16,10 +16,10 @@ import {
 import { createSqsDriver } from '../../drivers/sqs/index.ts';
 import { encodeBody, messageAttributes } from '../../drivers/sqs/messages.ts';
 import { SQS_SETUPS } from '../../drivers/sqs/setups.ts';
-import { brokersUp, endpointsFor } from '../../provision/local/index.ts';
+import { endpointsFor } from '../../provision/local/index.ts';
 import { planMessages } from '../../runner/messages.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
-import { compare, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 5000);
 const BATCHES_IN_FLIGHT = 16; // SendMessageBatch requests in flight
@@ -31,8 +31,7 @@ const VISIBILITY_S = 30;
 type Emulator = 'elasticmq' | 'moto';
 const implementations = (process.env.BENCH_IMPLEMENTATIONS ?? 'elasticmq').split(',') as Emulator[];
 
-const { failures } = await brokersUp({ only: implementations, log: (l) => process.stderr.write(`${l}\n`) });
-if (failures.length) throw new Error(`${failures[0]!.broker} did not come up: ${failures[0]!.message}`);
+for (const implementation of implementations) await ensureBroker(implementation);
 
 const workload: Workload = {
   messages: MESSAGES,
@@ -143,6 +142,7 @@ for (const implementation of implementations) {
     { send: 'SendMessageBatch', consume: 'receive + DeleteMessageBatch' },
     () => raw(implementation),
     () => measureHarness(driver, setup, shape),
+    { bench: `sqs (${implementation})`, messages: MESSAGES },
   );
   await driver.close();
 }

@@ -31,6 +31,13 @@ import { findScenario, SCENARIOS } from '../../scenarios/catalogue.ts';
 import type { CliIo } from '../io.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
+import {
+  type Batch,
+  dedicatedBatch,
+  dedicatedUnavailable,
+  groupByServer,
+  needsDedicated,
+} from './compare-dedicated.ts';
 import { clearReportDir } from './run.ts';
 
 export const DEFAULT_FAULT_SETS = ['none', 'consumer-crash', 'partition', 'broker-kill'];
@@ -95,6 +102,10 @@ export async function runMatrix(
   const settings = (config.drivers ?? {}) as DriverSettings;
   const log = (line: string) => io.err(`${line}\n`);
   const notRun: NotRun[] = [];
+  const notRunAll = (targets: readonly Target[], driver: string, faults: string, reason: string) => {
+    for (const t of targets)
+      notRun.push({ driver, setup: t.setup.name, scenario: t.scenario.name, faults, reason });
+  };
   const runs: ComparedRun[] = [];
   const planned: DriverPlan[] = [];
   let provisioner: Provisioner | undefined;
@@ -120,7 +131,7 @@ export async function runMatrix(
     // Fault set by fault set, every driver in turn: a run cut short by --max-time still compares brokers.
     for (const set of faultSets) {
       for (const p of planned) {
-        const reason = unsupportedReason(p, faultsOf(set));
+        const reason = unsupportedReason(p, faultsOf(set), settings, provisioner);
         if (reason) {
           for (const t of p.targets)
             notRun.push({
@@ -174,42 +185,63 @@ export async function runMatrix(
             });
           continue;
         }
-        const outDir = join(plan.outDir, 'runs', `${w.p.name}-${w.set.replace(/[^A-Za-z0-9@+-]/g, '_')}`);
-        clearReportDir(outDir);
-        const result = await run({
-          targets: w.targets,
-          runs: plan.runs,
-          seed: plan.seed,
-          messages: plan.messages,
-          faults: faultsOf(w.set),
-          outDir,
-          timeouts: config.timeouts,
-          reporters: [progress, ...fileReporters()],
-          signal: controller.signal,
-          log,
-          toolVersion: TOOL_VERSION,
-          settings: { drivers: { ...settings }, messages: plan.messages, timeouts: config.timeouts },
-          store: w.p.store,
-          shrinkMs: 0,
-        });
-        if (result.interrupted) {
-          const ran = new Set(result.cases.map((c) => `${c.setup}/${c.scenario}`));
-          for (const t of w.targets)
-            if (!ran.has(`${t.setup.name}/${t.scenario.name}`))
-              notRun.push({
-                driver: w.p.name,
-                setup: t.setup.name,
-                scenario: t.scenario.name,
-                faults: w.set,
-                reason: stopReason(controller),
+        const base = join(plan.outDir, 'runs', `${w.p.name}-${w.set.replace(/[^A-Za-z0-9@+-]/g, '_')}`);
+        // power-loss: a dedicated broker per group of setups with the same server settings.
+        const groups = needsDedicated(faultsOf(w.set))
+          ? groupByServer(w.p.name, settings, w.targets)
+          : [{ serverEnv: {}, targets: w.targets }];
+        for (const [index, group] of groups.entries()) {
+          if (controller.signal.aborted) {
+            notRunAll(group.targets, w.p.name, w.set, stopReason(controller));
+            continue;
+          }
+          let batch: Batch = { targets: group.targets };
+          if (needsDedicated(faultsOf(w.set))) {
+            try {
+              batch = await dedicatedBatch(w.p.name, settings, group, log);
+            } catch (error) {
+              notRunAll(group.targets, w.p.name, w.set, `no dedicated broker: ${describeError(error)}`);
+              continue;
+            }
+          }
+          const outDir = index === 0 ? base : `${base}-${index + 1}`;
+          try {
+            clearReportDir(outDir);
+            const result = await run({
+              targets: batch.targets,
+              runs: plan.runs,
+              seed: plan.seed,
+              messages: plan.messages,
+              faults: faultsOf(w.set),
+              outDir,
+              timeouts: config.timeouts,
+              reporters: [progress, ...fileReporters()],
+              signal: controller.signal,
+              log,
+              toolVersion: TOOL_VERSION,
+              settings: { drivers: { ...settings }, messages: plan.messages, timeouts: config.timeouts },
+              store: w.p.store,
+              shrinkMs: 0,
+            });
+            if (result.interrupted) {
+              const ran = new Set(result.cases.map((c) => `${c.setup}/${c.scenario}`));
+              notRunAll(
+                group.targets.filter((t) => !ran.has(`${t.setup.name}/${t.scenario.name}`)),
+                w.p.name,
+                w.set,
+                stopReason(controller),
+              );
+            }
+            if (result.cases.length)
+              runs.push({
+                dir: relative(plan.outDir, outDir),
+                href: reportHref(relative(plan.outDir, outDir)),
+                result: await withFigures(result, outDir),
               });
+          } finally {
+            await batch.close?.();
+          }
         }
-        if (result.cases.length)
-          runs.push({
-            dir: relative(plan.outDir, outDir),
-            href: reportHref(relative(plan.outDir, outDir)),
-            result: await withFigures(result, outDir),
-          });
       }
     } finally {
       if (timer) clearTimeout(timer);
@@ -275,12 +307,19 @@ async function planDriver(
   return { name, driver, targets, store };
 }
 
-function unsupportedReason(p: DriverPlan, faults: readonly string[]): string | undefined {
+function unsupportedReason(
+  p: DriverPlan,
+  faults: readonly string[],
+  settings: DriverSettings,
+  provisioner: Provisioner | undefined,
+): string | undefined {
   for (const fault of faults) {
     const { kind, role } = parseFaultSpec(fault)!;
-    // power-loss needs the broker on a lossy file system, in an instance of its own: `run` starts one.
-    if (kind === 'power-loss')
-      return `${fault} runs on a broker instance of its own that only \`brokerproof run\` starts (run --faults power-loss)`;
+    // power-loss needs the broker on a lossy file system, in an instance of its own.
+    if (kind === 'power-loss') {
+      const reason = dedicatedUnavailable(p.name, settings, provisioner);
+      if (reason) return `${fault}: ${reason}`;
+    }
     const storeTargets = p.store?.kind === 'postgres' ? p.store.faultTargets : undefined;
     const brokerTargets = {
       ...p.driver.faultTargets,

@@ -66,6 +66,13 @@ export class PubsubDriver implements Driver {
       // and an expired lease is backed off by the retry policy too. Two deadlines, the longest
       // backoff and a margin; a case with a late crash needs a drain deadline well past this.
       drainSettleMs: 2 * deadlineMs + options.retryMaxBackoffMs + 2000,
+      // Room for the waves to come back and then the settle's quiet, with a margin — and for the
+      // 60 s leases the library takes on exactly-once subscriptions (consumer.ts) to run out.
+      minDrainMs: Math.max(
+        4 * deadlineMs + options.retryMaxBackoffMs + 12_000,
+        EXACTLY_ONCE_LEASE_MS + 30_000,
+      ),
+      settlesByHistory: true,
       silenceTimeoutMs: deadlineMs,
       consumerVia: options.endpoints !== undefined,
     };
@@ -152,6 +159,12 @@ interface DeclareOptions {
 
 /** The emulator pushes a message that got no 2xx again after about 1 s (measured): 3 s covers it. */
 const PUSH_RETRY_WINDOW_MS = 3000;
+
+/**
+ * @google-cloud/pubsub raises the stream ack deadline to 60 s on exactly-once subscriptions; what
+ * a consumer held when it died may come back only that long after (docs/drivers/pubsub.md).
+ */
+const EXACTLY_ONCE_LEASE_MS = 60_000;
 
 /** Admin calls give up after this long (the emulator answers in milliseconds). */
 const ADMIN_TIMEOUT = { timeout: 10_000 };

@@ -35,7 +35,7 @@ import { killBroker, startBroker } from './process-control.ts';
 import { findOwned, OWNER_VARIABLE, signalSafe, sleep, waitForExit } from './processes.ts';
 
 /** The brokers whose data directory can be put on lossyfs (their whole state directory is). */
-export const POWER_LOSS_BROKERS: readonly BrokerName[] = ['nats', 'kafka', 'rabbitmq'];
+export const POWER_LOSS_BROKERS: readonly BrokerName[] = ['nats', 'kafka', 'rabbitmq', 'elasticmq'];
 export const DEDICATED_PORT_OFFSET_VARIABLE = 'BROKERPROOF_DEDICATED_PORT_OFFSET';
 
 export interface DedicatedOptions {

@@ -121,4 +121,32 @@ describe('bounded cases', () => {
     const { events } = await readHistory(join(dir, result.history));
     expect(events.at(-1)).toMatchObject({ f: 'phase', phase: 'teardown' });
   }, 20_000);
+
+  it('a drain whose consumers keep making progress goes on past drainMs (up to 3×), and ends holding', async () => {
+    const driver = new MemoryDriver({});
+    const w = workload({ messages: 120, consumersPerGroup: 1, maxProcessingMs: 100 });
+    const result = await runCase(plan(driver, w), driver, {
+      outDir: outDir(),
+      isolation: 'inline',
+      timeouts: { drainMs: 1_000 },
+    });
+    const at = (name: string) => result.phases.find((p) => p.phase === name)!.t / 1e6;
+    expect(at('check') - at('drain')).toBeGreaterThan(1);
+    expect(result.phases.some((p) => p.cutOff)).toBe(false);
+    expect(result.valid).toBe(true);
+  }, 30_000);
+
+  it('a drain whose consumers make no progress is cut off at drainMs, unknown', async () => {
+    const driver = new MemoryDriver({});
+    const w = workload({ messages: 20, consumersPerGroup: 1, maxProcessingMs: 20_000 });
+    const started = Date.now();
+    const result = await runCase(plan(driver, w), driver, {
+      outDir: outDir(),
+      isolation: 'inline',
+      timeouts: { drainMs: 1_000, teardownMs: 1_000 },
+    });
+    expect(result.phases.some((p) => p.cutOff)).toBe(true);
+    expect(result.valid).toBe('unknown');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
 });

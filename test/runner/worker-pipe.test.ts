@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseClock } from '../../core/clock.ts';
-import { History, MemorySink } from '../../core/history-writer.ts';
+import { readHistory } from '../../core/history-reader.ts';
+import { History, HistoryWriter, MemorySink } from '../../core/history-writer.ts';
 import { collectWorkerEvents, spawnWorker } from '../../runner/worker-pipe.ts';
 
 describe('worker processes', () => {
@@ -35,5 +39,30 @@ describe('worker processes', () => {
     expect(sink.events.map((e) => e.i)).toEqual(sink.events.map((_, n) => n));
     for (let n = 1; n < sink.events.length; n++)
       expect(sink.events[n]!.t).toBeGreaterThanOrEqual(sink.events[n - 1]!.t);
+  }, 30_000);
+
+  it("writes a worker's events to the history file as the worker wrote them, i and t first", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bp-pipe-')), 'h.ndjson');
+    const writer = new HistoryWriter(file);
+    const clock = new CaseClock();
+    const history = new History(writer, clock);
+    const child = spawnWorker(new URL('../fixtures/recording-worker.ts', import.meta.url), [
+      String(clock.epochMs),
+      '50',
+      'consumer-0',
+    ]);
+    await collectWorkerEvents(child, history);
+    writer.close();
+    const { events } = await readHistory(file);
+    expect(events.map((e) => e.i)).toEqual(events.map((_, n) => n));
+    expect(events.map(({ i, t, ...rest }) => rest)).toEqual(
+      Array.from({ length: 50 }, (_, n) => ({
+        p: 'consumer-0',
+        type: 'ok',
+        f: 'process',
+        id: `m${n}`,
+        group: 'default',
+      })),
+    );
   }, 30_000);
 });
