@@ -109,7 +109,12 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     .action(
       guard(async (options: CommonOptions & { purge?: boolean }) => {
         const only = options.only ? parseOnly(options.only) : undefined;
-        const clusters = await clusterDown(only, { log });
+        // A plain `down` removes clusters too, but a failure there must not keep the brokers up.
+        const clusters = await clusterDown(only, { log }).catch((error: unknown) => {
+          if (options.cluster) throw error;
+          err(`brokerproof: removing clusters failed: ${describeError(error)}\n`);
+          return { removed: [] as string[] };
+        });
         if (options.cluster) {
           if (options.json) printJson(clusters);
           else
