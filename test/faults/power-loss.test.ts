@@ -102,7 +102,7 @@ describe('power-loss: when it cannot fire', () => {
   });
 
   it('a broker lossyfs cannot serve is refused before anything starts (exit 2)', async () => {
-    const refused = startDedicated({ broker: 'elasticmq', lossy: true });
+    const refused = startDedicated({ broker: 'pubsub', lossy: true });
     await expect(refused).rejects.toBeInstanceOf(LossyFsUnavailableError);
     await expect(refused).rejects.toMatchObject({ exitCode: 2 });
   });
