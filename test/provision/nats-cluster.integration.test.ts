@@ -29,7 +29,10 @@ const ours = () => ({
     .some((line) => line.includes('nats-server') && line.includes(dir)),
 });
 
-describe.skipIf(unavailable !== undefined)(
+// Not in the default run: `npm run test:clusters` (the cluster work is not finished; docs/clusters.md).
+const wanted = process.env.BROKERPROOF_CLUSTER_TESTS === '1';
+
+describe.skipIf(unavailable !== undefined || !wanted)(
   `a NATS cluster in network namespaces${unavailable ? ` (${unavailable})` : ''}`,
   () => {
     beforeAll(async () => {
