@@ -31,7 +31,7 @@ export const SQS_SETUPS: readonly Setup[] = [
   setup({
     name: 'standard',
     description:
-      'Standard queue: batch send, long-polled batch receive, DeleteMessage after processing; unacknowledged messages return after the visibility timeout.',
+      'Standard queue: batch send, long-polled batch receive, DeleteMessage after processing; unacknowledged messages return after the visibility timeout. On ElasticMQ (the default here) messages live in an H2 file written on each change without fsync: the claim holds across a broker crash (broker-kill), not across a power loss of its machine (power-loss), which loses acknowledged messages (docs/findings.md).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',

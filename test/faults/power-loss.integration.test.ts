@@ -100,6 +100,13 @@ describe.skipIf(unavailable)('power-loss', () => {
     expect(result.valid).toBe(true);
   }, 90_000);
 
+  it('SQS standard on ElasticMQ (H2 store, no fsync per commit): acknowledged messages are lost', async () => {
+    const { result, detail } = await powerLossCase('elasticmq', 'sqs', 'standard', {});
+    expect(detail.files.some((f) => f.path.includes('elasticmq-h2'))).toBe(true);
+    expect(result.valid).toBe(false);
+    expect(result.counts.lost).toBeGreaterThan(0);
+  }, 90_000);
+
   // The setups that claim to survive a power loss, under the same faults: off in CI (each starts a
   // broker of its own), on with BROKERPROOF_POWER_LOSS_ALL=1.
   const all = process.env.BROKERPROOF_POWER_LOSS_ALL === '1';
