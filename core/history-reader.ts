@@ -159,18 +159,24 @@ export async function forEachHistoryEvent(
       }
       return { meta: parser.meta, eventCount, truncated };
     }
-    const text = next.value;
-    parser.setText(text);
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const event = parser.parse(text, start, nl);
-      start = nl + 1;
-      if (event) {
-        eventCount++;
-        visit(event);
-      }
+    eventCount += parseLines(parser, next.value, visit);
+  }
+}
+
+/** Parses every whole line of `text` (a chunk of whole lines), handing each event to `visit`. */
+function parseLines(parser: LineParser, text: string, visit: (event: HistoryEvent) => void): number {
+  parser.setText(text);
+  let count = 0;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const event = parser.parse(text, start, nl);
+    start = nl + 1;
+    if (event) {
+      count++;
+      visit(event);
     }
   }
+  return count;
 }
 
 /** A last line without a newline: whole if it parses, otherwise a write cut off by a crash. */
@@ -208,16 +214,8 @@ export async function* readHistoryBatches(
       }
       return { meta: parser.meta, eventCount, truncated };
     }
-    const text = next.value;
-    parser.setText(text);
     const batch: HistoryEvent[] = [];
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const event = parser.parse(text, start, nl);
-      start = nl + 1;
-      if (event) batch.push(event);
-    }
-    eventCount += batch.length;
+    eventCount += parseLines(parser, next.value, (event) => batch.push(event));
     if (batch.length > 0) yield batch;
   }
 }

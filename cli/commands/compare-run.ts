@@ -187,7 +187,8 @@ export async function runMatrix(
         }
         const base = join(plan.outDir, 'runs', `${w.p.name}-${w.set.replace(/[^A-Za-z0-9@+-]/g, '_')}`);
         // power-loss: a dedicated broker per group of setups with the same server settings.
-        const groups = needsDedicated(faultsOf(w.set))
+        const dedicated = needsDedicated(faultsOf(w.set));
+        const groups = dedicated
           ? groupByServer(w.p.name, settings, w.targets)
           : [{ serverEnv: {}, targets: w.targets }];
         for (const [index, group] of groups.entries()) {
@@ -196,7 +197,7 @@ export async function runMatrix(
             continue;
           }
           let batch: Batch = { targets: group.targets };
-          if (needsDedicated(faultsOf(w.set))) {
+          if (dedicated) {
             try {
               batch = await dedicatedBatch(w.p.name, settings, group, log);
             } catch (error) {
