@@ -23,7 +23,9 @@ export const PROCESS_FAULTS = ['consumer-crash', 'producer-crash'] as const;
  * Faults between the nodes of a cluster (`brokers up --cluster N`): links cut with iptables inside
  * the nodes' namespaces (clients keep theirs), or a node killed. `isolate-node` and `kill-node` pick
  * a drawn node, `isolate-leader` and `kill-leader` the node leading the case's stream / partition /
- * queue as the broker reports it, `partition-halves` a drawn minority (⌊n/2⌋ nodes) from the rest.
+ * queue as the broker reports it, `partition-halves` a drawn minority (⌊n/2⌋ nodes) from the rest,
+ * `partition-ring` leaves each node hearing a majority of its own (no two the same), `bridge` splits
+ * the others in two halves that only a drawn node hears both of, `pause-node` SIGSTOPs a drawn node.
  */
 export const CLUSTER_FAULTS = [
   'isolate-node',
@@ -31,6 +33,9 @@ export const CLUSTER_FAULTS = [
   'kill-node',
   'kill-leader',
   'partition-halves',
+  'partition-ring',
+  'bridge',
+  'pause-node',
 ] as const;
 export const FAULT_KINDS = [
   ...PROCESS_FAULTS,

@@ -3,6 +3,7 @@ import { describeError } from '../core/errors.ts';
 import { type FaultTargets, proxiesOf } from '../core/fault-targets.ts';
 import type { Recorder } from '../core/recorder.ts';
 import { type ToxicSpec, ToxiproxyApi } from '../provision/toxiproxy-api.ts';
+import { clusterFaultUnsupported } from './cluster-faults.ts';
 import {
   type ClusterFault,
   type FaultPlan,
@@ -18,7 +19,8 @@ export interface ProducerControl {
   restart(index: number): Promise<void>;
 }
 
-type Undo = () => Promise<void>;
+/** Heals a fault; may say what it saw when it healed (a cluster's leader afterwards). */
+type Undo = () => Promise<unknown>;
 
 const TOXIC_TYPES = {
   latency: 'latency',
@@ -76,7 +78,7 @@ export class Nemesis {
     }
     if (isClusterFault(kind))
       return targets.cluster
-        ? undefined
+        ? clusterFaultUnsupported(kind, targets.cluster.nodes.length)
         : 'the broker is not a cluster of `brokerproof brokers up --cluster N` (native nodes in network namespaces)';
     if (isNetworkFault(kind) && proxiesOf(targets).length === 0)
       return 'the broker is not behind a Toxiproxy proxy';
@@ -190,8 +192,17 @@ export class Nemesis {
     const fields = { fault: plan.kind, target: this.target(plan) };
     this.recorder.record({ p: 'nemesis', type: 'invoke', f: 'fault', action: 'stop', ...fields });
     try {
-      await undo();
-      this.recorder.record({ p: 'nemesis', type: 'ok', f: 'fault', action: 'stop', ...fields });
+      const healed = await undo();
+      const detail =
+        typeof healed === 'object' && healed !== null ? (healed as Record<string, unknown>) : undefined;
+      this.recorder.record({
+        p: 'nemesis',
+        type: 'ok',
+        f: 'fault',
+        action: 'stop',
+        ...fields,
+        ...(detail && { detail }),
+      });
     } catch (error) {
       this.recorder.record({
         p: 'nemesis',

@@ -64,7 +64,7 @@ export function timeline(c: CaseResult): Html {
     })),
     ...faults.map((f) => ({
       t: f.startT,
-      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.nodes ? ` [${f.nodes.join(',')}]` : ''}${f.leader ? ` (leader was ${f.leader})` : ''}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
+      row: html`<tr class="fault-row"><td class="num">${microsToMs(f.startT)}</td><td><strong>${f.error ? 'fault failed' : 'fault'}</strong></td><td>${f.fault} on ${f.target}${f.nodes ? ` [${f.nodes.join(',')}]` : ''}${leaderNote(f.leader, f.leaderAfter)}${f.params ? ` ${JSON.stringify(f.params)}` : ''}${f.error ? ` — ${f.error}` : ''}</td><td class="num">${f.stopT !== undefined ? microsToMs(f.stopT - f.startT) : ''}</td></tr>`,
     })),
     ...c.crashes.map((k) => ({
       t: k.t,
@@ -79,4 +79,12 @@ export function timeline(c: CaseResult): Html {
 <div class="timeline" aria-hidden="true">${segments}${faultBars}${markers}</div>
 <table class="compact"><thead><tr><th class="num">at</th><th>what</th><th>phase / target</th><th class="num">lasted</th></tr></thead>
 <tbody>${head.map((r) => r.row)}${gap}${tail.map((r) => r.row)}</tbody></table>`;
+}
+
+/** What a cluster fault did to the leader: `(leader n3 → n1)`, `(leader stayed n2)`. */
+function leaderNote(before: string | undefined, after: string | undefined): string {
+  if (!before && !after) return '';
+  if (before && after)
+    return before === after ? ` (leader stayed ${before})` : ` (leader ${before} → ${after})`;
+  return before ? ` (leader was ${before})` : ` (leader after the heal: ${after})`;
 }

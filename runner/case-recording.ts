@@ -110,5 +110,7 @@ function trackFault(timeline: CaseResult['faultTimeline'], e: FaultEvent): void 
     return;
   }
   const open = timeline.find((f) => f.fault === e.fault && f.target === e.target && f.stopT === undefined);
-  if (open) open.stopT = e.t;
+  if (!open) return;
+  open.stopT = e.t;
+  if (typeof e.detail?.leader === 'string') open.leaderAfter = e.detail.leader;
 }

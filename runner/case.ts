@@ -34,6 +34,8 @@ export interface FaultSpan {
   /** Cluster faults: the nodes it hit, and the leader the broker reported before it. */
   nodes?: string[];
   leader?: string;
+  /** Cluster faults: the leader the broker reported once the fault was healed. */
+  leaderAfter?: string;
   startT: number;
   stopT?: number;
   error?: string;

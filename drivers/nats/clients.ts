@@ -399,6 +399,9 @@ class JetStreamConsumer extends NatsConsumer {
     const noop = () => {};
     const messages = await consumer.consume({
       max_messages: Math.max(1, this.descriptor.setup.prefetch),
+      ...(this.descriptor.setup.pullExpiresMs !== undefined && {
+        expires: this.descriptor.setup.pullExpiresMs,
+      }),
       callback: (m) => {
         // A dead consumer's late arrivals are dropped, as a killed process would drop them.
         if (this.live(nc)) this.dispatch(handler, this.toDelivery(m, nc));

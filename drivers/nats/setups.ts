@@ -34,6 +34,13 @@ export interface NatsSetupOptions {
    */
   replicas?: number;
   cluster?: boolean;
+  /**
+   * How long each pull request of `consume()` lives (the library's default: 30 s, with idle
+   * heartbeats every half of it). A pull request lives on the node that led the consumer when it
+   * was made; after the consumer's leader moves, the client only notices after two missed
+   * heartbeats. Cluster setups use 5 s, so consumers pull again within seconds of a leader change.
+   */
+  pullExpiresMs?: number;
   /** A custom setup's JetStream stream settings (win over the driver's). */
   stream?: { storage?: 'file' | 'memory'; duplicateWindowMs?: number } | undefined;
   /** A custom setup's JetStream consumer settings (win over the driver's and the claim's). */
@@ -84,7 +91,7 @@ export const NATS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
-    options: { kind: 'jetstream', prefetch: 16, replicas: 3, cluster: true },
+    options: { kind: 'jetstream', prefetch: 16, replicas: 3, cluster: true, pullExpiresMs: 5_000 },
   }),
   setup({
     name: 'jetstream-r1',
@@ -96,7 +103,7 @@ export const NATS_SETUPS: readonly Setup[] = [
     orderingScopes: ['none'],
     ackMode: 'manual',
     fanOut: true,
-    options: { kind: 'jetstream', prefetch: 16, replicas: 1, cluster: true },
+    options: { kind: 'jetstream', prefetch: 16, replicas: 1, cluster: true, pullExpiresMs: 5_000 },
   }),
   setup({
     name: 'jetstream-dlq',

@@ -1,28 +1,35 @@
 /**
  * What the cluster nemesis does to a running cluster: cut links between nodes (iptables inside
- * their namespaces), heal them (flush), kill a node (SIGKILL) and start it again on its data.
- * Partitions are also healed synchronously on process exit, so no rule outlives the run that made it.
+ * their namespaces), heal them (flush), kill a node (SIGKILL) and start it again on its data, pause
+ * one (SIGSTOP) and resume it. Partitions and pauses are also healed synchronously on process exit,
+ * so no rule or stopped node outlives the run that made it.
  */
 import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
 import { natsCluster } from './nats-cluster.ts';
-import { cutCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
-import { killNode, liveNodeRecord, readClusterState, startNode } from './nodes.ts';
+import { cutCommands, dropCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
+import { killNode, liveNodeRecord, pauseNode, readClusterState, resumeNode, startNode } from './nodes.ts';
 
 const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster };
 
-/** Clusters this process cut links in: healed on exit whatever happens. */
+/** Clusters this process cut links in, and nodes it paused: healed on exit whatever happens. */
 const cut = new Map<string, ClusterRef>();
+const paused = new Map<string, { ref: ClusterRef; node: ClusterNodeRef }>();
 let exitHook = false;
 
-function remember(ref: ClusterRef): void {
-  cut.set(ref.root, ref);
+function onExitHeal(): void {
   if (exitHook) return;
   exitHook = true;
   process.on('exit', () => {
     for (const r of cut.values()) runCommandsSync(healCommands(r.nodes));
+    for (const { ref, node } of paused.values()) resumeNode(ref.root, node);
   });
+}
+
+function remember(ref: ClusterRef): void {
+  cut.set(ref.root, ref);
+  onExitHeal();
 }
 
 export function nodeOf(ref: ClusterRef, name: string): ClusterNodeRef {
@@ -40,6 +47,15 @@ export async function cutLinks(
 ): Promise<void> {
   remember(ref);
   await runCommands(cutCommands(a, b));
+}
+
+/** One-way cuts: each node of `drops` stops hearing from the nodes listed for it. */
+export async function dropLinks(
+  ref: ClusterRef,
+  drops: ReadonlyMap<ClusterNodeRef, readonly ClusterNodeRef[]>,
+): Promise<void> {
+  remember(ref);
+  await runCommands(dropCommands(drops));
 }
 
 /** Removes every partition rule in the cluster. */
@@ -65,6 +81,20 @@ export async function crashNode(ref: ClusterRef, node: ClusterNodeRef): Promise<
   return killNode(ref.root, node);
 }
 
+/** SIGSTOP of one node (resumed on exit if nothing else does); its PID. */
+export function freezeNode(ref: ClusterRef, node: ClusterNodeRef): number {
+  const pid = pauseNode(ref.root, node);
+  paused.set(`${ref.root}/${node.name}`, { ref, node });
+  onExitHeal();
+  return pid;
+}
+
+/** SIGCONT of a paused node. */
+export function thawNode(ref: ClusterRef, node: ClusterNodeRef): void {
+  resumeNode(ref.root, node);
+  paused.delete(`${ref.root}/${node.name}`);
+}
+
 /** Starts a dead node on its data and waits until it has rejoined; a running node is left alone. */
 export async function reviveNode(ref: ClusterRef, node: ClusterNodeRef): Promise<void> {
   if (isNodeRunning(ref, node)) return;
@@ -75,5 +105,6 @@ export async function reviveNode(ref: ClusterRef, node: ClusterNodeRef): Promise
 /** Every link healed and every node running: what each case starts from and ends with. */
 export async function healCluster(ref: ClusterRef): Promise<void> {
   await healLinks(ref);
+  for (const node of ref.nodes) thawNode(ref, node);
   for (const node of ref.nodes) await reviveNode(ref, node);
 }

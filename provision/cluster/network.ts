@@ -121,6 +121,15 @@ export function cutCommands(a: readonly ClusterNodeRef[], b: readonly ClusterNod
   return commands;
 }
 
+/** One-way cuts: each node of `drops` stops hearing from the sources listed for it (ring partitions). */
+export function dropCommands(drops: ReadonlyMap<ClusterNodeRef, readonly ClusterNodeRef[]>): Command[] {
+  const commands: Command[] = [];
+  for (const [node, sources] of drops)
+    for (const source of sources)
+      commands.push(iptables(node, '-A', 'INPUT', '-s', source.address, '-j', 'DROP'));
+  return commands;
+}
+
 /** Heals every partition: INPUT of each namespace holds only our rules. */
 export function healCommands(nodes: readonly ClusterNodeRef[]): Command[] {
   return nodes.map((node) => iptables(node, '-F', 'INPUT'));

@@ -109,6 +109,20 @@ export async function killNode(root: string, node: ClusterNodeRef): Promise<numb
   return record.pid;
 }
 
+/** SIGSTOP to the node's process group: it stays alive but answers nothing (a long GC pause, a VM stall). */
+export function pauseNode(root: string, node: ClusterNodeRef): number {
+  const record = liveNodeRecord(root, node);
+  if (!record) throw new BrokerUnavailableError(`node ${node.name} is not running`);
+  signalGroup(record.pid, 'SIGSTOP');
+  return record.pid;
+}
+
+/** SIGCONT to the node's process group (harmless for a node that runs). */
+export function resumeNode(root: string, node: ClusterNodeRef): void {
+  const record = liveNodeRecord(root, node);
+  if (record) signalGroup(record.pid, 'SIGCONT');
+}
+
 /** Stops the node (SIGTERM, then SIGKILL after the grace) and anything else left in its namespace. */
 export async function stopNode(root: string, node: ClusterNodeRef, graceMs: number): Promise<void> {
   const dir = nodeDir(root, node);

@@ -4,6 +4,7 @@ import { type FaultDraw, placeFaults } from '../../faults/fault-placement.ts';
 import {
   type FaultPlan,
   type FaultRole,
+  isClusterFault,
   isNetworkFault,
   type NetworkFault,
   parseFaultSpec,
@@ -102,8 +103,8 @@ function faultArbitrary(
         params:
           kind === 'producer-crash'
             ? fc.record({ producer: fc.nat(9) })
-            : kind === 'isolate-node' || kind === 'kill-node' || kind === 'partition-halves'
-              ? // Which node (or where the minority starts), reduced to the cluster's size when applied.
+            : isClusterFault(kind) && kind !== 'isolate-leader' && kind !== 'kill-leader'
+              ? // Which node (or where the minority / ring starts), reduced to the cluster's size when applied.
                 fc.record({ node: fc.nat(8) })
               : isNetworkFault(kind)
                 ? roles.includes('consumer')

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { minorityOf } from '../../faults/cluster-faults.ts';
+import { bridgeOf, clusterFaultUnsupported, minorityOf, ringCuts } from '../../faults/cluster-faults.ts';
 import { faultTargets, placeFaults } from '../../faults/fault-placement.ts';
 import { CLUSTER_FAULTS, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
@@ -57,5 +57,44 @@ describe('cluster faults', () => {
       if (plan.kind === 'isolate-leader') expect(plan.params).toEqual({});
       else expect(plan.params.node).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('bridge: two halves that only the drawn node hears both of', () => {
+    const three = bridgeOf(nodes, 1);
+    expect([three.bridge.name, three.left.map((n) => n.name), three.right.map((n) => n.name)]).toEqual([
+      'n2',
+      ['n3'],
+      ['n1'],
+    ]);
+    const five = bridgeOf(planNetwork('nats', 5).nodes, 4);
+    expect(five.bridge.name).toBe('n5');
+    expect(five.left.map((n) => n.name)).toEqual(['n1', 'n2']);
+    expect(five.right.map((n) => n.name)).toEqual(['n3', 'n4']);
+  });
+
+  it('partition-ring: every node sees a majority of its own, through links kept both ways', () => {
+    for (const size of [5, 7]) {
+      const ring = planNetwork('nats', size).nodes;
+      for (let start = 0; start < size; start++) {
+        const cuts = ringCuts(ring, start);
+        const cut = new Set(cuts.flatMap(([a, b]) => [`${a.name}|${b.name}`, `${b.name}|${a.name}`]));
+        const seen = ring.map((x) =>
+          ring
+            .filter((y) => y === x || !cut.has(`${x.name}|${y.name}`))
+            .map((y) => y.name)
+            .join(','),
+        );
+        for (const view of seen) expect(view.split(',').length).toBeGreaterThan(size / 2);
+        expect(new Set(seen).size).toBe(size);
+        expect(cuts.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('refuse a ring on fewer than 5 nodes, naming the closest fault', () => {
+    expect(clusterFaultUnsupported('partition-ring', 3)).toMatch(/5 or more nodes.*bridge/);
+    expect(Nemesis.unsupported('partition-ring', { cluster })).toMatch(/5 or more/);
+    expect(Nemesis.unsupported('bridge', { cluster })).toBeUndefined();
+    expect(clusterFaultUnsupported('pause-node', 3)).toBeUndefined();
   });
 });

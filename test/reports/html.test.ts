@@ -424,3 +424,20 @@ describe('custom setups in the reports', () => {
     expect(renderMarkdown(result)).not.toContain('### Custom setups');
   });
 });
+
+describe('cluster faults on the timeline', () => {
+  it('show the nodes hit and the leader before and after the heal', async () => {
+    const { timeline } = await import('../../reports/html-timeline.ts');
+    const span = {
+      fault: 'isolate-leader',
+      target: 'nats-cluster',
+      nodes: ['n3'],
+      startT: 1_000,
+      stopT: 4_000,
+    };
+    const render = (extra: object) => String(timeline(baseCase({ faultTimeline: [{ ...span, ...extra }] })));
+    expect(render({ leader: 'n3', leaderAfter: 'n1' })).toContain('[n3] (leader n3 → n1)');
+    expect(render({ leader: 'n2', leaderAfter: 'n2' })).toContain('(leader stayed n2)');
+    expect(render({})).not.toContain('(leader');
+  });
+});
