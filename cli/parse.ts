@@ -13,6 +13,7 @@ import {
   type ProjectionClaim,
 } from '../core/guarantee.ts';
 import { isStoreKind, STORE_KINDS, type StoreKind } from '../core/store.ts';
+import { SOAK_MAX_MINUTES } from '../runner/soak.ts';
 
 /** Option parsers that fail with a message naming the option, the bad value and what is expected. */
 
@@ -95,4 +96,17 @@ export function nonNegativeNumber(option: string) {
     if (!Number.isFinite(n) || n < 0) throw new UsageError(`${option} must be a number ≥ 0 (got "${value}")`);
     return n;
   };
+}
+
+/** Minutes of a soak case: more than 0, at most a day. */
+export function soakMinutesValue(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > SOAK_MAX_MINUTES)
+    throw new UsageError(
+      `--soak must be a number of minutes, more than 0 and at most ${SOAK_MAX_MINUTES} (got "${value}")`,
+      {
+        hint: 'E.g. `--soak 5`: each case loads for five minutes with faults drawn throughout.',
+      },
+    );
+  return n;
 }

@@ -15,7 +15,12 @@ export interface ExploreOptions {
   messages?: number | undefined;
   faults: readonly string[];
   /** Extra workload constraints (at least one crash, crash points) for probes. */
-  workload?: Pick<WorkloadOptions, 'minCrashes' | 'crashPoints' | 'loadMs' | 'faultDurationMs'> | undefined;
+  workload?:
+    | Pick<
+        WorkloadOptions,
+        'minCrashes' | 'crashPoints' | 'loadMs' | 'faultDurationMs' | 'minFaults' | 'maxFaults' | 'paced'
+      >
+    | undefined;
   /**
    * Stop at the first violated case and let fast-check shrink it for up to this long (fewer
    * messages, fewer and shorter faults); 0 or undefined: run all `runs` cases, no shrinking.

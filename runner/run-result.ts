@@ -9,6 +9,8 @@ export interface RunSettings {
   messages?: number | undefined;
   timeouts?: Record<string, number | undefined> | undefined;
   isolation?: 'inline' | 'process' | undefined;
+  /** `--soak <minutes>`: a replay draws the same long workload. */
+  soakMinutes?: number | undefined;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|private.?key|access.?key|auth|sasl/i;

@@ -108,6 +108,11 @@ export interface WorkloadOptions {
   faultDurationMs?: { min: number; max: number } | undefined;
   /** Where crashes may strike (the scenario's crash points by default). */
   crashPoints?: readonly CrashPoint[] | undefined;
+  /** Scheduled faults (network, broker, cluster, producer) a case plans: at least / at most (default 1–3). */
+  minFaults?: number | undefined;
+  maxFaults?: number | undefined;
+  /** Producers pace their sends over `loadMs` even when no fault is scheduled (soak cases). */
+  paced?: boolean | undefined;
 }
 
 /** One way to build a scenario's pattern, with its own honest claim (`--variant NAME`). */

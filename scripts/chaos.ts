@@ -3,6 +3,8 @@
 //
 //   npm run chaos                       # every broker, 10 cases each
 //   npm run chaos -- --runs 3 nats sqs  # a subset, fewer cases
+//   npm run soak                        # every broker, one 5-minute case with faults throughout
+//   npm run soak -- --soak 30 kafka     # one broker, a 30-minute case
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -47,11 +49,12 @@ const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
 const seedAt = args.indexOf('--seed');
 const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 77;
-const named = args.filter(
-  (a, k) => !a.startsWith('--') && args[k - 1] !== '--runs' && args[k - 1] !== '--seed',
-);
+const soakAt = args.lastIndexOf('--soak');
+const soak = soakAt >= 0 ? args[soakAt + 1] : undefined;
+const valued = new Set(['--runs', '--seed', '--soak']);
+const named = args.filter((a, k) => !a.startsWith('--') && !valued.has(args[k - 1]!));
 const brokers = named.length ? named : Object.keys(TARGETS);
-const outRoot = resolve('chaos-report');
+const outRoot = resolve(soak !== undefined ? 'soak-report' : 'chaos-report');
 const bin = new URL('../bin/brokerproof.js', import.meta.url).pathname;
 
 interface PassResult {
@@ -73,6 +76,7 @@ function runPass(broker: string, target: ChaosTarget): Promise<PassResult> {
     ...['--driver', target.driver, '--setup', target.setup, '--scenario', target.scenario],
     ...['--faults', target.faults.join(','), '--runs', String(runs), '--seed', String(seed)],
     ...['--shrink-time', '0', '--out', out, '--json', '--no-progress'],
+    ...(soak !== undefined ? ['--soak', soak] : []),
   ];
   const started = Date.now();
   return new Promise((done) => {
@@ -109,7 +113,7 @@ for (const broker of brokers) {
     process.exit(2);
   }
   console.error(
-    `chaos: ${broker} ${target.setup} ${target.scenario}, faults ${target.faults.join(',')}, ${runs} cases`,
+    `${soak !== undefined ? `soak (${soak} min a case)` : 'chaos'}: ${broker} ${target.setup} ${target.scenario}, faults ${target.faults.join(',')}, ${runs} cases`,
   );
   results.push(await runPass(broker, target));
 }

@@ -67,6 +67,7 @@ export function registerReplayCommand(program: Command, io: CliIo): void {
           runs: 1,
           seed: chosen.seed,
           messages: results.settings?.messages,
+          soakMinutes: results.settings?.soakMinutes,
           outDir: resolve(flags.out ?? 'brokerproof-replay'),
           timeouts: results.settings?.timeouts as never,
           isolation: results.settings?.isolation,

@@ -1,49 +1,27 @@
 import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { customEntries, resolveCustomSetups, withCustomSetups } from '../../config/custom-setups.ts';
+import { withCustomSetups } from '../../config/custom-setups.ts';
 import { loadConfig } from '../../config/load-config.ts';
-import {
-  checkHandlerPath,
-  checkHandlerStore,
-  driverOfCustomSetups,
-  setupNames,
-  withHandlerTargets,
-} from '../../config/run-inputs.ts';
-import type { ResolvedConfig } from '../../config/schema.ts';
+import { withHandlerTargets } from '../../config/run-inputs.ts';
 import { UsageError } from '../../core/errors.ts';
-import type {
-  ConcurrencyClaim,
-  DeliveryGuarantee,
-  OrderingScope,
-  ProjectionClaim,
-} from '../../core/guarantee.ts';
-import type { StoreKind } from '../../core/store.ts';
-import type { Setup } from '../../drivers/driver.ts';
-import { brokerFor, createDriver, type DriverSettings, type Placement } from '../../drivers/index.ts';
-import { FAULT_KINDS, isFaultSpec, parseFaultSpec } from '../../faults/fault-plan.ts';
+import { brokerFor, createDriver, type Placement } from '../../drivers/index.ts';
+import { FAULT_KINDS, parseFaultSpec } from '../../faults/fault-plan.ts';
 import { Nemesis } from '../../faults/nemesis.ts';
 import { type DedicatedBroker, dedicatedFor } from '../../provision/local/dedicated.ts';
-import {
-  type Provisioner,
-  type ProvisionMode,
-  parseProvisionMode,
-  resolveProvisioner,
-} from '../../provision/provisioner.ts';
+import { type Provisioner, resolveProvisioner } from '../../provision/provisioner.ts';
 import { provisionStore } from '../../provision/store.ts';
 import { consoleReporter } from '../../reports/console.ts';
 import { fileReporters } from '../../reports/files.ts';
 import { RESULTS_FILE } from '../../reports/json.ts';
-import { defaultStoreKind, type StoreChoice } from '../../runner/case-store.ts';
+import type { StoreChoice } from '../../runner/case-store.ts';
 import { coverageLine } from '../../runner/coverage.ts';
 import { bounded } from '../../runner/deadlines.ts';
 import { run } from '../../runner/run.ts';
-import type { CaseTimeouts, Isolation } from '../../runner/run-case.ts';
 import { exitCodeFor, type RunResult } from '../../runner/run-result.ts';
-import { type ClaimOverride, selectTargets } from '../../runner/targets.ts';
-import type { HandlerStoreConfig } from '../../scenarios/kit/handler-store.ts';
-import { loadHandler, resolveHandlerPath } from '../../scenarios/kit/your-handler.ts';
-import { DEFAULT_SUITE } from '../../suites/default.ts';
+import { soakWorkload } from '../../runner/soak.ts';
+import { selectTargets } from '../../runner/targets.ts';
+import { loadHandler } from '../../scenarios/kit/your-handler.ts';
 import { type CliIo, printJson } from '../io.ts';
 import {
   concurrencyValue,
@@ -55,122 +33,15 @@ import {
   positiveInt,
   projectionValue,
   seedValue,
+  soakMinutesValue,
   storeValue,
 } from '../parse.ts';
 import { onInterrupt } from '../signals.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { clusterPlacement } from './run-cluster.ts';
+import { DEFAULT_SHRINK_SECONDS, type RunFlags, type RunPlan, resolveRunPlan } from './run-plan.ts';
 
-/** Long enough to shrink a memory case a great deal, and a real-broker case by a few steps. */
-export const DEFAULT_SHRINK_SECONDS = 60;
-
-export interface RunFlags {
-  config?: string;
-  driver?: string;
-  setup?: string[];
-  scenario?: string[];
-  guarantee?: DeliveryGuarantee;
-  ordering?: OrderingScope;
-  maxAttempts?: number;
-  projection?: ProjectionClaim;
-  maxStaleness?: number;
-  concurrency?: ConcurrencyClaim;
-  faults?: string[];
-  runs?: number;
-  seed?: number;
-  messages?: number;
-  out?: string;
-  json?: boolean;
-  progress?: boolean;
-  isolation?: Isolation;
-  provision?: string;
-  shrinkTime?: number;
-  variant?: string;
-  store?: StoreKind;
-  cluster?: number | boolean;
-}
-
-/** Everything a run needs, resolved from flags over config over the default suite. */
-export interface RunPlan {
-  driver: string;
-  settings: DriverSettings;
-  setups: string[] | undefined;
-  scenarios: string[] | undefined;
-  variant: string | undefined;
-  /** Where scenarios with a store keep their state (default: postgres with a real broker, memory with the memory driver). */
-  store: StoreKind;
-  override: ClaimOverride;
-  faults: string[];
-  runs: number;
-  seed: number;
-  messages: number | undefined;
-  outDir: string;
-  timeouts: Partial<CaseTimeouts> | undefined;
-  isolation: Isolation | undefined;
-  provision: ProvisionMode;
-  /** Seconds to shrink the first violation (0: no shrinking, every case runs). */
-  shrinkSeconds: number;
-  /** `endpoints` from the config, for `--provision external`. */
-  endpoints: unknown;
-  /** Custom setups from the config, resolved (config/custom-setups.ts). */
-  customSetups: Setup[];
-  /** Your handler's module (absolute), run in place of the scenarios' simulated processing. */
-  handler: string | undefined;
-  /** Your handler's store (`handlerStore` in the config): its effects are judged from it. */
-  handlerStore: HandlerStoreConfig | undefined;
-  /** `--cluster [N]`: run on the broker's cluster of `brokers up --cluster N`. */
-  cluster?: number | boolean | undefined;
-}
-
-export function resolveRunPlan(flags: RunFlags, config: ResolvedConfig): RunPlan {
-  // Consumers crash unless the run says otherwise: a claim tested without faults says little.
-  const faults = (flags.faults ?? config.faults ?? DEFAULT_SUITE.faults).filter((f) => f !== 'none');
-  for (const fault of faults) {
-    if (!isFaultSpec(fault)) {
-      throw new UsageError(`unknown fault "${fault}"`, {
-        hint: `Faults: ${FAULT_KINDS.join(', ')} (or "none"); a network fault may name whose link it cuts: partition@consumers, latency@producers, partition@consumer (one drawn consumer).`,
-      });
-    }
-  }
-  const maxAttempts = flags.maxAttempts ?? config.maxAttempts;
-  const guarantee = flags.guarantee ?? config.guarantee;
-  const ordering = flags.ordering ?? config.ordering;
-  const customSetups = resolveCustomSetups(customEntries(config.setups));
-  const driver = flags.driver ?? config.driver ?? driverOfCustomSetups(customSetups) ?? DEFAULT_SUITE.driver;
-  return {
-    driver,
-    customSetups,
-    handler:
-      config.handler === undefined
-        ? undefined
-        : checkHandlerPath(resolveHandlerPath(config.handler, process.cwd())),
-    handlerStore: checkHandlerStore(config, flags.store ?? config.store ?? defaultStoreKind(driver)),
-    variant: flags.variant ?? config.variant,
-    store: flags.store ?? config.store ?? defaultStoreKind(driver),
-    settings: (config.drivers ?? {}) as DriverSettings,
-    setups: flags.setup ?? setupNames(config.setups, driver),
-    scenarios: flags.scenario ?? config.scenarios,
-    override: {
-      ...(guarantee && { delivery: guarantee }),
-      ...(ordering && { ordering }),
-      ...(maxAttempts !== undefined && { maxAttempts }),
-      ...(flags.projection && { projection: flags.projection }),
-      ...(flags.maxStaleness !== undefined && { maxStalenessMs: flags.maxStaleness }),
-      ...(flags.concurrency && { concurrency: flags.concurrency }),
-    },
-    faults,
-    runs: flags.runs ?? config.runs ?? DEFAULT_SUITE.runs,
-    seed: flags.seed ?? config.seed ?? Math.floor(Math.random() * 0x7fffffff),
-    messages: flags.messages ?? config.messages,
-    outDir: resolve(flags.out ?? config.out ?? DEFAULT_SUITE.out),
-    timeouts: config.timeouts,
-    isolation: flags.isolation ?? config.isolation,
-    provision: parseProvisionMode(flags.provision ?? config.provision),
-    shrinkSeconds: flags.shrinkTime ?? config.shrinkTime ?? DEFAULT_SHRINK_SECONDS,
-    endpoints: config.endpoints,
-    cluster: flags.cluster,
-  };
-}
+export { type RunFlags, type RunPlan, resolveRunPlan };
 
 /** Removes what an earlier run left in the report directory (only files brokerproof writes). */
 export function clearReportDir(outDir: string): void {
@@ -284,14 +155,17 @@ export async function executeRun(
     const stopListening = onInterrupt(controller, io);
     try {
       const reporters = [...(options.progress ? [consoleReporter()] : []), ...fileReporters()];
+      const soak = plan.soakMinutes !== undefined ? soakWorkload(plan.soakMinutes) : undefined;
+      const messages = plan.messages ?? soak?.messages;
       return await run({
         targets,
         skipped,
         runs: plan.runs,
         seed: plan.seed,
         path: options.path,
-        messages: plan.messages,
+        messages,
         faults: plan.faults,
+        workload: soak?.workload,
         outDir: plan.outDir,
         timeouts: plan.timeouts,
         reporters,
@@ -300,9 +174,10 @@ export async function executeRun(
         toolVersion: TOOL_VERSION,
         settings: {
           drivers: { ...plan.settings },
-          messages: plan.messages,
+          messages,
           timeouts: plan.timeouts,
           isolation: plan.isolation,
+          ...(plan.soakMinutes !== undefined && { soakMinutes: plan.soakMinutes }),
         },
         isolation: plan.isolation,
         store,
@@ -393,6 +268,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--runs <n>', 'cases fast-check draws per scenario (default 3)', positiveInt('--runs'))
     .option('--seed <n>', 'fast-check seed (default: random, printed)', seedValue)
     .option('--messages <n>', 'messages per case (default: drawn)', positiveInt('--messages'))
+    .option(
+      '--soak <minutes>',
+      'soak: each case loads for this many minutes, paced, with faults drawn throughout (about one per 20 s; messages default to 50 a second)',
+      soakMinutesValue,
+    )
     .option('--out <dir>', 'report directory (default: brokerproof-report)')
     .option(
       '--isolation <mode>',

@@ -102,9 +102,19 @@ export async function reviveNode(ref: ClusterRef, node: ClusterNodeRef): Promise
   await startNode(service, state, ref.root, node);
 }
 
-/** Every link healed and every node running: what each case starts from and ends with. */
-export async function healCluster(ref: ClusterRef): Promise<void> {
+/** How long a healed cluster may take to be whole again (a leader elected, every node current). */
+export const CLUSTER_RECOVERY_MS = 25_000;
+
+/**
+ * Every link healed, every node running, and every node ready again: what each case starts from and
+ * ends with. Ready matters: seen with NATS, a case set up right after a partition-ring healed was
+ * refused ("JetStream system temporarily unavailable") while the meta group re-formed.
+ */
+export async function healCluster(ref: ClusterRef, recoveryMs = CLUSTER_RECOVERY_MS): Promise<void> {
   await healLinks(ref);
   for (const node of ref.nodes) thawNode(ref, node);
   for (const node of ref.nodes) await reviveNode(ref, node);
+  const { service, state } = serviceAndState(ref);
+  const layout = { broker: state.broker, nodes: state.nodes };
+  await Promise.all(ref.nodes.map((node) => service.nodeReady(layout, node, recoveryMs)));
 }

@@ -157,7 +157,7 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
   const minCrashes = Math.min(Math.max(1, options.minCrashes ?? 1), crashes);
   const scheduled = scheduledFaults(options);
   // Faults need time to act on: with any scheduled, producers pace their sends over the load.
-  const paced = scheduled.length > 0;
+  const paced = scheduled.length > 0 || options.paced === true;
   const points = options.crashPoints?.length ? options.crashPoints : CRASH_POINTS;
   return fc
     .record({
@@ -181,18 +181,19 @@ export function workloadArbitrary(shape: WorkloadShape, options: WorkloadOptions
         }),
         { minLength: minCrashes, maxLength: crashes },
       ),
-      faults: paced
-        ? fc.array(
-            faultArbitrary(
-              scheduled,
-              options.faultDurationMs ?? faultDurationRange(options.silenceTimeoutMs),
-            ),
-            {
-              minLength: 1,
-              maxLength: shape.maxFaults ?? 3,
-            },
-          )
-        : fc.constant<FaultDraw[]>([]),
+      faults:
+        scheduled.length > 0
+          ? fc.array(
+              faultArbitrary(
+                scheduled,
+                options.faultDurationMs ?? faultDurationRange(options.silenceTimeoutMs),
+              ),
+              {
+                minLength: Math.max(1, options.minFaults ?? 1),
+                maxLength: Math.max(options.minFaults ?? 1, options.maxFaults ?? shape.maxFaults ?? 3),
+              },
+            )
+          : fc.constant<FaultDraw[]>([]),
     })
     .map(({ poisonFraction, crashes: drawnCrashes, faults: drawnFaults, loadMs: drawnLoadMs, ...w }) => {
       const poisonCount = Math.round(w.messages * poisonFraction);
