@@ -25,7 +25,18 @@ export default defineConfig({
                 ...shared,
                 name: 'brokers',
                 include: ['test/**/*.integration.test.ts'],
+                exclude: ['test/clusters/**', '**/node_modules/**'],
                 globalSetup: ['test/provision/global-setup.ts'],
+                fileParallelism: false,
+              },
+            },
+            {
+              // Cluster cases start clusters of their own (network namespaces, own nodes): they touch
+              // no shared broker, so `npm test` runs them after the local files, beside the brokers.
+              test: {
+                ...shared,
+                name: 'clusters',
+                include: ['test/clusters/**/*.integration.test.ts'],
                 fileParallelism: false,
               },
             },

@@ -1,6 +1,8 @@
-// `npm test`'s runner: two vitest processes side by side — the files that talk to real brokers one
-// after another (their faults kill, pause and cut the shared brokers), and every other file beside
-// them. Broker files spend most of their time waiting on brokers, so the two share two cores well.
+// `npm test`'s runner: two lanes side by side — the files that talk to the shared real brokers one
+// after another (their faults kill, pause and cut them), and beside them every file that needs no
+// broker, then the cluster cases (each starts a cluster of its own in network namespaces, so it
+// touches no shared broker). Broker files spend most of their time waiting on brokers, so the two
+// lanes share two cores well.
 // vitest's own scheduler cannot do this: projects limited to one worker all go into one sequential
 // group. Arguments (file filters, vitest flags) go to both; the exit code is the worse of the two.
 //
@@ -29,29 +31,49 @@ function start(project: string, buffered: boolean): { child: ChildProcess; outpu
 const exited = (child: ChildProcess) =>
   new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
-const runs = [
-  ...(integration ? [{ name: 'brokers', ...start('brokers', false) }] : []),
-  // Printed whole when it ends, so the two reports do not interleave line by line.
-  { name: 'local', ...start('local', integration) },
-];
+const TITLES: Record<string, string> = {
+  local: 'files that need no broker',
+  clusters: 'cluster cases, each on a cluster of its own',
+};
+const live: ChildProcess[] = [];
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
-    for (const r of runs) r.child.kill(signal);
+    interrupted = true;
+    for (const child of live) child.kill(signal);
   });
 
-const codes = await Promise.all(
-  runs.map(async (r) => {
-    const code = await exited(r.child);
-    if (r.output.length > 0) {
-      process.stdout.write(`\n──── ${r.name} (files that need no broker) ────\n`);
-      process.stdout.write(Buffer.concat(r.output));
+/** Runs projects one after another; a buffered project is printed whole when it ends. */
+async function lane(
+  projects: readonly string[],
+  buffered: boolean,
+): Promise<{ name: string; code: number }[]> {
+  const codes: { name: string; code: number }[] = [];
+  for (const name of projects) {
+    if (interrupted) break;
+    const run = start(name, buffered);
+    live.push(run.child);
+    const code = await exited(run.child);
+    if (run.output.length > 0) {
+      process.stdout.write(`\n──── ${name} (${TITLES[name] ?? name}) ────\n`);
+      process.stdout.write(Buffer.concat(run.output));
     }
-    return code;
-  }),
-);
-const failed = runs.filter((_, k) => codes[k] !== 0).map((r) => r.name);
-const names = runs.map((r) => r.name).join(' and ');
+    codes.push({ name, code });
+  }
+  return codes;
+}
+
+const runs = (
+  await Promise.all([
+    ...(integration ? [lane(['brokers'], false)] : []),
+    // Printed whole when each ends, so the reports do not interleave line by line.
+    lane(integration ? ['local', 'clusters'] : ['local'], integration),
+  ])
+).flat();
+const codes = runs.map((r) => r.code);
+const failed = runs.filter((r) => r.code !== 0).map((r) => r.name);
+const names = runs.map((r) => r.name).join(', ');
 process.stdout.write(
   failed.length ? `\nnpm test: ${failed.join(' and ')} failed\n` : `\nnpm test: ${names} passed\n`,
 );
-process.exit(Math.max(...codes));
+process.exit(interrupted ? 130 : Math.max(0, ...codes));
