@@ -149,6 +149,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
               claims: s.claims,
               random: forkRandom(workload.seed, name),
               restartDelayMs: timeouts.restartDelayMs,
+              log: s.log,
             });
       s.consumers.push(client);
       await client.start();

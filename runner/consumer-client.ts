@@ -1,4 +1,5 @@
 import { sleep } from '../core/clock.ts';
+import { describeError } from '../core/errors.ts';
 import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
@@ -6,6 +7,9 @@ import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import type { HostPort } from '../provision/endpoints.ts';
 import type { ConsumerStep, CrashPlan, CrashPoint, Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CrashClaims } from './crash-claims.ts';
+
+/** How long a consumer's first start is retried (a broker still recovering from the last case). */
+export const FIRST_START_RETRY_MS = 15_000;
 
 const RESOLVED_TRUE = Promise.resolve(true);
 const RESOLVED_FALSE = Promise.resolve(false);
@@ -53,6 +57,10 @@ export interface ConsumerClientOptions {
    * new incarnation starts after `restartDelayMs`; a worker process passes a SIGKILL of itself.
    */
   die?: () => void;
+  /** How long the first start is retried (default FIRST_START_RETRY_MS). */
+  firstStartRetryMs?: number | undefined;
+  /** Where the client says what went wrong on its way (a start retried). */
+  log?: ((message: string) => void) | undefined;
 }
 
 /**
@@ -79,7 +87,28 @@ export class ConsumerClient {
     return this.running === 0 && this.restarting === undefined;
   }
 
+  /**
+   * The first start. A broker still recovering from the previous case's faults (a cluster electing
+   * stream and consumer leaders) may refuse a new consumer for a few seconds, as it would refuse a
+   * freshly deployed service: retried for up to FIRST_START_RETRY_MS, then the error stands.
+   */
   async start(): Promise<void> {
+    const deadline = Date.now() + (this.options.firstStartRetryMs ?? FIRST_START_RETRY_MS);
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await this.attach();
+      } catch (error) {
+        if (this.stopped || Date.now() + delay > deadline) throw error;
+        this.options.log?.(
+          `${this.options.name}: could not start (${describeError(error)}); again in ${delay} ms`,
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Opens the consumer on the broker and starts handing it deliveries. */
+  private async attach(): Promise<void> {
     const { topology, name, group } = this.options;
     const incarnation = ++this.incarnation;
     const { via } = this.options;
@@ -255,7 +284,7 @@ export class ConsumerClient {
       // The broker may be unreachable (a partition, a kill): keep trying, as a supervisor would.
       for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 2000)) {
         try {
-          await this.start();
+          await this.attach();
           break;
         } catch {
           await sleep(delay);

@@ -49,6 +49,7 @@ try {
     restartDelayMs: 0,
     deliveriesSoFar: spec.deliveriesSoFar,
     die: () => process.kill(process.pid, 'SIGKILL'),
+    log: (message) => console.error(`consumer worker ${message}`),
   });
   await client.start();
   recorder.control('ready');

@@ -64,3 +64,58 @@ describe('a consumer routed through its own proxy', () => {
     }
   });
 });
+
+describe("a consumer's first start", () => {
+  const client = (topology: TopologyClients, log: string[], firstStartRetryMs?: number) =>
+    new ConsumerClient({
+      name: 'consumer-0',
+      group: 'default',
+      topology,
+      recorder: { record: () => {} },
+      scenario: workQueue,
+      variant: 'default',
+      workload: pacedWorkload(1, 0, []),
+      crashes: [],
+      claims: CrashClaims.create(),
+      store: undefined,
+      random: () => 0.5,
+      ackOnDelivery: false,
+      restartDelayMs: 0,
+      log: (m) => log.push(m),
+      firstStartRetryMs,
+    });
+  const refusing = (refusals: number) => {
+    let asked = 0;
+    const topology: TopologyClients = {
+      dest: 'q',
+      producer: async () => {
+        throw new Error('no producers here');
+      },
+      consumer: async () => {
+        asked++;
+        if (asked <= refusals) throw new Error('JetStream system temporarily unavailable');
+        return { start: async () => {}, crash: async () => {}, close: async () => {} } satisfies Consumer;
+      },
+    };
+    return { topology, asked: () => asked };
+  };
+
+  it('is retried while the broker refuses for a moment, and says so', async () => {
+    const log: string[] = [];
+    const { topology, asked } = refusing(2);
+    const c = client(topology, log);
+    await c.start();
+    expect(asked()).toBe(3);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toMatch(
+      /consumer-0: could not start \(JetStream system temporarily unavailable\); again in 250 ms/,
+    );
+    await c.stop();
+  });
+
+  it('fails with the broker’s error once the retry time is used up', async () => {
+    const { topology } = refusing(1_000);
+    const c = client(topology, [], 1_000);
+    await expect(c.start()).rejects.toThrow(/temporarily unavailable/);
+  });
+});
