@@ -49,10 +49,16 @@ export class FaultSchedule {
 
   private async run(plan: FaultPlan): Promise<void> {
     const targets = faultTargets(plan);
-    // The consumers' link covers each consumer's own: wait on every target this one overlaps.
-    await Promise.all(
-      [...this.healed].filter(([held]) => targets.some((t) => targetsOverlap(t, held))).map(([, p]) => p),
-    );
+    // The consumers' link covers each consumer's own: wait on every target this one overlaps. Two
+    // overdue faults can wait on the same heal: after it, whichever runs first takes the target and
+    // the other waits again, so they never start together.
+    while (!this.ending) {
+      const holding = [...this.healed]
+        .filter(([held]) => targets.some((t) => targetsOverlap(t, held)))
+        .map(([, p]) => p);
+      if (holding.length === 0) break;
+      await Promise.all(holding);
+    }
     if (this.ending) return; // never started: `end` records it as cancelled
     this.started.add(plan);
     let done!: () => void;
@@ -67,6 +73,8 @@ export class FaultSchedule {
         await this.nemesis.stop(plan);
       } finally {
         this.release.delete(done);
+        // The target is free once its holder healed (unless a later fault holds it already).
+        for (const t of targets) if (this.healed.get(t) === healed) this.healed.delete(t);
         done();
         this.onePlayed();
       }

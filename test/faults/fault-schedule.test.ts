@@ -50,6 +50,29 @@ describe('fault schedule', () => {
     ]);
   });
 
+  it('starts two overdue faults of one target one after the other, never together', async () => {
+    const { log, nemesis } = recordingNemesis(300);
+    const schedule = new FaultSchedule(
+      [plan('kill-node', 0, 50), plan('kill-leader', 100, 50), plan('isolate-node', 120, 50)],
+      nemesis,
+    );
+    schedule.begin();
+    await sleep(1_500);
+    await schedule.end();
+    expect(log).toEqual([
+      'start kill-node',
+      'stop kill-node begins',
+      'stop kill-node done',
+      'start kill-leader',
+      'stop kill-leader begins',
+      'stop kill-leader done',
+      'start isolate-node',
+      'stop isolate-node begins',
+      'stop isolate-node done',
+      'healAll',
+    ]);
+  });
+
   it('lets faults on different targets overlap', async () => {
     const { log, nemesis } = recordingNemesis(0);
     const schedule = new FaultSchedule(
