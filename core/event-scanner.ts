@@ -50,8 +50,11 @@ const KEY_PATTERNS = SCANNED_FIELDS.map((name) => `"${name}":`);
 // Values of `type` and `f`, returned as constants so the common lines allocate only their ids.
 const TYPES = ['invoke', 'ok', 'fail', 'info'];
 const OPERATIONS = ['send', 'deliver', 'process', 'ack', 'nack', 'dlq', 'effect'];
-/** What JSON forbids raw in a string, or escapes: such a line goes the slow way. */
-const SPECIAL = /[\\\x00-\x09\x0b-\x1f]/g;
+/**
+ * What JSON forbids raw in a string, or escapes, and any byte ≥ 0x80 (the text is the bytes as
+ * Latin-1; the slow path decodes such a line as UTF-8): such a line goes the slow way.
+ */
+const SPECIAL = /[\\\x00-\x09\x0b-\x1f\x80-\uffff]/g;
 /** Shapes learnt at most (a history has a handful; a hostile one must not grow memory). */
 const MAX_TEMPLATES = 256;
 const MAX_VALUES = 32;
@@ -291,7 +294,7 @@ function shapeOf(literals: readonly string[], isString: readonly boolean[]): Reg
   const quote = (literal: string) => literal.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
   let source = quote(literals[0]!);
   for (let k = 0; k < isString.length; k++) {
-    source += isString[k] ? '[^"\\\\\\x00-\\x1f]*' : '-?(?:0|[1-9][0-9]{0,14})';
+    source += isString[k] ? '[^"\\\\\\x00-\\x1f\\x80-\\uffff]*' : '-?(?:0|[1-9][0-9]{0,14})';
     source += quote(literals[k + 1]!);
   }
   return new RegExp(source, 'y');
