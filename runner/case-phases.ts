@@ -15,9 +15,9 @@ import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
 import { type CaseTimeouts, DRAIN_PROGRESS_FACTOR } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
-import { planMessages } from './messages.ts';
+import { MessagePlan } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
-import { ProducerClient } from './producer-client.ts';
+import { type MessageSource, ProducerClient } from './producer-client.ts';
 import type { Settlement } from './settlement.ts';
 
 /** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
@@ -184,7 +184,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
 export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> {
   const { plan, topology } = s;
   const { workload, scenario } = plan;
-  const messages = planMessages(workload);
+  const messages = new MessagePlan(workload);
   // Every paced or retrying send waits on it: many listeners at once are expected.
   setMaxListeners(0, stop);
   s.producers = Array.from(
@@ -192,7 +192,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
     (_, p) =>
       new ProducerClient(
         topology!,
-        messages.filter((m) => m.producer === p),
+        producerMessages(messages, p),
         {
           name: `producer-${p}`,
           recorder: s.recorder,
@@ -331,4 +331,10 @@ export function recordCancelledCrashes(s: CaseState): void {
       });
     }
   }
+}
+
+/** Producer p's share of the plan, each message made when it is sent. */
+function producerMessages(plan: MessagePlan, producer: number): MessageSource {
+  const numbers = plan.of(producer);
+  return { size: numbers.length, message: (k) => plan.message(numbers[k]!) };
 }
