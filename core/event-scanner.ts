@@ -12,6 +12,8 @@
  * with only its values read; the templates tried are those that followed the previous line's shape
  * before, which in a history are right most of the time.
  */
+
+import { MESSAGE_OPERATIONS } from './events.ts';
 import {
   APPLIED,
   DELIVERY_COUNT,
@@ -45,6 +47,7 @@ const MINUS = 45;
 const ZERO = 48;
 const NINE = 57;
 
+const MESSAGE_OPERATION_SET: ReadonlySet<string> = MESSAGE_OPERATIONS;
 /** `"name":` for each field, matched in one comparison. */
 const KEY_PATTERNS = SCANNED_FIELDS.map((name) => `"${name}":`);
 // Values of `type` and `f`, returned as constants so the common lines allocate only their ids.
@@ -73,11 +76,19 @@ interface Template {
   readonly constants: unknown[];
   /** Templates of the lines that followed one of this shape, most recent first. */
   readonly next: Template[];
+  /** A message operation's shape (its `f`, a constant, is one). */
+  readonly message: boolean;
 }
 
 /** Scans the lines of one chunk of history text at a time into `event`. */
 export class LineScanner {
   readonly event = new ScannedEvent();
+  /**
+   * The last line scanned matched a template of a message operation: a shape learnt from an
+   * earlier line, which passed validation (a line that fails it ends the read), so only the values
+   * that vary are left to check (`plainMessageValues`).
+   */
+  known = false;
   private text = '';
   /** Position of the next special character at or after the last place asked about. */
   private special = -1;
@@ -111,6 +122,7 @@ export class LineScanner {
       for (let k = 0; k < next.length; k++) {
         const candidate = next[k]!;
         if (this.match(candidate, start, end)) {
+          this.known = candidate.message;
           // A successor that matched moves up one place: the common ones end up tried first.
           if (k > 0) {
             next[k] = next[k - 1]!;
@@ -121,6 +133,7 @@ export class LineScanner {
         }
       }
     }
+    this.known = false;
     if (!this.scanKeys(start, end)) {
       this.previous = undefined;
       return false;
@@ -244,6 +257,7 @@ export class LineScanner {
       isString,
       constants: this.constants.map((v) => (typeof v === 'string' ? ownString(v) : v)),
       next: [],
+      message: MESSAGE_OPERATION_SET.has(this.event.f as string),
     };
     this.templates.set(ownString(name), template);
     return template;

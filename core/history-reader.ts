@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HistoryFormatError } from './errors.ts';
 import { LineScanner } from './event-scanner.ts';
-import { LineError, validateEvent } from './event-validation.ts';
+import { LineError, plainMessageValues, validateEvent } from './event-validation.ts';
 import { HISTORY_VERSION, type HistoryEvent, type HistoryMeta, MESSAGE_OPERATIONS } from './events.ts';
 
 export { validateEvent } from './event-validation.ts';
@@ -60,6 +60,10 @@ class LineParser {
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
     if (this.lineNumber > 1 && this.scanner.scan(start, end)) {
       const scanned = this.scanner.event;
+      if (this.scanner.known && plainMessageValues(scanned, this.previousIndex)) {
+        this.previousIndex = scanned.i as number;
+        return (this.transient ? scanned : scanned.copy()) as unknown as HistoryEvent;
+      }
       const event = this.validate(scanned);
       return this.transient && MESSAGE_OPERATIONS.has(event.f)
         ? event
