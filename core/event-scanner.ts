@@ -161,7 +161,10 @@ export class LineScanner {
     for (let k = 0; k < fields.length; k++) {
       pos += literals[k]!.length;
       if (isString[k]) {
-        const to = text.indexOf('"', pos);
+        // The match vouched for a plain string up to the next quote; values are short, so a
+        // loop here costs less than a call to indexOf.
+        let to = pos;
+        while (text.charCodeAt(to) !== QUOTE) to++;
         store(into, fields[k]!, text.slice(pos, to));
         pos = to;
       } else {
