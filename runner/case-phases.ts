@@ -13,7 +13,7 @@ import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
 import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
-import { type CaseTimeouts, DRAIN_PROGRESS_FACTOR } from './deadlines.ts';
+import { type CaseTimeouts, drainCapMs } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
 import { MessagePlan } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
@@ -265,7 +265,7 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
   // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
-  const hardDeadline = started + timeouts.drainMs * DRAIN_PROGRESS_FACTOR;
+  const hardDeadline = started + drainCapMs(timeouts.drainMs, s.plan.workload);
   let deadline = started + timeouts.drainMs;
   let settledSince: number | undefined;
   while (!signal.aborted) {

@@ -3,6 +3,7 @@
  * ends "unknown" with the reason; on Ctrl-C every phase gives up at once and the case heals and
  * tears down within a bounded time.
  */
+import type { Workload } from '../scenarios/scenario.ts';
 
 export interface CaseTimeouts {
   /** Creating the topology and starting consumers. */
@@ -46,6 +47,21 @@ export const DEFAULT_TIMEOUTS: CaseTimeouts = {
  * transaction per message behind 2 000 messages): to this many times `drainMs`.
  */
 export const DRAIN_PROGRESS_FACTOR = 3;
+
+/**
+ * The longest a drain may go on while consumers still make progress: `DRAIN_PROGRESS_FACTOR` ×
+ * `drainMs`, plus the processing time the workload itself asks for (every message at its longest
+ * processing time, shared by a group's consumers). A case of 10^5 messages otherwise had its drain
+ * cut off while its one consumer was still working through the backlog at a steady pace.
+ */
+export function drainCapMs(
+  drainMs: number,
+  workload: Pick<Workload, 'messages' | 'maxProcessingMs' | 'consumersPerGroup'>,
+): number {
+  const processingMs =
+    (workload.messages * Math.max(0, workload.maxProcessingMs)) / Math.max(1, workload.consumersPerGroup);
+  return drainMs * DRAIN_PROGRESS_FACTOR + processingMs;
+}
 
 /** Once interrupted, healing and teardown each get at most this long, so Ctrl-C exits within 10 s. */
 export const INTERRUPTED_STEP_MS = 3_000;

@@ -27,7 +27,7 @@ import {
   CaseAbortedError,
   type CaseTimeouts,
   DEFAULT_TIMEOUTS,
-  DRAIN_PROGRESS_FACTOR,
+  drainCapMs,
   INTERRUPTED_STEP_MS,
   withDeadline,
 } from './deadlines.ts';
@@ -72,7 +72,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     timeouts.setupMs +
       loadDeadlineMs +
       timeouts.healMs +
-      timeouts.drainMs * DRAIN_PROGRESS_FACTOR +
+      drainCapMs(timeouts.drainMs, plan.workload) +
       timeouts.teardownMs;
   const caseDeadline = new AbortController();
   const caseTimer = setTimeout(
@@ -148,7 +148,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('drain');
     const cutOff = await withDeadline(
       'drain',
-      timeouts.drainMs * DRAIN_PROGRESS_FACTOR + 10_000,
+      drainCapMs(timeouts.drainMs, plan.workload) + 10_000,
       signal,
       () => drainPhase(s),
     );

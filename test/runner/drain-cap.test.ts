@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { DRAIN_PROGRESS_FACTOR, drainCapMs } from '../../runner/deadlines.ts';
+
+// A drain that still makes progress may go on up to its cap: a large backlog needs the processing
+// time its workload asks for, or a steady consumer is cut off and the case ends "unknown".
+describe('drain cap', () => {
+  it('is the progress factor for a workload with no processing time', () => {
+    expect(drainCapMs(20_000, { messages: 1_000_000, maxProcessingMs: 0, consumersPerGroup: 1 })).toBe(
+      20_000 * DRAIN_PROGRESS_FACTOR,
+    );
+  });
+  it('grows with the processing the messages ask for, shared by the consumers of a group', () => {
+    const one = drainCapMs(20_000, { messages: 100_000, maxProcessingMs: 4, consumersPerGroup: 1 });
+    const four = drainCapMs(20_000, { messages: 100_000, maxProcessingMs: 4, consumersPerGroup: 4 });
+    expect(one).toBe(60_000 + 400_000);
+    expect(four).toBe(60_000 + 100_000);
+  });
+});
