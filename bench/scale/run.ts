@@ -4,7 +4,7 @@
 // Usage: npm run bench:scale -- [--messages 100000] [--driver memory] [--setup S] [--scenario work-queue]
 //        [--faults F] [--json]   (run it under the brokers lock: it runs a case)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,9 +56,10 @@ if (values.setup) runArgs.push('--setup', values.setup);
 runArgs.push('--messages', values.messages!, '--runs', '1', '--seed', values.seed!, '--shrink-time', '0');
 runArgs.push('--out', out, '--json', '--no-progress');
 const run = timed(runArgs);
-if (run.status !== 0 && run.status !== 1) {
+// 0, 1 and 2 are verdicts (holds, violated, undecided); anything else, or no results, is a failure.
+if (run.status === null || run.status > 2 || !existsSync(join(out, 'results.json'))) {
   process.stderr.write(run.stderr.slice(-4000));
-  throw new Error(`brokerproof run exited ${run.status}`);
+  throw new Error(`brokerproof run exited ${run.status} (report directory ${out})`);
 }
 const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
 const done = result.cases[0];
@@ -74,6 +75,7 @@ const row = {
   messages: Number(values.messages),
   events: done.events,
   valid: done.valid,
+  reasons: done.reasons.join('; '),
   runExit: run.status,
   runWallS: run.wallS,
   runPeakMB: run.peakMB,
