@@ -29,6 +29,7 @@ import {
   DEFAULT_TIMEOUTS,
   drainCapMs,
   INTERRUPTED_STEP_MS,
+  loadCapMs,
   withDeadline,
 } from './deadlines.ts';
 import { settlementFor } from './settlement.ts';
@@ -66,7 +67,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     timeouts.drainMs = minDrainMs;
   }
   const started = Date.now();
-  const loadDeadlineMs = plan.workload.loadMs + timeouts.loadMs;
+  const loadDeadlineMs = loadCapMs(timeouts.loadMs, plan.workload);
   const caseMs =
     timeouts.caseMs ||
     timeouts.setupMs +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRAIN_PROGRESS_FACTOR, drainCapMs } from '../../runner/deadlines.ts';
+import { DRAIN_PROGRESS_FACTOR, drainCapMs, LOAD_MS_PER_MESSAGE, loadCapMs } from '../../runner/deadlines.ts';
 
 // A drain that still makes progress may go on up to its cap: a large backlog needs the processing
 // time its workload asks for, or a steady consumer is cut off and the case ends "unknown".
@@ -14,5 +14,14 @@ describe('drain cap', () => {
     const four = drainCapMs(20_000, { messages: 100_000, maxProcessingMs: 4, consumersPerGroup: 4 });
     expect(one).toBe(60_000 + 400_000);
     expect(four).toBe(60_000 + 100_000);
+  });
+});
+
+describe('load cap', () => {
+  it('allows the planned load, the slack, and time to send every message', () => {
+    expect(loadCapMs(5_000, { messages: 0, loadMs: 30_000 })).toBe(35_000);
+    expect(loadCapMs(60_000, { messages: 1_000_000, loadMs: 0 })).toBe(
+      60_000 + 1_000_000 * LOAD_MS_PER_MESSAGE,
+    );
   });
 });
