@@ -57,7 +57,8 @@ export const LOAD_MS_PER_MESSAGE = 0.25;
 
 /** The load phase's deadline: the planned load, the slack `loadMs`, and time to send every message. */
 export function loadCapMs(loadMs: number, workload: Pick<Workload, 'messages' | 'loadMs'>): number {
-  return workload.loadMs + loadMs + workload.messages * LOAD_MS_PER_MESSAGE;
+  // Whole milliseconds: AbortSignal.timeout takes nothing else.
+  return Math.ceil(workload.loadMs + loadMs + workload.messages * LOAD_MS_PER_MESSAGE);
 }
 
 /**
@@ -72,7 +73,7 @@ export function drainCapMs(
 ): number {
   const processingMs =
     (workload.messages * Math.max(0, workload.maxProcessingMs)) / Math.max(1, workload.consumersPerGroup);
-  return drainMs * DRAIN_PROGRESS_FACTOR + processingMs;
+  return Math.ceil(drainMs * DRAIN_PROGRESS_FACTOR + processingMs);
 }
 
 /** Once interrupted, healing and teardown each get at most this long, so Ctrl-C exits within 10 s. */

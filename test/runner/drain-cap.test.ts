@@ -20,6 +20,8 @@ describe('drain cap', () => {
 describe('load cap', () => {
   it('allows the planned load, the slack, and time to send every message', () => {
     expect(loadCapMs(5_000, { messages: 0, loadMs: 30_000 })).toBe(35_000);
+    // Whole milliseconds (AbortSignal.timeout throws on anything else).
+    expect(loadCapMs(500, { messages: 50, loadMs: 0 })).toBe(513);
     expect(loadCapMs(60_000, { messages: 1_000_000, loadMs: 0 })).toBe(
       60_000 + 1_000_000 * LOAD_MS_PER_MESSAGE,
     );
