@@ -47,6 +47,8 @@ export const DEFAULT_TIMEOUTS: CaseTimeouts = {
  * transaction per message behind 2 000 messages): to this many times `drainMs`.
  */
 export const DRAIN_PROGRESS_FACTOR = 3;
+/** The backlog `DRAIN_PROGRESS_FACTOR` is meant for. */
+const DRAIN_FACTOR_BACKLOG = 2_000;
 
 /**
  * The slowest sending a case's load deadline allows for, per message: 4 000 messages/s, a quarter
@@ -63,16 +65,18 @@ export function loadCapMs(loadMs: number, workload: Pick<Workload, 'messages' | 
 
 /**
  * The longest a drain may go on while consumers still make progress: `DRAIN_PROGRESS_FACTOR` ×
- * `drainMs`, plus the processing time the workload itself asks for (every message at its longest
- * processing time, shared by a group's consumers). A case of 10^5 messages otherwise had its drain
+ * `drainMs`, plus the processing time the workload itself asks for beyond a backlog of 2 000 (each
+ * further message at its longest processing time, shared by a group's consumers). A case of 10^5 messages otherwise had its drain
  * cut off while its one consumer was still working through the backlog at a steady pace.
  */
 export function drainCapMs(
   drainMs: number,
   workload: Pick<Workload, 'messages' | 'maxProcessingMs' | 'consumersPerGroup'>,
 ): number {
+  // The factor already covers a backlog of 2 000 (see above); only messages beyond it add time.
+  const beyond = Math.max(0, workload.messages - DRAIN_FACTOR_BACKLOG);
   const processingMs =
-    (workload.messages * Math.max(0, workload.maxProcessingMs)) / Math.max(1, workload.consumersPerGroup);
+    (beyond * Math.max(0, workload.maxProcessingMs)) / Math.max(1, workload.consumersPerGroup);
   return Math.ceil(drainMs * DRAIN_PROGRESS_FACTOR + processingMs);
 }
 

@@ -9,11 +9,14 @@ describe('drain cap', () => {
       20_000 * DRAIN_PROGRESS_FACTOR,
     );
   });
+  it('is the progress factor for a backlog the factor is meant for (2 000 messages)', () => {
+    expect(drainCapMs(1_000, { messages: 20, maxProcessingMs: 20_000, consumersPerGroup: 1 })).toBe(3_000);
+  });
   it('grows with the processing the messages ask for, shared by the consumers of a group', () => {
     const one = drainCapMs(20_000, { messages: 100_000, maxProcessingMs: 4, consumersPerGroup: 1 });
     const four = drainCapMs(20_000, { messages: 100_000, maxProcessingMs: 4, consumersPerGroup: 4 });
-    expect(one).toBe(60_000 + 400_000);
-    expect(four).toBe(60_000 + 100_000);
+    expect(one).toBe(60_000 + 98_000 * 4);
+    expect(four).toBe(60_000 + 98_000);
   });
 });
 
