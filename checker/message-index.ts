@@ -71,6 +71,8 @@ export class GroupColumns {
 export class MessageIndex {
   readonly ids: string[] = [];
   private readonly byId = new Map<string, number>();
+  /** Message of id `m<n>` at n (-1: none). */
+  private readonly byNumber = new Int32Column(-1);
   readonly flags = new Int32Column(0);
   readonly firstInvoke = new Int32Column(-1);
   readonly firstOk = new Int32Column(-1);
@@ -121,12 +123,19 @@ export class MessageIndex {
   private message(id: string): number {
     // Consecutive events mostly name the same message (send invoke then ok; deliver, process, ack).
     if (id === this.lastId) return this.lastMessage;
-    let m = this.byId.get(id);
-    if (m === undefined) {
+    // The runner's ids are `m<n>`: those are found by n in a dense column, without hashing the id.
+    const n = runnerNumber(id);
+    let m = n >= 0 && n < this.byNumber.data.length ? this.byNumber.data[n]! : -1;
+    if (m < 0) m = this.byId.get(id) ?? -1;
+    if (m < 0) {
       m = this.ids.length;
       const own = ownString(id);
       this.ids.push(own);
-      this.byId.set(own, m);
+      // n bounded by the messages seen, so a hostile id like m2000000000 cannot size the column.
+      if (n >= 0 && n <= 2 * m + 65_536) {
+        this.byNumber.ensure(n + 1);
+        this.byNumber.data[n] = m;
+      } else this.byId.set(own, m);
       if (m >= this.capacity) {
         this.capacity *= 2;
         for (const c of this.messageColumns) c.ensure(this.capacity);
@@ -240,4 +249,18 @@ export class MessageIndex {
         return;
     }
   }
+}
+
+/** n for an id written `m<n>` (decimal, no leading zero, at most 9 digits), or -1. */
+function runnerNumber(id: string): number {
+  const length = id.length;
+  if (length < 2 || length > 10 || id.charCodeAt(0) !== 109 /* m */) return -1;
+  if (length > 2 && id.charCodeAt(1) === 48 /* 0 */) return -1;
+  let n = 0;
+  for (let k = 1; k < length; k++) {
+    const d = id.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }

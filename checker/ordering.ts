@@ -21,15 +21,33 @@ export function checkOrdering(
   const firstOk = ix.firstOk.data;
   const firstInvoke = ix.firstInvoke.data;
   const firstProcess = g.firstProcess.data;
-  const buckets = new Map<string, number[]>();
+  // A bucket's key is a number built from the interned dest, scope and producer (a string per
+  // message cost more than the rest of the check); spans too large for a double fall back to text.
+  const partitions = new Map<number, number>();
+  const scopeOf = (m: number): number => {
+    if (scope === 'per-key') return ix.key.data[m]! + 1;
+    if (scope === 'total') return 0;
+    const partition = g.firstDeliverPartition.data[m]!;
+    let code = partitions.get(partition);
+    if (code === undefined) {
+      code = partitions.size;
+      partitions.set(partition, code);
+    }
+    return code;
+  };
+  const scopes = new Int32Array(ix.size);
+  for (let m = 0; m < ix.size; m++) scopes[m] = scopeOf(m);
+  const scopeSpan = scope === 'per-key' ? ix.keys.values.length + 1 : Math.max(partitions.size, 1);
+  const producerSpan = ix.processes.values.length + 1;
+  const numeric = (ix.dests.values.length + 1) * scopeSpan * producerSpan <= Number.MAX_SAFE_INTEGER;
+  const buckets = new Map<number | string, number[]>();
   for (let m = 0; m < ix.size; m++) {
     if (firstInvoke[m]! < 0 || firstProcess[m]! < 0) continue;
-    let scopeKey: string;
-    const dest = ix.dest.data[m]!;
-    if (scope === 'per-key') scopeKey = `${dest}|${ix.key.data[m]}`;
-    else if (scope === 'per-partition') scopeKey = `${dest}|${g.firstDeliverPartition.data[m]}`;
-    else scopeKey = `${dest}`;
-    const bucketKey = `${scopeKey}|${ix.producer.data[m]}`;
+    const dest = ix.dest.data[m]! + 1;
+    const producer = ix.producer.data[m]! + 1;
+    const bucketKey = numeric
+      ? (dest * scopeSpan + scopes[m]!) * producerSpan + producer
+      : `${dest}|${scopes[m]}|${producer}`;
     let bucket = buckets.get(bucketKey);
     if (!bucket) {
       bucket = [];

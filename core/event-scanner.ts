@@ -12,6 +12,8 @@
  * with only its values read; the templates tried are those that followed the previous line's shape
  * before, which in a history are right most of the time.
  */
+
+import { MESSAGE_OPERATIONS } from './events.ts';
 import {
   APPLIED,
   DELIVERY_COUNT,
@@ -45,13 +47,17 @@ const MINUS = 45;
 const ZERO = 48;
 const NINE = 57;
 
+const MESSAGE_OPERATION_SET: ReadonlySet<string> = MESSAGE_OPERATIONS;
 /** `"name":` for each field, matched in one comparison. */
 const KEY_PATTERNS = SCANNED_FIELDS.map((name) => `"${name}":`);
 // Values of `type` and `f`, returned as constants so the common lines allocate only their ids.
 const TYPES = ['invoke', 'ok', 'fail', 'info'];
 const OPERATIONS = ['send', 'deliver', 'process', 'ack', 'nack', 'dlq', 'effect'];
-/** What JSON forbids raw in a string, or escapes: such a line goes the slow way. */
-const SPECIAL = /[\\\x00-\x09\x0b-\x1f]/g;
+/**
+ * What JSON forbids raw in a string, or escapes, and any byte ≥ 0x80 (the text is the bytes as
+ * Latin-1; the slow path decodes such a line as UTF-8): such a line goes the slow way.
+ */
+const SPECIAL = /[\\\x00-\x09\x0b-\x1f\x80-\uffff]/g;
 /** Shapes learnt at most (a history has a handful; a hostile one must not grow memory). */
 const MAX_TEMPLATES = 256;
 const MAX_VALUES = 32;
@@ -70,11 +76,19 @@ interface Template {
   readonly constants: unknown[];
   /** Templates of the lines that followed one of this shape, most recent first. */
   readonly next: Template[];
+  /** A message operation's shape (its `f`, a constant, is one). */
+  readonly message: boolean;
 }
 
 /** Scans the lines of one chunk of history text at a time into `event`. */
 export class LineScanner {
   readonly event = new ScannedEvent();
+  /**
+   * The last line scanned matched a template of a message operation: a shape learnt from an
+   * earlier line, which passed validation (a line that fails it ends the read), so only the values
+   * that vary are left to check (`plainMessageValues`).
+   */
+  known = false;
   private text = '';
   /** Position of the next special character at or after the last place asked about. */
   private special = -1;
@@ -108,6 +122,7 @@ export class LineScanner {
       for (let k = 0; k < next.length; k++) {
         const candidate = next[k]!;
         if (this.match(candidate, start, end)) {
+          this.known = candidate.message;
           // A successor that matched moves up one place: the common ones end up tried first.
           if (k > 0) {
             next[k] = next[k - 1]!;
@@ -118,6 +133,7 @@ export class LineScanner {
         }
       }
     }
+    this.known = false;
     if (!this.scanKeys(start, end)) {
       this.previous = undefined;
       return false;
@@ -145,7 +161,10 @@ export class LineScanner {
     for (let k = 0; k < fields.length; k++) {
       pos += literals[k]!.length;
       if (isString[k]) {
-        const to = text.indexOf('"', pos);
+        // The match vouched for a plain string up to the next quote; values are short, so a
+        // loop here costs less than a call to indexOf.
+        let to = pos;
+        while (text.charCodeAt(to) !== QUOTE) to++;
         store(into, fields[k]!, text.slice(pos, to));
         pos = to;
       } else {
@@ -241,6 +260,7 @@ export class LineScanner {
       isString,
       constants: this.constants.map((v) => (typeof v === 'string' ? ownString(v) : v)),
       next: [],
+      message: MESSAGE_OPERATION_SET.has(this.event.f as string),
     };
     this.templates.set(ownString(name), template);
     return template;
@@ -291,7 +311,7 @@ function shapeOf(literals: readonly string[], isString: readonly boolean[]): Reg
   const quote = (literal: string) => literal.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
   let source = quote(literals[0]!);
   for (let k = 0; k < isString.length; k++) {
-    source += isString[k] ? '[^"\\\\\\x00-\\x1f]*' : '-?(?:0|[1-9][0-9]{0,14})';
+    source += isString[k] ? '[^"\\\\\\x00-\\x1f\\x80-\\uffff]*' : '-?(?:0|[1-9][0-9]{0,14})';
     source += quote(literals[k + 1]!);
   }
   return new RegExp(source, 'y');

@@ -6,6 +6,7 @@ import {
   PHASES,
   REPLAY_GROUP,
 } from './events.ts';
+import type { ScannedEvent } from './scanned-event.ts';
 
 /** Thrown by `validateEvent` with a reason; the reader adds file and line. */
 export class LineError extends Error {}
@@ -177,4 +178,29 @@ function checkCount(e: Record<string, unknown>, field: string) {
   if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
     throw new LineError(`"${field}" must be a non-negative integer`);
   }
+}
+
+/**
+ * The checks of `validateEvent` whose outcome depends on a message event's values, for a line of a
+ * shape (keys, value types, `type`, `f`, booleans) that already passed `validateEvent` whole: the
+ * history scanner's templates (core/event-scanner.ts). Conservative: anything it does not accept
+ * (an empty string, a negative number, an integer id or key that validateEvent would turn into a
+ * string) goes to `validateEvent`, which decides — and words the error — as for any other line.
+ */
+export function plainMessageValues(e: ScannedEvent, previousIndex: number): boolean {
+  const { i, t, p, id, dest, key, deliveryCount } = e;
+  return (
+    typeof i === 'number' &&
+    i > previousIndex &&
+    i >= 0 &&
+    typeof t === 'number' &&
+    t >= 0 &&
+    typeof p === 'string' &&
+    p !== '' &&
+    typeof id === 'string' &&
+    id !== '' &&
+    (dest === undefined || (typeof dest === 'string' && dest !== '')) &&
+    (key === undefined || typeof key === 'string') &&
+    (deliveryCount === undefined || (typeof deliveryCount === 'number' && deliveryCount >= 0))
+  );
 }

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError } from './errors.ts';
 import { LineScanner } from './event-scanner.ts';
-import { LineError, validateEvent } from './event-validation.ts';
+import { LineError, plainMessageValues, validateEvent } from './event-validation.ts';
 import { HISTORY_VERSION, type HistoryEvent, type HistoryMeta, MESSAGE_OPERATIONS } from './events.ts';
 
 export { validateEvent } from './event-validation.ts';
@@ -47,23 +46,30 @@ class LineParser {
     private readonly transient: boolean,
   ) {}
 
-  /** The chunk of text the next `parse` calls read. */
-  setText(text: string): void {
-    this.scanner.setText(text);
+  private bytes: Buffer = Buffer.alloc(0);
+
+  /** The chunk the next `parse` calls read. */
+  setChunk(chunk: Chunk): void {
+    this.bytes = chunk.bytes;
+    this.scanner.setText(chunk.text);
   }
 
-  /** The event on `text[start, end)` (`text` as given to `setText`), or undefined for a blank or meta line. */
+  /** The event on `[start, end)` of the chunk, or undefined for a blank or meta line. */
   parse(text: string, start: number, end: number): HistoryEvent | undefined {
     this.lineNumber++;
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
     if (this.lineNumber > 1 && this.scanner.scan(start, end)) {
       const scanned = this.scanner.event;
+      if (this.scanner.known && plainMessageValues(scanned, this.previousIndex)) {
+        this.previousIndex = scanned.i as number;
+        return (this.transient ? scanned : scanned.copy()) as unknown as HistoryEvent;
+      }
       const event = this.validate(scanned);
       return this.transient && MESSAGE_OPERATIONS.has(event.f)
         ? event
         : (scanned.copy() as unknown as HistoryEvent);
     }
-    return this.parseSlowly(text.slice(start, end));
+    return this.parseSlowly(this.bytes.toString('utf8', start, end));
   }
 
   private parseSlowly(line: string): HistoryEvent | undefined {
@@ -104,11 +110,19 @@ class LineParser {
   }
 }
 
+/** A chunk of whole lines: its bytes, and the same bytes as Latin-1 text (one character a byte). */
+interface Chunk {
+  bytes: Buffer;
+  text: string;
+}
+
 /**
- * A history's text in chunks that end on a newline; returns what follows the last newline (a last
- * line without one).
+ * A history in chunks that end on a newline; returns the bytes after the last newline (a last line
+ * without one). The text is decoded as Latin-1, a plain copy, so a character's index is its byte's:
+ * the scanner reads only ASCII lines (a byte ≥ 0x80 makes it give up), and the slow path decodes its
+ * line from the bytes as UTF-8. A newline byte never occurs inside a UTF-8 sequence.
  */
-async function* chunksOfLines(file: string, chunkBytes: number | undefined): AsyncGenerator<string, string> {
+async function* chunksOfLines(file: string, chunkBytes: number | undefined): AsyncGenerator<Chunk, Buffer> {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a regular file');
@@ -119,19 +133,20 @@ async function* chunksOfLines(file: string, chunkBytes: number | undefined): Asy
       hint: 'Pass the path of a history .ndjson file (brokerproof run writes them under brokerproof-report/histories/).',
     });
   }
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 20 })) {
-    const text = rest + decoder.write(chunk as Buffer);
-    const last = text.lastIndexOf('\n');
+  let rest: Buffer = Buffer.alloc(0);
+  // Half a megabyte: Node decodes a longer text (over about 1 MB) into an external string, whose
+  // characters optimised code reads through a slower path than those of an ordinary one.
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 19 })) {
+    const bytes = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    const last = bytes.lastIndexOf(10);
     if (last < 0) {
-      rest = text;
+      rest = bytes;
       continue;
     }
-    rest = text.slice(last + 1);
-    yield text.slice(0, last + 1);
+    rest = bytes.subarray(last + 1);
+    yield { bytes, text: bytes.toString('latin1', 0, last + 1) };
   }
-  return rest + decoder.end();
+  return rest;
 }
 
 /**
@@ -164,8 +179,9 @@ export async function forEachHistoryEvent(
 }
 
 /** Parses every whole line of `text` (a chunk of whole lines), handing each event to `visit`. */
-function parseLines(parser: LineParser, text: string, visit: (event: HistoryEvent) => void): number {
-  parser.setText(text);
+function parseLines(parser: LineParser, chunk: Chunk, visit: (event: HistoryEvent) => void): number {
+  parser.setChunk(chunk);
+  const text = chunk.text;
   let count = 0;
   let start = 0;
   for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -180,11 +196,12 @@ function parseLines(parser: LineParser, text: string, visit: (event: HistoryEven
 }
 
 /** A last line without a newline: whole if it parses, otherwise a write cut off by a crash. */
-function parseLastLine(parser: LineParser, rest: string): { truncated: boolean; event?: HistoryEvent } {
-  if (rest.trim().length === 0) return { truncated: false };
-  parser.setText(rest);
+function parseLastLine(parser: LineParser, bytes: Buffer): { truncated: boolean; event?: HistoryEvent } {
+  if (bytes.toString('utf8').trim().length === 0) return { truncated: false };
+  const text = bytes.toString('latin1');
+  parser.setChunk({ bytes, text });
   try {
-    const event = parser.parse(rest, 0, rest.length);
+    const event = parser.parse(text, 0, text.length);
     return event ? { truncated: false, event } : { truncated: false };
   } catch (error) {
     if (!(error instanceof HistoryFormatError) || !/malformed JSON/.test(error.message)) throw error;

@@ -13,11 +13,11 @@ import { CaseStore, STORE_URL_ENV, type StoreChoice } from './case-store.ts';
 import { ConsumerClient, type IndexedCrash } from './consumer-client.ts';
 import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
-import { type CaseTimeouts, DRAIN_PROGRESS_FACTOR } from './deadlines.ts';
+import { type CaseTimeouts, drainCapMs } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
-import { planMessages } from './messages.ts';
+import { MessagePlan } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
-import { ProducerClient } from './producer-client.ts';
+import { type MessageSource, ProducerClient } from './producer-client.ts';
 import type { Settlement } from './settlement.ts';
 
 /** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
@@ -185,7 +185,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
 export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> {
   const { plan, topology } = s;
   const { workload, scenario } = plan;
-  const messages = planMessages(workload);
+  const messages = new MessagePlan(workload);
   // Every paced or retrying send waits on it: many listeners at once are expected.
   setMaxListeners(0, stop);
   s.producers = Array.from(
@@ -193,7 +193,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
     (_, p) =>
       new ProducerClient(
         topology!,
-        messages.filter((m) => m.producer === p),
+        producerMessages(messages, p),
         {
           name: `producer-${p}`,
           recorder: s.recorder,
@@ -266,7 +266,7 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
   // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
-  const hardDeadline = started + timeouts.drainMs * DRAIN_PROGRESS_FACTOR;
+  const hardDeadline = started + drainCapMs(timeouts.drainMs, s.plan.workload);
   let deadline = started + timeouts.drainMs;
   let settledSince: number | undefined;
   while (!signal.aborted) {
@@ -332,4 +332,10 @@ export function recordCancelledCrashes(s: CaseState): void {
       });
     }
   }
+}
+
+/** Producer p's share of the plan, each message made when it is sent. */
+function producerMessages(plan: MessagePlan, producer: number): MessageSource {
+  const numbers = plan.of(producer);
+  return { size: numbers.length, message: (k) => plan.message(numbers[k]!) };
 }

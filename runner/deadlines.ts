@@ -3,6 +3,7 @@
  * ends "unknown" with the reason; on Ctrl-C every phase gives up at once and the case heals and
  * tears down within a bounded time.
  */
+import type { Workload } from '../scenarios/scenario.ts';
 
 export interface CaseTimeouts {
   /** Creating the topology and starting consumers. */
@@ -46,6 +47,38 @@ export const DEFAULT_TIMEOUTS: CaseTimeouts = {
  * transaction per message behind 2 000 messages): to this many times `drainMs`.
  */
 export const DRAIN_PROGRESS_FACTOR = 3;
+/** The backlog `DRAIN_PROGRESS_FACTOR` is meant for. */
+const DRAIN_FACTOR_BACKLOG = 2_000;
+
+/**
+ * The slowest sending a case's load deadline allows for, per message: 4 000 messages/s, a quarter
+ * of what the memory broker managed for a case of 10^6 messages on a loaded 2-core machine (whose
+ * load passed a fixed 65 s deadline with 14 304 still unsent).
+ */
+export const LOAD_MS_PER_MESSAGE = 0.25;
+
+/** The load phase's deadline: the planned load, the slack `loadMs`, and time to send every message. */
+export function loadCapMs(loadMs: number, workload: Pick<Workload, 'messages' | 'loadMs'>): number {
+  // Whole milliseconds: AbortSignal.timeout takes nothing else.
+  return Math.ceil(workload.loadMs + loadMs + workload.messages * LOAD_MS_PER_MESSAGE);
+}
+
+/**
+ * The longest a drain may go on while consumers still make progress: `DRAIN_PROGRESS_FACTOR` ×
+ * `drainMs`, plus the processing time the workload itself asks for beyond a backlog of 2 000 (each
+ * further message at its longest processing time, shared by a group's consumers). A case of 10^5 messages otherwise had its drain
+ * cut off while its one consumer was still working through the backlog at a steady pace.
+ */
+export function drainCapMs(
+  drainMs: number,
+  workload: Pick<Workload, 'messages' | 'maxProcessingMs' | 'consumersPerGroup'>,
+): number {
+  // The factor already covers a backlog of 2 000 (see above); only messages beyond it add time.
+  const beyond = Math.max(0, workload.messages - DRAIN_FACTOR_BACKLOG);
+  const processingMs =
+    (beyond * Math.max(0, workload.maxProcessingMs)) / Math.max(1, workload.consumersPerGroup);
+  return Math.ceil(drainMs * DRAIN_PROGRESS_FACTOR + processingMs);
+}
 
 /** Once interrupted, healing and teardown each get at most this long, so Ctrl-C exits within 10 s. */
 export const INTERRUPTED_STEP_MS = 3_000;

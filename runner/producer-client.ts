@@ -88,6 +88,17 @@ export interface ProducerScenario {
   allFinished?: () => boolean;
 }
 
+/** A producer's messages, made one at a time when they are sent. */
+export interface MessageSource {
+  readonly size: number;
+  message(k: number): OutgoingMessage;
+}
+
+interface Queued {
+  message: OutgoingMessage;
+  dueMs: number;
+}
+
 /**
  * A producer that can crash (producer-crash faults): it dies abruptly — the outcome of whatever it
  * was sending is never recorded, as nothing a dead process does reaches the history — and, once
@@ -96,7 +107,11 @@ export interface ProducerScenario {
  * produce step of its own (an outbox write, a dual write) and run a background task beside it.
  */
 export class ProducerClient {
-  private queue: { message: OutgoingMessage; dueMs: number }[];
+  /** Messages handed back unsent (a crash, the load's end): sent before the rest, last first. */
+  private readonly returned: Queued[] = [];
+  /** The next message of `source` not yet taken. */
+  private cursor = 0;
+  private readonly start = Date.now();
   private incarnation = 0;
   private inFlight = 0;
   private producer: Producer | undefined;
@@ -106,18 +121,27 @@ export class ProducerClient {
 
   constructor(
     private readonly topology: TopologyClients,
-    messages: readonly OutgoingMessage[],
+    private readonly source: MessageSource,
     private readonly options: Omit<ProducerClientOptions, 'producer' | 'dest'>,
     private readonly scenario: ProducerScenario = { index: 0 },
-  ) {
-    const start = Date.now();
-    const interval = options.intervalMs ?? 0;
-    this.queue = messages.map((message, n) => ({ message, dueMs: start + n * interval }));
+  ) {}
+
+  /** Messages not yet taken to be sent. */
+  private get queued(): number {
+    return this.returned.length + this.source.size - this.cursor;
+  }
+
+  /** The next message to send; made from the source only now, so the plan holds no objects. */
+  private take(): Queued {
+    const back = this.returned.pop();
+    if (back) return back;
+    const n = this.cursor++;
+    return { message: this.source.message(n), dueMs: this.start + n * (this.options.intervalMs ?? 0) };
   }
 
   /** Messages not yet sent, or sent and not yet answered. */
   get unsettled(): number {
-    return this.queue.length + this.inFlight;
+    return this.queued + this.inFlight;
   }
 
   async run(): Promise<void> {
@@ -153,8 +177,8 @@ export class ProducerClient {
     const options = { ...this.options, producer, dest: this.topology.dest };
     const produce = this.scenario.producing?.produce;
     const resend = this.scenario.producing?.resendAfterCrash !== false;
-    while (this.queue.length > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
-      const next = this.queue.shift()!;
+    while (this.queued > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
+      const next = this.take();
       // In hand from here (also while waiting until it is due): `finished()` must not say otherwise.
       this.inFlight++;
       let sent = false;
@@ -162,7 +186,7 @@ export class ProducerClient {
         await sleep(next.dueMs - Date.now(), options.signal);
         if (options.signal.aborted || incarnation !== this.incarnation) {
           // Not started yet: whoever sends next (a later incarnation) sends it.
-          this.queue.unshift(next);
+          this.returned.push(next);
           return;
         }
         if (produce) {
@@ -175,7 +199,7 @@ export class ProducerClient {
         this.inFlight--;
       }
       // Died while sending: the next incarnation sends it again (when the application would).
-      if (!sent && incarnation !== this.incarnation && resend) this.queue.unshift(next);
+      if (!sent && incarnation !== this.incarnation && resend) this.returned.push(next);
     }
   }
 
@@ -234,8 +258,8 @@ export class ProducerClient {
         fired();
         return true;
       },
-      finished: () => this.queue.length === 0 && this.inFlight === 0,
-      allFinished: () => this.scenario.allFinished?.() ?? (this.queue.length === 0 && this.inFlight === 0),
+      finished: () => this.queued === 0 && this.inFlight === 0,
+      allFinished: () => this.scenario.allFinished?.() ?? (this.queued === 0 && this.inFlight === 0),
       record: (event) => {
         if (alive()) this.options.recorder.record({ ...event, p: this.options.name } as EventInput);
       },

@@ -27,8 +27,9 @@ import {
   CaseAbortedError,
   type CaseTimeouts,
   DEFAULT_TIMEOUTS,
-  DRAIN_PROGRESS_FACTOR,
+  drainCapMs,
   INTERRUPTED_STEP_MS,
+  loadCapMs,
   withDeadline,
 } from './deadlines.ts';
 import { settlementFor } from './settlement.ts';
@@ -66,13 +67,13 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     timeouts.drainMs = minDrainMs;
   }
   const started = Date.now();
-  const loadDeadlineMs = plan.workload.loadMs + timeouts.loadMs;
+  const loadDeadlineMs = loadCapMs(timeouts.loadMs, plan.workload);
   const caseMs =
     timeouts.caseMs ||
     timeouts.setupMs +
       loadDeadlineMs +
       timeouts.healMs +
-      timeouts.drainMs * DRAIN_PROGRESS_FACTOR +
+      drainCapMs(timeouts.drainMs, plan.workload) +
       timeouts.teardownMs;
   const caseDeadline = new AbortController();
   const caseTimer = setTimeout(
@@ -148,7 +149,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('drain');
     const cutOff = await withDeadline(
       'drain',
-      timeouts.drainMs * DRAIN_PROGRESS_FACTOR + 10_000,
+      drainCapMs(timeouts.drainMs, plan.workload) + 10_000,
       signal,
       () => drainPhase(s),
     );

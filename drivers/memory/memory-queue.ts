@@ -1,4 +1,5 @@
 import type { AnomalyInjector } from './anomalies.ts';
+import { Deque } from './deque.ts';
 import { type StoredMessage, TimerSet } from './stored-message.ts';
 
 export interface QueueDelivery {
@@ -30,7 +31,7 @@ export interface MemoryQueueOptions {
  * delivery limit that routes to a dead-letter queue.
  */
 export class MemoryQueue {
-  private ready: StoredMessage[] = [];
+  private ready = new Deque<StoredMessage>();
   private readonly inFlight = new Map<number, InFlight>();
   private readonly subscriptions: QueueSubscription[] = [];
   private readonly timers = new TimerSet();
@@ -194,7 +195,7 @@ export class MemoryQueue {
     for (const entry of this.inFlight.values()) clearTimeout(entry.timer);
     this.inFlight.clear();
     this.timers.clear();
-    this.ready = [];
+    this.ready = new Deque<StoredMessage>();
     this.subscriptions.length = 0;
   }
 }
