@@ -43,11 +43,14 @@ export class KafkaProducer implements Producer {
   constructor(private readonly options: KafkaProducerOptions) {
     this.connection = new KafkaConnection(options.connection);
     const fireAndForget = options.acks === 0;
+    const idempotent = options.idempotent ?? options.acks === -1;
     this.producer = this.connection.kafka.producer({
-      idempotent: options.idempotent ?? options.acks === -1,
+      idempotent,
       maxInFlightRequests: fireAndForget ? undefined : 1,
       allowAutoTopicCreation: false,
-      ...(fireAndForget && { retry: { retries: 0 } }),
+      // Without idempotence a retry after a lost answer writes the record again: no retries
+      // (kafkajs still refreshes its metadata after a failed send, so the next one finds the leader).
+      ...(!idempotent && { retry: { retries: 0 } }),
     });
     this.partitionOf = partitionerFor(options.topic, options.partitions);
   }

@@ -6,11 +6,12 @@
 import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
+import { kafkaCluster } from './kafka-cluster.ts';
 import { natsCluster } from './nats-cluster.ts';
 import { cutCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
 import { killNode, liveNodeRecord, readClusterState, startNode } from './nodes.ts';
 
-const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster };
+const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster, kafka: kafkaCluster };
 
 /** Clusters this process cut links in: healed on exit whatever happens. */
 const cut = new Map<string, ClusterRef>();

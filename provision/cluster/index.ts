@@ -21,6 +21,7 @@ import { withStateLock } from '../local/lock.ts';
 import { resolvePaths } from '../local/paths.ts';
 import { signalSafe } from '../local/processes.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
+import { kafkaCluster } from './kafka-cluster.ts';
 import { natsCluster } from './nats-cluster.ts';
 import {
   bridgeCommands,
@@ -50,7 +51,10 @@ import {
 export const CLUSTER_DIR_VARIABLE = 'BROKERPROOF_CLUSTER_DIR';
 
 /** The brokers that can run as a cluster so far. */
-export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = { nats: natsCluster };
+export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = {
+  nats: natsCluster,
+  kafka: kafkaCluster,
+};
 
 export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
@@ -247,7 +251,12 @@ function statusOf(state: ClusterState, root: string): ClusterStatus {
     broker: state.broker,
     size: state.size,
     version: state.installation.version,
-    endpoint: endpoint.broker === 'nats' ? endpoint.servers : [endpoint.address],
+    endpoint:
+      endpoint.broker === 'nats'
+        ? endpoint.servers
+        : endpoint.broker === 'kafka'
+          ? endpoint.brokers
+          : [endpoint.address],
     nodes: state.nodes.map((node) => {
       const record = liveNodeRecord(root, node);
       return {
