@@ -24,7 +24,7 @@ interface Pending {
 /** Records sent in one produce request at most (kafkajs sends one request per batch). */
 const MAX_BATCH = 500;
 
-/** One kafkajs producer and its connection: replaced after a send that did not end `ok`. */
+/** One kafkajs producer (its own producer id and sockets): replaced after a send that did not end `ok`. */
 interface Session {
   producer: KafkaJsProducer;
   connected: Promise<void> | undefined;
