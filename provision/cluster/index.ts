@@ -59,6 +59,11 @@ export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = {
 export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
   log?: Log;
+  /**
+   * `clusterDown`: only clusters recorded in this cluster directory (and what they left). Without
+   * it, every namespace of the broker's prefix goes too, whichever state directory made it.
+   */
+  recordedOnly?: boolean;
 }
 
 export interface ClusterNodeStatus {
@@ -237,8 +242,11 @@ export async function clusterDown(
   if (clusterUnavailableReason()) return { removed: [] };
   return withStateLock(base, async () => {
     const removed: string[] = [];
-    for (const broker of brokers)
-      if (CLUSTER_BROKERS[broker]) removed.push(...(await sweep(broker, join(base, broker), log)));
+    for (const broker of brokers) {
+      const root = join(base, broker);
+      if (!CLUSTER_BROKERS[broker] || (options.recordedOnly && !readClusterState(root))) continue;
+      removed.push(...(await sweep(broker, root, log)));
+    }
     if (existsSync(base) && readdirSync(base).filter((f) => f !== '.lock').length === 0)
       rmSync(base, { recursive: true, force: true });
     return { removed };
