@@ -100,7 +100,8 @@ async function kafkaRoundTrip(endpoint: KafkaEndpoint, cleanups: Cleanups, timeo
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: Math.min(10_000, timeoutMs),
-    retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 },
+    // A cluster that just started may still be spreading a new topic's metadata: retry on, within the deadline.
+    retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 2000 },
   });
   const admin = kafka.admin();
   cleanups.push(() => admin.disconnect());
@@ -119,7 +120,10 @@ async function kafkaRoundTrip(endpoint: KafkaEndpoint, cleanups: Cleanups, timeo
   if (!topics.includes(HEALTH)) {
     try {
       await admin.createTopics({
-        topics: [{ topic: HEALTH, numPartitions: 1, replicationFactor: 1 }],
+        // On a cluster (min.insync.replicas 2) a single copy could not take an acks=-1 write.
+        topics: [
+          { topic: HEALTH, numPartitions: 1, replicationFactor: Math.min(3, endpoint.brokers.length) },
+        ],
         waitForLeaders: true,
       });
     } catch (error) {

@@ -109,12 +109,16 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     .action(
       guard(async (options: CommonOptions & { purge?: boolean }) => {
         const only = options.only ? parseOnly(options.only) : undefined;
-        // A plain `down` removes clusters too, but a failure there must not keep the brokers up.
-        const clusters = await clusterDown(only, { log }).catch((error: unknown) => {
-          if (options.cluster) throw error;
-          err(`brokerproof: removing clusters failed: ${describeError(error)}\n`);
-          return { removed: [] as string[] };
-        });
+        // A plain `down` removes its state directory's clusters too (not another one's: a test's
+        // `down` must not sweep a cluster a run elsewhere uses), and a failure there must not keep
+        // the brokers up. `down --cluster` sweeps every namespace of ours.
+        const clusters = await clusterDown(only, { log, recordedOnly: !options.cluster }).catch(
+          (error: unknown) => {
+            if (options.cluster) throw error;
+            err(`brokerproof: removing clusters failed: ${describeError(error)}\n`);
+            return { removed: [] as string[] };
+          },
+        );
         if (options.cluster) {
           if (options.json) printJson(clusters);
           else

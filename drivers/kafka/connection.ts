@@ -95,6 +95,9 @@ export function protocolError(error: unknown): { type: string; message: string }
  */
 const AMBIGUOUS = new Set([
   'REQUEST_TIMED_OUT',
+  // The broker's sequence for the producer is ahead of the batch: an earlier attempt may have
+  // written it (kafkajs takes sequences back after errors, docs/findings-kafka-cluster.md).
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
   'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
   'UNKNOWN',
   'UNKNOWN_SERVER_ERROR',

@@ -633,15 +633,23 @@ export class KafkaConsumer implements Consumer {
       };
     }
     const timeout = this.d.timeouts.send;
+    // After a send that did not end ok, a new producer id (kafkajs reuses the sequence numbers of
+    // a batch it gave up on even if the broker wrote it: see KafkaProducer).
+    const retire = () => {
+      if (this.side !== side) return;
+      this.side = undefined;
+      void producer.disconnect().catch(() => {});
+    };
     try {
       const sent = await within(
         producer.send({ topic, acks: -1, messages: [toRecord(message, partition, headers)] }),
         timeout,
       );
-      return sent.done
-        ? ok
-        : { status: 'info', error: `no acknowledgement from ${topic} within ${timeout} ms` };
+      if (sent.done) return ok;
+      retire();
+      return { status: 'info', error: `no acknowledgement from ${topic} within ${timeout} ms` };
     } catch (error) {
+      retire();
       return classify(error, `producing to ${topic}`);
     }
   }

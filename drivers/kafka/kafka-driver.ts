@@ -153,6 +153,15 @@ export class KafkaDriver implements Driver {
   async close(): Promise<void> {}
 }
 
+/** The topic configs a setup sets at creation (min ISR, unclean election, …). */
+export function topicConfigEntries(setup: KafkaSetupOptions): Array<{ name: string; value: string }> {
+  const configs: Record<string, string> = {
+    ...(setup.minInsyncReplicas !== undefined && { 'min.insync.replicas': String(setup.minInsyncReplicas) }),
+    ...setup.topicConfig,
+  };
+  return Object.entries(configs).map(([name, value]) => ({ name, value }));
+}
+
 /** Backlog answers are reused this long: the drain asks every few milliseconds. */
 const BACKLOG_CACHE_MS = 150;
 
@@ -210,9 +219,7 @@ class KafkaTopology extends KafkaClients implements CaseTopology {
         topic,
         numPartitions: this.descriptor.partitions,
         ...(setup.replicationFactor !== undefined && { replicationFactor: setup.replicationFactor }),
-        ...(setup.minInsyncReplicas !== undefined && {
-          configEntries: [{ name: 'min.insync.replicas', value: String(setup.minInsyncReplicas) }],
-        }),
+        configEntries: topicConfigEntries(setup),
       })),
     });
   }

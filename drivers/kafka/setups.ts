@@ -31,6 +31,8 @@ export interface KafkaSetupOptions {
    */
   replicationFactor?: number;
   minInsyncReplicas?: number;
+  /** Further topic configs of the case's topics, set at creation (e.g. unclean leader election). */
+  topicConfig?: Record<string, string>;
   cluster?: boolean;
 }
 
@@ -139,7 +141,7 @@ export const KAFKA_SETUPS: readonly Setup[] = [
   setup({
     name: 'acks-1',
     description:
-      'Replication factor 3, but the producer waits for the leader only (acks=1, no idempotence) and consumers commit on receipt. A leader that dies or is cut off before its followers copied a record takes the acknowledged record with it when another replica takes over: at most once, which is all acks=1 gives when a leader fails. Runs on a 3-node cluster.',
+      'Replication factor 3, but the producer waits for the leader only (acks=1; no idempotence, so no internal retries either: a retried record could be written twice) and consumers commit on receipt. A leader that dies or is cut off before its followers copied a record takes the acknowledged record with it when another replica takes over (kill-leader, isolate-leader): at most once, which is all acks=1 gives when a leader fails. Runs on a 3-node cluster.',
     claim: { delivery: 'at-most-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -153,6 +155,26 @@ export const KAFKA_SETUPS: readonly Setup[] = [
       idempotent: false,
       replicationFactor: 3,
       minInsyncReplicas: 2,
+      cluster: true,
+    },
+  }),
+  setup({
+    name: 'unclean',
+    description:
+      'Replication factor 3 with unclean leader election on and min.insync.replicas 1 (topic configs), idempotent producer with acks=all, consumers commit on receipt. acks=all waits for the replicas still in the ISR only, and with min ISR 1 the ISR may shrink to the leader alone (a follower cut off or behind); when that leader then fails, unclean election hands the partition to a replica that was out of the ISR and whatever it had not copied is gone — acknowledged by acks=all. acks=all (not 1) so that a loss comes from the election, not from the producer (acks-1 shows that one). At most once. Runs on a 3-node cluster.',
+    claim: { delivery: 'at-most-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'on-delivery',
+    fanOut: true,
+    deliversInBatches: true,
+    options: {
+      commit: 'on-delivery',
+      acks: -1,
+      replicationFactor: 3,
+      minInsyncReplicas: 1,
+      topicConfig: { 'unclean.leader.election.enable': 'true' },
       cluster: true,
     },
   }),

@@ -7,11 +7,12 @@
 import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
+import { kafkaCluster } from './kafka-cluster.ts';
 import { natsCluster } from './nats-cluster.ts';
 import { cutCommands, dropCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
 import { killNode, liveNodeRecord, pauseNode, readClusterState, resumeNode, startNode } from './nodes.ts';
 
-const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster };
+const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster, kafka: kafkaCluster };
 
 /** Clusters this process cut links in, and nodes it paused: healed on exit whatever happens. */
 const cut = new Map<string, ClusterRef>();

@@ -21,6 +21,7 @@ import { withStateLock } from '../local/lock.ts';
 import { resolvePaths } from '../local/paths.ts';
 import { signalSafe } from '../local/processes.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
+import { kafkaCluster } from './kafka-cluster.ts';
 import { natsCluster } from './nats-cluster.ts';
 import {
   bridgeCommands,
@@ -50,11 +51,19 @@ import {
 export const CLUSTER_DIR_VARIABLE = 'BROKERPROOF_CLUSTER_DIR';
 
 /** The brokers that can run as a cluster so far. */
-export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = { nats: natsCluster };
+export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = {
+  nats: natsCluster,
+  kafka: kafkaCluster,
+};
 
 export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
   log?: Log;
+  /**
+   * `clusterDown`: only clusters recorded in this cluster directory (and what they left). Without
+   * it, every namespace of the broker's prefix goes too, whichever state directory made it.
+   */
+  recordedOnly?: boolean;
 }
 
 export interface ClusterNodeStatus {
@@ -233,8 +242,11 @@ export async function clusterDown(
   if (clusterUnavailableReason()) return { removed: [] };
   return withStateLock(base, async () => {
     const removed: string[] = [];
-    for (const broker of brokers)
-      if (CLUSTER_BROKERS[broker]) removed.push(...(await sweep(broker, join(base, broker), log)));
+    for (const broker of brokers) {
+      const root = join(base, broker);
+      if (!CLUSTER_BROKERS[broker] || (options.recordedOnly && !readClusterState(root))) continue;
+      removed.push(...(await sweep(broker, root, log)));
+    }
     if (existsSync(base) && readdirSync(base).filter((f) => f !== '.lock').length === 0)
       rmSync(base, { recursive: true, force: true });
     return { removed };
@@ -247,7 +259,12 @@ function statusOf(state: ClusterState, root: string): ClusterStatus {
     broker: state.broker,
     size: state.size,
     version: state.installation.version,
-    endpoint: endpoint.broker === 'nats' ? endpoint.servers : [endpoint.address],
+    endpoint:
+      endpoint.broker === 'nats'
+        ? endpoint.servers
+        : endpoint.broker === 'kafka'
+          ? endpoint.brokers
+          : [endpoint.address],
     nodes: state.nodes.map((node) => {
       const record = liveNodeRecord(root, node);
       return {
