@@ -9,8 +9,9 @@ import type { ClusterBroker } from './cluster-broker.ts';
 import { natsCluster } from './nats-cluster.ts';
 import { cutCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
 import { killNode, liveNodeRecord, readClusterState, startNode } from './nodes.ts';
+import { rabbitmqCluster } from './rabbitmq-cluster.ts';
 
-const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster };
+const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster, rabbitmq: rabbitmqCluster };
 
 /** Clusters this process cut links in: healed on exit whatever happens. */
 const cut = new Map<string, ClusterRef>();

@@ -46,11 +46,15 @@ import {
   stateFile,
   stopNode,
 } from './nodes.ts';
+import { rabbitmqCluster } from './rabbitmq-cluster.ts';
 
 export const CLUSTER_DIR_VARIABLE = 'BROKERPROOF_CLUSTER_DIR';
 
 /** The brokers that can run as a cluster so far. */
-export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = { nats: natsCluster };
+export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = {
+  nats: natsCluster,
+  rabbitmq: rabbitmqCluster,
+};
 
 export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
@@ -247,7 +251,12 @@ function statusOf(state: ClusterState, root: string): ClusterStatus {
     broker: state.broker,
     size: state.size,
     version: state.installation.version,
-    endpoint: endpoint.broker === 'nats' ? endpoint.servers : [endpoint.address],
+    endpoint:
+      endpoint.broker === 'nats'
+        ? endpoint.servers
+        : endpoint.broker === 'rabbitmq' && endpoint.urls
+          ? endpoint.urls
+          : [endpoint.address],
     nodes: state.nodes.map((node) => {
       const record = liveNodeRecord(root, node);
       return {
