@@ -65,6 +65,15 @@ export function destroySocket(model: ChannelModel | undefined): void {
   stream?.destroy(new Error('consumer crashed (socket destroyed by brokerproof)'));
 }
 
+/** Where a client starts among `count` nodes: a number as it is, a name spread by its hash. */
+export function startIndex(startAt: string | number, count: number): number {
+  const start =
+    typeof startAt === 'number'
+      ? startAt
+      : [...startAt].reduce((hash, ch) => (hash * 31 + ch.charCodeAt(0)) >>> 0, 7);
+  return start % count;
+}
+
 /**
  * A client's way into a cluster: it starts at one node (spread by the client's name) and, when
  * that node does not take the connection, tries the next ones in turn. After a lost connection
@@ -78,11 +87,7 @@ export class NodeCursor {
     readonly urls: readonly string[],
     startAt: string | number,
   ) {
-    const start =
-      typeof startAt === 'number'
-        ? startAt
-        : [...startAt].reduce((hash, ch) => (hash * 31 + ch.charCodeAt(0)) >>> 0, 7);
-    this.index = start % urls.length;
+    this.index = startIndex(startAt, urls.length);
   }
 
   async open(
