@@ -84,7 +84,7 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
   setup({
     name: 'classic-cluster',
     description:
-      'Durable classic queue on a 3-node cluster, persistent messages, publisher confirms, manual ack after processing: the queue lives on one node (n1, where it is declared; not mirrored), and the other nodes only route to it. At-least-once as configured, but available only while n1 runs and is in the majority: while n1 is killed or cut off (pause_minority pauses it), the queue cannot take or give messages, and the case waits for the heal. The comparison for quorum-cluster.',
+      'Durable classic queue on a 3-node cluster, persistent messages, publisher confirms, manual ack after processing: the queue lives on one node (n1, where it is declared; not mirrored), and the other nodes only route to it. At-least-once as configured, but available only while n1 runs and is in the majority: while n1 is killed or cut off (pause_minority pauses it), the queue cannot take or give messages, and the case waits for the heal. The comparison for quorum-cluster: brokerproof measured RabbitMQ 3.10 confirming and dropping publishes made through the other nodes while n1 was down (docs/findings-rabbitmq-cluster.md).',
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
