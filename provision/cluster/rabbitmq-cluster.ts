@@ -129,10 +129,38 @@ interface ManagedNode {
   running: boolean;
 }
 
-/** What is missing for `node` to count as ready: every member listed running, asked of `node` itself. */
-export function missingMembers(layout: ClusterLayout, listed: readonly ManagedNode[]): string[] {
+/**
+ * Members `node` does not list as running (asked of `node` itself), and whether it lists itself
+ * and a majority as running.
+ */
+export function memberView(
+  layout: ClusterLayout,
+  node: ClusterNodeRef,
+  listed: readonly ManagedNode[],
+): { missing: ClusterNodeRef[]; self: boolean; majority: boolean } {
   const running = new Set(listed.filter((n) => n.running).map((n) => n.name));
-  return layout.nodes.map(rabbitNodeName).filter((name) => !running.has(name));
+  const missing = layout.nodes.filter((n) => !running.has(rabbitNodeName(n)));
+  return {
+    missing,
+    self: running.has(rabbitNodeName(node)),
+    majority: layout.nodes.length - missing.length > layout.nodes.length / 2,
+  };
+}
+
+/**
+ * Ready: the node lists itself and a majority as running, and every member it does not list is
+ * really out — not serving AMQP (killed, or paused in a minority). A member that serves but is
+ * listed as not running means the cluster's metadata is split (a partition it noticed too late):
+ * not ready. A node restarted while another is down is ready without waiting for that one.
+ */
+async function readiness(layout: ClusterLayout, node: ClusterNodeRef): Promise<string | undefined> {
+  const view = memberView(layout, node, await managementGet<ManagedNode[]>(node.address, 'nodes'));
+  if (!view.self) return 'it does not list itself as running';
+  if (!view.majority) return `not running there: ${view.missing.map(rabbitNodeName).join(', ')}`;
+  for (const peer of view.missing)
+    if (await accepts(peer.address, RABBITMQ_AMQP_PORT))
+      return `${rabbitNodeName(peer)} serves but is listed as not running (split cluster)`;
+  return undefined;
 }
 
 export const rabbitmqCluster: ClusterBroker = {
@@ -165,15 +193,15 @@ export const rabbitmqCluster: ClusterBroker = {
     };
   },
 
-  /** Ready once the node's own management API lists every member of the cluster as running. */
+  /** See `readiness`; at `up`, every node waits for its own, so all three have joined. */
   async nodeReady(layout, node, timeoutMs) {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
       try {
-        const missing = missingMembers(layout, await managementGet<ManagedNode[]>(node.address, 'nodes'));
-        if (missing.length === 0) return;
-        last = `not running there: ${missing.join(', ')}`;
+        const problem = await readiness(layout, node);
+        if (problem === undefined) return;
+        last = problem;
       } catch (error) {
         last = error instanceof Error ? error.message : String(error);
       }

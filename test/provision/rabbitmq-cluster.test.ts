@@ -3,7 +3,7 @@ import { NodeCursor, startIndex } from '../../drivers/rabbitmq/connection.ts';
 import { RabbitmqDriver } from '../../drivers/rabbitmq/rabbitmq-driver.ts';
 import { planNetwork } from '../../provision/cluster/network.ts';
 import {
-  missingMembers,
+  memberView,
   rabbitmqCluster,
   rabbitmqNodeConfig,
   rabbitmqNodeEnv,
@@ -45,13 +45,15 @@ describe('a RabbitMQ cluster node', () => {
     expect(rabbitmqNodeConfig(layout, n1)).not.toContain('10.213.0.32');
   });
 
-  it('counts as ready only when every member is listed running', () => {
+  it('sees which members it lists as not running, itself and a majority', () => {
     const all = net.nodes.map((n) => ({ name: rabbitNodeName(n), running: true }));
-    expect(missingMembers(layout, all)).toEqual([]);
-    expect(missingMembers(layout, [all[0]!, { ...all[1]!, running: false }])).toEqual([
-      'rabbit@10.213.0.32',
-      'rabbit@10.213.0.33',
-    ]);
+    expect(memberView(layout, n1, all)).toEqual({ missing: [], self: true, majority: true });
+    const n3Down = [all[0]!, all[1]!, { ...all[2]!, running: false }];
+    expect(memberView(layout, n1, n3Down)).toEqual({ missing: [net.nodes[2]], self: true, majority: true });
+    // Alone of three (the others killed, or n1 paused): no majority.
+    const alone = [all[0]!, { ...all[1]!, running: false }];
+    expect(memberView(layout, n1, alone)).toMatchObject({ self: true, majority: false });
+    expect(memberView(layout, n2, alone)).toMatchObject({ self: false });
   });
 
   it('gives clients every node, the first one first', () => {
