@@ -13,6 +13,7 @@ import { clusterRef, clusterRoot } from '../provision/cluster/index.ts';
 import { readClusterState } from '../provision/cluster/nodes.ts';
 import { managementGet, rabbitNodeName } from '../provision/cluster/rabbitmq-cluster.ts';
 
+process.on('unhandledRejection', (error) => say(`(ignored: ${String(error).split('\n')[0]})`));
 const delayMs = Number(process.argv[2] ?? 1000);
 const watchS = Number(process.argv[3] ?? 180);
 const root = join(clusterRoot(), 'rabbitmq');
@@ -46,8 +47,11 @@ async function readOne(): Promise<string> {
       model.on('error', () => {});
       const channel = await model.createChannel();
       channel.on('error', () => {});
+      // A leaderless queue answers late or closes the connection: that must not end the script.
+      const getting = channel.get(queue, { noAck: false });
+      getting.catch(() => {});
       const got = await Promise.race([
-        channel.get(queue, { noAck: false }),
+        getting,
         new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5_000)),
       ]);
       if (got === 'timeout') return `basic.get timed out (via ${node.name})`;

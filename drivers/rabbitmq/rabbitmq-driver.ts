@@ -177,11 +177,19 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     let last: unknown;
     for (const node of this.nodes) {
       try {
-        const info = await managementGet<{ leader?: string; node?: string; type?: string }>(
-          node.address,
-          `queues/%2F/${encodeURIComponent(queue)}`,
-        );
-        const owner = info.type === 'quorum' ? info.leader : info.node;
+        const info = await managementGet<{
+          leader?: string;
+          node?: string;
+          type?: string;
+          online?: string[];
+        }>(node.address, `queues/%2F/${encodeURIComponent(queue)}`);
+        // The queue record keeps a killed leader until a new one is elected: none leads until then.
+        const owner =
+          info.type === 'quorum'
+            ? info.online?.includes(info.leader ?? '')
+              ? info.leader
+              : undefined
+            : info.node;
         return this.nodes.find((n) => rabbitNodeName(n) === owner)?.name;
       } catch (error) {
         last = error;
