@@ -65,6 +65,8 @@ export interface RabbitmqEndpoint extends EndpointBase<RabbitmqEndpoint> {
   broker: 'rabbitmq';
   /** amqplib connection URL, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
   url: string;
+  /** A cluster's nodes, `url` first: a client that cannot reach one tries the next. */
+  urls?: string[] | undefined;
 }
 
 export interface NatsEndpoint extends EndpointBase<NatsEndpoint> {

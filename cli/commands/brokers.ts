@@ -76,7 +76,7 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     .option('--only <brokers>', 'comma-separated subset, e.g. kafka,rabbitmq')
     .option(
       '--cluster <nodes>',
-      'start a cluster of this many nodes per broker instead, each node in a network namespace of its own (root; nats so far; docs/clusters.md)',
+      'start a cluster of this many nodes per broker instead, each node in a network namespace of its own (root; nats and rabbitmq; docs/clusters.md)',
     )
     .option('--json', 'print the resulting status as one JSON document on stdout')
     .action(

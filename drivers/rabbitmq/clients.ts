@@ -14,7 +14,7 @@ import type {
   Producer,
   SendOutcome,
 } from '../driver.ts';
-import { destroySocket, openChannel } from './connection.ts';
+import { destroySocket, NodeCursor } from './connection.ts';
 import type { RabbitSetupOptions } from './setups.ts';
 
 /** Everything another process needs to reach a case's topology. */
@@ -22,6 +22,8 @@ export interface RabbitDescriptor {
   [key: string]: unknown;
   /** The broker's URL for admin connections, and for every client without `roles`. */
   url: string;
+  /** On a cluster: every node's URL, `url` first (clients move to the next when theirs fails). */
+  urls?: string[] | undefined;
   /** Producers' and consumers' own URLs (each role behind its own proxy), when provisioned so. */
   roles?: Record<ClientRole, string> | undefined;
   dest: string;
@@ -41,6 +43,12 @@ export interface RabbitDescriptor {
 /** The URL a client of `role` connects to (dead-letter readers are consumers). */
 export function urlFor(d: RabbitDescriptor, role: ClientRole | 'admin'): string {
   return (role !== 'admin' && d.roles?.[role]) || d.url;
+}
+
+/** The URLs a client of `role` may connect to: its role's own, else every node of a cluster. */
+export function urlsFor(d: RabbitDescriptor, role: ClientRole | 'admin'): string[] {
+  const own = role !== 'admin' ? d.roles?.[role] : undefined;
+  return own ? [own] : (d.urls ?? [d.url]);
 }
 
 /** `url` with its host and port replaced (credentials and vhost kept). */
@@ -64,8 +72,8 @@ export class RabbitClients extends CaseClients<RabbitDescriptor> {
   async consumer(name: string, group: string, options: ConsumerOptions = {}): Promise<Consumer> {
     const queue = this.descriptor.queues[group];
     if (!queue) throw new Error(`no queue for group ${group}`);
-    const url = options.via ? urlVia(urlFor(this.descriptor, 'consumers'), options.via) : undefined;
-    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, false, this.log, url));
+    const urls = options.via ? [urlVia(urlFor(this.descriptor, 'consumers'), options.via)] : undefined;
+    return this.track(new RabbitConsumer(this.descriptor, name, group, queue, false, this.log, urls));
   }
 
   async deadLetterConsumer(name: string, group: string): Promise<Consumer> {
@@ -103,25 +111,28 @@ class RabbitProducer implements Producer {
     }, 100);
   }
 
+  private readonly cursor: NodeCursor;
+
   constructor(
     private readonly descriptor: RabbitDescriptor,
     private readonly name: string,
-  ) {}
+  ) {
+    this.cursor = new NodeCursor(urlsFor(descriptor, 'producers'), name);
+  }
 
   private channel() {
-    this.connection ??= openChannel({
-      url: urlFor(this.descriptor, 'producers'),
-      timeoutMs: this.descriptor.connectTimeoutMs,
-      name: `brokerproof ${this.name}`,
-    }).then((opened) => {
-      // A lost connection is re-opened by the next send.
-      const forget = () => {
-        this.connection = undefined;
-      };
-      opened.model.once('close', forget);
-      opened.channel.once('close', forget);
-      return opened;
-    });
+    this.connection ??= this.cursor
+      .open({ timeoutMs: this.descriptor.connectTimeoutMs, name: `brokerproof ${this.name}` })
+      .then((opened) => {
+        // A lost connection is re-opened by the next send (on a cluster, at the next node first).
+        const forget = () => {
+          if (this.connection === current) this.cursor.moveOn();
+          this.connection = undefined;
+        };
+        opened.model.once('close', forget);
+        opened.channel.once('close', forget);
+        return opened;
+      });
     const current = this.connection;
     return current.catch((error: unknown) => {
       if (this.connection === current) this.connection = undefined;
@@ -213,9 +224,13 @@ class RabbitConsumer implements Consumer {
     private readonly queue: string,
     private readonly deadLetter: boolean,
     private readonly log: (message: string) => void,
-    /** Where this consumer connects, when not through the consumers' own URL (its own proxy). */
-    private readonly url: string = urlFor(descriptor, 'consumers'),
-  ) {}
+    /** Where this consumer connects, when not through the consumers' own URLs (its own proxy). */
+    urls: readonly string[] = urlsFor(descriptor, 'consumers'),
+  ) {
+    this.cursor = new NodeCursor(urls, name);
+  }
+
+  private readonly cursor: NodeCursor;
 
   private get autoAck(): boolean {
     return this.descriptor.setup.autoAck === true && !this.deadLetter;
@@ -237,8 +252,7 @@ class RabbitConsumer implements Consumer {
   }
 
   private async subscribe(): Promise<void> {
-    const { model, channel } = await openChannel({
-      url: this.url,
+    const { model, channel } = await this.cursor.open({
       timeoutMs: this.descriptor.connectTimeoutMs,
       name: `brokerproof ${this.name}`,
     });
@@ -249,7 +263,9 @@ class RabbitConsumer implements Consumer {
     this.model = model;
     this.channel = channel;
     model.once('close', () => {
-      if (this.model === model) void this.resubscribe();
+      if (this.model !== model) return;
+      this.cursor.moveOn();
+      void this.resubscribe();
     });
     await channel.prefetch(this.descriptor.setup.prefetch);
     await channel.consume(this.queue, (message) => message && this.deliver(channel, message), {

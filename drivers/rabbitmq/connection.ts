@@ -64,3 +64,50 @@ export function destroySocket(model: ChannelModel | undefined): void {
   // With an error, so amqplib learns its socket is gone and stops its heartbeat timers too.
   stream?.destroy(new Error('consumer crashed (socket destroyed by brokerproof)'));
 }
+
+/** Where a client starts among `count` nodes: a number as it is, a name spread by its hash. */
+export function startIndex(startAt: string | number, count: number): number {
+  const start =
+    typeof startAt === 'number'
+      ? startAt
+      : [...startAt].reduce((hash, ch) => (hash * 31 + ch.charCodeAt(0)) >>> 0, 7);
+  return start % count;
+}
+
+/**
+ * A client's way into a cluster: it starts at one node (spread by the client's name) and, when
+ * that node does not take the connection, tries the next ones in turn. After a lost connection
+ * (`moveOn`) it starts at the next node, so clients leave a killed or paused node. With one URL
+ * (a single node, a proxy) it is plain `openChannel`.
+ */
+export class NodeCursor {
+  private index: number;
+
+  constructor(
+    readonly urls: readonly string[],
+    startAt: string | number,
+  ) {
+    this.index = startIndex(startAt, urls.length);
+  }
+
+  async open(
+    options: Omit<ConnectOptions, 'url'>,
+  ): Promise<{ model: ChannelModel; channel: ConfirmChannel }> {
+    let last: unknown;
+    for (let k = 0; k < this.urls.length; k++) {
+      const at = (this.index + k) % this.urls.length;
+      try {
+        const opened = await openChannel({ ...options, url: this.urls[at]! });
+        this.index = at;
+        return opened;
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  moveOn(): void {
+    this.index = (this.index + 1) % this.urls.length;
+  }
+}

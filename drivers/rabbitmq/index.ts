@@ -24,5 +24,9 @@ export async function createRabbitmqDriver(
     url: endpoint.url,
     roles: roles && { producers: roles.producers.url, consumers: roles.consumers.url },
     faultTargets: faultTargetsOf(endpoint, placement.native),
+    cluster: endpoint.cluster && {
+      urls: endpoint.urls ?? [endpoint.url],
+      nodes: endpoint.cluster.nodes,
+    },
   });
 }

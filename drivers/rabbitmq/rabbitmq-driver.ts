@@ -1,11 +1,19 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { ClientRole } from '../../core/brokers.ts';
 import { createOrClean } from '../../core/errors.ts';
-import type { FaultTargets } from '../../core/fault-targets.ts';
-import type { AttachedTopology, CaseTopology, Driver, DriverContext, TopologySpec } from '../driver.ts';
+import type { ClusterNodeRef, FaultTargets } from '../../core/fault-targets.ts';
+import { managementGet, rabbitNodeName } from '../../provision/cluster/rabbitmq-cluster.ts';
+import type {
+  AttachedTopology,
+  CaseTopology,
+  Driver,
+  DriverContext,
+  Setup,
+  TopologySpec,
+} from '../driver.ts';
 import { noBroker } from '../placement.ts';
-import { RabbitClients, type RabbitDescriptor } from './clients.ts';
-import { openChannel, redactUrl } from './connection.ts';
+import { RabbitClients, type RabbitDescriptor, urlsFor } from './clients.ts';
+import { NodeCursor, redactUrl } from './connection.ts';
 import { RABBITMQ_SETUPS, type RabbitSetupOptions } from './setups.ts';
 
 export interface RabbitmqDriverOptions {
@@ -23,6 +31,8 @@ export interface RabbitmqDriverOptions {
   queueExpiresMs?: number;
   /** The broker's proxy and process, when provisioned (for network and broker faults). */
   faultTargets?: FaultTargets | undefined;
+  /** A cluster's nodes (`url` is the first's): clients fail over, `leader()` maps node names. */
+  cluster?: { urls: string[]; nodes: readonly ClusterNodeRef[] } | undefined;
 }
 
 /** Queue and exchange names allow more, but these survive every tool that shows them. */
@@ -46,12 +56,19 @@ export class RabbitmqDriver implements Driver {
     // An AMQP connection is one socket to one address.
     consumerVia: true,
   };
-  readonly setups = RABBITMQ_SETUPS;
+  readonly setups: readonly Setup[];
 
   readonly faultTargets: FaultTargets | undefined;
 
   constructor(private readonly options: RabbitmqDriverOptions) {
     this.faultTargets = options.faultTargets;
+    // Cluster setups need a cluster; a driver without a broker (listing, attaching) keeps them all.
+    const single = options.url !== undefined && !options.cluster;
+    this.setups = RABBITMQ_SETUPS.map((s) =>
+      single && s.options.cluster === true
+        ? { ...s, unavailable: 'it runs on a cluster: `brokerproof brokers up --cluster 3 --only rabbitmq`' }
+        : s,
+    );
   }
 
   async createTopology(spec: TopologySpec, context: DriverContext): Promise<CaseTopology> {
@@ -69,6 +86,7 @@ export class RabbitmqDriver implements Driver {
       : undefined;
     const descriptor: RabbitDescriptor = {
       url,
+      urls: this.options.cluster?.urls,
       roles: this.options.roles,
       dest: base,
       exchange: base,
@@ -88,12 +106,12 @@ export class RabbitmqDriver implements Driver {
       confirmTimeoutMs: this.options.confirmTimeoutMs ?? 5000,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
     };
-    const admin = await openChannel({
-      url,
+    // From the first node on: a classic queue lives where it is declared (n1 on a cluster).
+    const admin = await new NodeCursor(urlsFor(descriptor, 'admin'), 0).open({
       timeoutMs: descriptor.connectTimeoutMs,
       name: 'brokerproof admin',
     });
-    const topology = new RabbitTopology(descriptor, admin, context.log);
+    const topology = new RabbitTopology(descriptor, admin, context.log, this.options.cluster?.nodes);
     const expiresMs = this.options.queueExpiresMs ?? 30 * 60_000;
     return createOrClean(topology, (t) => t.declare(expiresMs), `the RabbitMQ topology for ${spec.caseId}`);
   }
@@ -115,7 +133,12 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
   private admin: Admin | undefined;
   private readonly version: unknown;
 
-  constructor(descriptor: RabbitDescriptor, admin: Admin, log: (message: string) => void) {
+  constructor(
+    descriptor: RabbitDescriptor,
+    admin: Admin,
+    log: (message: string) => void,
+    private readonly nodes?: readonly ClusterNodeRef[],
+  ) {
     super(descriptor, log);
     this.version = admin.model.connection.serverProperties.version;
     this.keep(admin);
@@ -137,8 +160,42 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     if (this.admin) return this.admin.channel;
     const d = this.descriptor;
     return this.keep(
-      await openChannel({ url: d.url, timeoutMs: d.connectTimeoutMs, name: 'brokerproof admin' }),
+      await new NodeCursor(urlsFor(d, 'admin'), 0).open({
+        timeoutMs: d.connectTimeoutMs,
+        name: 'brokerproof admin',
+      }),
     ).channel;
+  }
+
+  /**
+   * On a cluster: the node of the first work queue, as the management API of the first node that
+   * answers reports it — a quorum queue's `leader`, a classic queue's `node` — by its cluster name.
+   */
+  async leader(): Promise<string | undefined> {
+    const queue = Object.values(this.descriptor.queues)[0];
+    if (!this.nodes || !queue) return undefined;
+    let last: unknown;
+    for (const node of this.nodes) {
+      try {
+        const info = await managementGet<{
+          leader?: string;
+          node?: string;
+          type?: string;
+          online?: string[];
+        }>(node.address, `queues/%2F/${encodeURIComponent(queue)}`);
+        // The queue record keeps a killed leader until a new one is elected: none leads until then.
+        const owner =
+          info.type === 'quorum'
+            ? info.online?.includes(info.leader ?? '')
+              ? info.leader
+              : undefined
+            : info.node;
+        return this.nodes.find((n) => rabbitNodeName(n) === owner)?.name;
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw new Error(`no RabbitMQ node answered about ${queue}`, { cause: last });
   }
 
   private get allQueues(): string[] {
@@ -153,6 +210,7 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     await channel.assertExchange(d.exchange, 'fanout', { durable: true });
     for (const [group, queue] of Object.entries(d.queues)) {
       const args: Record<string, unknown> = { 'x-queue-type': setup.queueType, 'x-expires': expiresMs };
+      if (setup.initialGroupSize) args['x-quorum-initial-group-size'] = setup.initialGroupSize;
       const deadLetter = d.deadLetters[group];
       if (deadLetter) {
         await channel.assertQueue(deadLetter, { durable: true, arguments: { 'x-expires': expiresMs } });

@@ -28,6 +28,13 @@ export interface RabbitSetupOptions {
   queueArguments?: Record<string, unknown>;
   /** Producers wait for publisher confirms (default); false: they publish and go on (custom setups). */
   publisherConfirms?: boolean;
+  /**
+   * Runs only on a cluster of `brokerproof brokers up --cluster N` (docs/clusters.md), never on
+   * the single node.
+   */
+  cluster?: boolean;
+  /** A quorum queue's members (`x-quorum-initial-group-size`; default: every node). */
+  initialGroupSize?: number;
 }
 
 const setup = (s: Omit<Setup, 'options'> & { options: RabbitSetupOptions }): Setup => s;
@@ -61,6 +68,30 @@ export const RABBITMQ_SETUPS: readonly Setup[] = [
     ackMode: 'manual',
     fanOut: false,
     options: { queueType: 'classic', prefetch: 10 },
+  }),
+  setup({
+    name: 'quorum-cluster',
+    description:
+      'Quorum queue with 3 members on a 3-node cluster (Raft), publisher confirms, manual ack after processing: a publish is confirmed once a majority of members has it on disk, so a confirmed message survives losing any one node — killed, or cut from the others (kill-node, kill-leader, partition-halves); unacknowledged messages are redelivered (at-least-once). Clients connect to every node and move to the next when theirs fails. Runs on `brokerproof brokers up --cluster 3 --only rabbitmq`.',
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: false,
+    options: { queueType: 'quorum', prefetch: 10, cluster: true, initialGroupSize: 3 },
+  }),
+  setup({
+    name: 'classic-cluster',
+    description:
+      'Durable classic queue on a 3-node cluster, persistent messages, publisher confirms, manual ack after processing: the queue lives on one node (n1, where it is declared; not mirrored), and the other nodes only route to it. At-least-once as configured, but available only while n1 runs and is in the majority: while n1 is killed or cut off (pause_minority pauses it), the queue cannot take or give messages, and the case waits for the heal. The comparison for quorum-cluster: brokerproof measured RabbitMQ 3.10 confirming and dropping publishes made through the other nodes while n1 was down (docs/findings-rabbitmq-cluster.md).',
+    claim: { delivery: 'at-least-once', ordering: 'none' },
+    claimBasis: 'configuration',
+    resends: 'new-message',
+    orderingScopes: ['none'],
+    ackMode: 'manual',
+    fanOut: false,
+    options: { queueType: 'classic', prefetch: 10, cluster: true },
   }),
   setup({
     name: 'auto-ack',

@@ -4,15 +4,28 @@
  * one (SIGSTOP) and resume it. Partitions and pauses are also healed synchronously on process exit,
  * so no rule or stopped node outlives the run that made it.
  */
-import { BrokerUnavailableError } from '../../core/errors.ts';
+import { BrokerUnavailableError, describeError } from '../../core/errors.ts';
 import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
 import type { ClusterBroker } from './cluster-broker.ts';
 import { kafkaCluster } from './kafka-cluster.ts';
 import { natsCluster } from './nats-cluster.ts';
 import { cutCommands, dropCommands, healCommands, runCommands, runCommandsSync } from './network.ts';
-import { killNode, liveNodeRecord, pauseNode, readClusterState, resumeNode, startNode } from './nodes.ts';
+import {
+  killNode,
+  liveNodeRecord,
+  pauseNode,
+  readClusterState,
+  resumeNode,
+  startNode,
+  stopNode,
+} from './nodes.ts';
+import { rabbitmqCluster } from './rabbitmq-cluster.ts';
 
-const SERVICES: Record<string, ClusterBroker> = { nats: natsCluster, kafka: kafkaCluster };
+const SERVICES: Record<string, ClusterBroker> = {
+  nats: natsCluster,
+  kafka: kafkaCluster,
+  rabbitmq: rabbitmqCluster,
+};
 
 /** Clusters this process cut links in, and nodes it paused: healed on exit whatever happens. */
 const cut = new Map<string, ClusterRef>();
@@ -103,19 +116,35 @@ export async function reviveNode(ref: ClusterRef, node: ClusterNodeRef): Promise
   await startNode(service, state, ref.root, node);
 }
 
-/** How long a healed cluster may take to be whole again (a leader elected, every node current). */
-export const CLUSTER_RECOVERY_MS = 25_000;
+/** How long a running node may take to be ready again after a fault before heal restarts it. */
+const WHOLE_TIMEOUT_MS = 20_000;
 
 /**
- * Every link healed, every node running, and every node ready again: what each case starts from and
- * ends with. Ready matters: seen with NATS, a case set up right after a partition-ring healed was
- * refused ("JetStream system temporarily unavailable") while the meta group re-formed.
+ * Every link healed, every node resumed, running and ready: what each case starts from and ends
+ * with. Ready matters: seen with NATS, a case set up right after a partition-ring healed was refused
+ * ("JetStream system temporarily unavailable") while the meta group re-formed. A node that runs but
+ * is still not ready after WHOLE_TIMEOUT_MS is restarted on its data — e.g.
+ * RabbitMQ nodes whose metadata a partition left split (each lists the others as not running,
+ * and pause_minority never acts: docs/findings-rabbitmq-cluster.md).
  */
-export async function healCluster(ref: ClusterRef, recoveryMs = CLUSTER_RECOVERY_MS): Promise<void> {
+export async function healCluster(
+  ref: ClusterRef,
+  log: (line: string) => void = (line) => process.stderr.write(`brokerproof: ${line}\n`),
+): Promise<void> {
   await healLinks(ref);
   for (const node of ref.nodes) thawNode(ref, node);
-  for (const node of ref.nodes) await reviveNode(ref, node);
   const { service, state } = serviceAndState(ref);
-  const layout = { broker: state.broker, nodes: state.nodes };
-  await Promise.all(ref.nodes.map((node) => service.nodeReady(layout, node, recoveryMs)));
+  for (const node of ref.nodes) {
+    if (!isNodeRunning(ref, node)) {
+      await startNode(service, state, ref.root, node);
+      continue;
+    }
+    try {
+      await service.nodeReady(state, node, WHOLE_TIMEOUT_MS);
+    } catch (error) {
+      log(`${ref.broker} ${node.name} runs but is not ready (${describeError(error)}): restarting it`);
+      await stopNode(ref.root, node, service.stopGraceMs);
+      await startNode(service, state, ref.root, node);
+    }
+  }
 }

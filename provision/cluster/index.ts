@@ -47,6 +47,7 @@ import {
   stateFile,
   stopNode,
 } from './nodes.ts';
+import { rabbitmqCluster } from './rabbitmq-cluster.ts';
 
 export const CLUSTER_DIR_VARIABLE = 'BROKERPROOF_CLUSTER_DIR';
 
@@ -54,6 +55,7 @@ export const CLUSTER_DIR_VARIABLE = 'BROKERPROOF_CLUSTER_DIR';
 export const CLUSTER_BROKERS: Partial<Record<BrokerName, ClusterBroker>> = {
   nats: natsCluster,
   kafka: kafkaCluster,
+  rabbitmq: rabbitmqCluster,
 };
 
 export interface ClusterOptions {
@@ -264,6 +266,8 @@ function statusOf(state: ClusterState, root: string): ClusterStatus {
         ? endpoint.servers
         : endpoint.broker === 'kafka'
           ? endpoint.brokers
+          : endpoint.broker === 'rabbitmq' && endpoint.urls
+            ? endpoint.urls
           : [endpoint.address],
     nodes: state.nodes.map((node) => {
       const record = liveNodeRecord(root, node);

@@ -3,7 +3,7 @@
  * server, so the recorded PID is the server's), in a process group of its own, carrying the owner
  * marker `<cluster dir>/<node>` so that `down` and a later `up` find exactly what we started.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerUnavailableError } from '../../core/errors.ts';
 import type { ClusterNodeRef, ClusterRef } from '../../core/fault-targets.ts';
@@ -149,10 +149,24 @@ export function ownedUnder(root: string): number[] {
   return findOwned(root).map((p) => p.pid);
 }
 
-/** Resident memory of a process in MB (0 when it is gone). */
+/**
+ * Resident memory in MB of the process group led by `pid` (0 when it is gone): a node started
+ * through a script (rabbitmq-server) counts its runtime (beam.smp) too.
+ */
 export function rssMb(pid: number): number {
-  const status = `/proc/${pid}/status`;
-  if (!existsSync(status)) return 0;
-  const match = readFileSync(status, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-  return match ? Math.round(Number(match[1]) / 1024) : 0;
+  let kb = 0;
+  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces): state, ppid, pgrp, …
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pid) continue;
+      const match = readFileSync(`/proc/${entry}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+      kb += match ? Number(match[1]) : 0;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return Math.round(kb / 1024);
 }
