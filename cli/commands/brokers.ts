@@ -5,7 +5,13 @@
  */
 import type { Command } from 'commander';
 import { BrokerproofError, describeError, UsageError } from '../../core/errors.ts';
-import { type ClusterStatus, clusterDown, clusterStatus, clusterUp } from '../../provision/cluster/index.ts';
+import {
+  CLUSTER_BROKERS,
+  type ClusterStatus,
+  clusterDown,
+  clusterStatus,
+  clusterUp,
+} from '../../provision/cluster/index.ts';
 import type { BrokerName } from '../../provision/endpoints.ts';
 import {
   brokersDown,
@@ -76,7 +82,7 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     .option('--only <brokers>', 'comma-separated subset, e.g. kafka,rabbitmq')
     .option(
       '--cluster <nodes>',
-      'start a cluster of this many nodes per broker instead, each node in a network namespace of its own (root; nats and rabbitmq; docs/clusters.md)',
+      'start a cluster of this many nodes per broker instead, each node in a network namespace of its own (root; nats, kafka and rabbitmq, all three unless --only; docs/clusters.md)',
     )
     .option('--json', 'print the resulting status as one JSON document on stdout')
     .action(
@@ -167,7 +173,7 @@ export function registerBrokersCommand(program: Command, io: BrokersCommandIo): 
     const size = Number(options.cluster);
     if (!Number.isInteger(size) || size < 1 || size > 9)
       throw new UsageError(`--cluster takes a number of nodes from 1 to 9, not ${String(options.cluster)}`);
-    const only = options.only ? parseOnly(options.only) : ['nats' as const];
+    const only = options.only ? parseOnly(options.only) : (Object.keys(CLUSTER_BROKERS) as BrokerName[]);
     const statuses: ClusterStatus[] = [];
     for (const broker of only) {
       log(`brokerproof: starting a ${broker} cluster of ${size} nodes…`);

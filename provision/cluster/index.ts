@@ -268,7 +268,7 @@ function statusOf(state: ClusterState, root: string): ClusterStatus {
           ? endpoint.brokers
           : endpoint.broker === 'rabbitmq' && endpoint.urls
             ? endpoint.urls
-          : [endpoint.address],
+            : [endpoint.address],
     nodes: state.nodes.map((node) => {
       const record = liveNodeRecord(root, node);
       return {
