@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BrokerUnavailableError, UsageError } from '../../core/errors.ts';
+import { BrokerUnavailableError, describeError, UsageError } from '../../core/errors.ts';
 import type { ClusterRef } from '../../core/fault-targets.ts';
 import type { BrokerEndpoint, BrokerName } from '../endpoints.ts';
 import { roundTrip } from '../health.ts';
@@ -182,9 +182,28 @@ export async function clusterUp(
     // In parallel: a node waits for its peers to elect a JetStream meta leader before it is healthy.
     await Promise.all(net.nodes.map((node) => startNode(service, state, root, node)));
     const endpoint = endpointOf(broker, state, root);
-    await roundTrip(endpoint, { timeoutMs: 30_000 });
+    await firstRoundTrip(endpoint, log);
     return { endpoint, status: statusOf(state, root), ms: Date.now() - started, already: false };
   });
+}
+
+/**
+ * The cluster's first round trip, tried up to three times. A cluster that just formed may answer
+ * one node's metadata before another's: seen with Kafka, the health topic's creation gave up with
+ * "This server does not host this topic-partition" (kafkajs waits for leaders only on
+ * LEADER_NOT_AVAILABLE); the next attempt finds the topic made.
+ */
+async function firstRoundTrip(endpoint: BrokerEndpoint, log: Log): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await roundTrip(endpoint, { timeoutMs: 30_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      log(`${endpoint.broker}: first round trip failed (${describeError(error)}); again`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
 }
 
 /** Every node runs and is ready. */

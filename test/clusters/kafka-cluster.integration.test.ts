@@ -28,7 +28,7 @@ describe.skipIf(unavailable !== undefined)(
     beforeAll(async () => {
       const up = await clusterUp('kafka', 3, { log: (l) => process.stderr.write(`${l}\n`) });
       expect(up.status.nodes.map((n) => n.up)).toEqual([true, true, true]);
-    }, 120_000);
+    }, 240_000);
 
     afterAll(async () => {
       await clusterDown(['kafka']);
