@@ -4,6 +4,7 @@ import { describeError } from '../core/errors.ts';
 import { groupNames, type Phase } from '../core/events.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DriverSettings } from '../drivers/index.ts';
+import { isClusterFault, parseFaultSpec } from '../faults/fault-plan.ts';
 import { findScenario } from '../scenarios/catalogue.ts';
 import { handlerModuleOf, handlerStoreOf } from '../scenarios/kit/your-handler.ts';
 import type { CasePlan, CaseResult } from './case.ts';
@@ -33,6 +34,13 @@ import {
   withDeadline,
 } from './deadlines.ts';
 import { settlementFor } from './settlement.ts';
+
+/**
+ * The heal phase of a case with cluster faults: each node must be ready again (20 s each at most),
+ * and a node a partition left out of a split cluster is restarted (seen with RabbitMQ: 30 s was
+ * not enough for that, and a case that held ended unknown).
+ */
+export const CLUSTER_HEAL_MS = 120_000;
 
 export type { Isolation } from './case-phases.ts';
 export { type CaseTimeouts, DEFAULT_TIMEOUTS } from './deadlines.ts';
@@ -65,6 +73,15 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
       `case ${plan.id}: drain deadline raised from ${timeouts.drainMs / 1000} s to ${minDrainMs / 1000} s: ${driver.name} needs ${driver.capabilities.drainSettleMs / 1000} s of quiet to know nothing is owed`,
     );
     timeouts.drainMs = minDrainMs;
+  }
+  if (
+    timeouts.healMs < CLUSTER_HEAL_MS &&
+    plan.faults.some((f) => isClusterFault(parseFaultSpec(f)?.kind ?? ''))
+  ) {
+    log(
+      `case ${plan.id}: heal deadline raised from ${timeouts.healMs / 1000} s to ${CLUSTER_HEAL_MS / 1000} s: a cluster's heal waits for every node to be ready, and restarts one left out of a split cluster`,
+    );
+    timeouts.healMs = CLUSTER_HEAL_MS;
   }
   const started = Date.now();
   const loadDeadlineMs = loadCapMs(timeouts.loadMs, plan.workload);
