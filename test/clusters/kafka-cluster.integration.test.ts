@@ -4,23 +4,13 @@
  * then down. Budget: about two minutes. Needs root (namespaces, iptables); skipped otherwise.
  * The longer cluster tests are `npm run test:clusters`.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLUSTER_DIR_VARIABLE,
-  clusterDown,
-  clusterUnavailableReason,
-  clusterUp,
-} from '../../provision/cluster/index.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { cli } from '../helpers/cli.ts';
-import { clusterLeftovers } from './cluster-leftovers.ts';
+import { clusterDown, clusterUnavailableReason, clusterUp } from '../../provision/cluster/index.ts';
+import { clusterLeftovers, clusterTestDir, runClusterCase } from './cluster-kit.ts';
 
 const unavailable = clusterUnavailableReason();
-const dir = mkdtempSync(join(tmpdir(), 'bp-kafka-ci-'));
-process.env[CLUSTER_DIR_VARIABLE] = join(dir, 'cluster');
+const dir = clusterTestDir('bp-kafka-ci-');
 
 describe.skipIf(unavailable !== undefined)(
   `a Kafka cluster case in CI${unavailable ? ` (skipped: ${unavailable})` : ''}`,
@@ -41,16 +31,13 @@ describe.skipIf(unavailable !== undefined)(
 
     it('replicated keeps every acknowledged record when its leader is killed', async () => {
       const out = join(dir, 'report');
-      const r = await cli(
-        ...['run', '--driver', 'kafka', '--setup', 'replicated', '--scenario', 'work-queue'],
+      const { code, cases } = await runClusterCase(
+        out,
+        ...['--driver', 'kafka', '--setup', 'replicated', '--scenario', 'work-queue'],
         ...['--faults', 'kill-leader', '--runs', '1', '--seed', '1', '--messages', '400'],
-        ...['--shrink-time', '0', '--out', out, '--no-progress'],
       );
-      const { cases } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-        cases: CaseResult[];
-      };
       expect(cases.map((c) => [c.valid, c.reasons])).toEqual([[true, []]]);
-      expect(r.code).toBe(0);
+      expect(code).toBe(0);
       const timeline = cases[0]!.faultTimeline;
       expect(timeline.map((f) => f.fault)).toContain('kill-leader');
       for (const f of timeline) {

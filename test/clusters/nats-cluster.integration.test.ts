@@ -5,44 +5,23 @@
  * adds pause-node, bridge and partition-halves. Needs root (namespaces, iptables); skipped with the
  * reason otherwise.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLUSTER_DIR_VARIABLE,
-  clusterDown,
-  clusterUnavailableReason,
-  clusterUp,
-} from '../../provision/cluster/index.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { cli } from '../helpers/cli.ts';
+import { clusterDown, clusterUnavailableReason, clusterUp } from '../../provision/cluster/index.ts';
+import { clusterLeftovers, clusterTestDir, runClusterCase } from './cluster-kit.ts';
 
 const unavailable = clusterUnavailableReason();
-const dir = mkdtempSync(join(tmpdir(), 'bp-cluster-'));
-process.env[CLUSTER_DIR_VARIABLE] = join(dir, 'cluster');
-
-const ours = () => ({
-  netns: execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes('bpc-nats-'),
-  links: execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes('bpc-nats-'),
-  processes: execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    .split('\n')
-    .some((line) => line.includes('nats-server') && line.includes(dir)),
-});
+const dir = clusterTestDir('bp-cluster-');
 
 // The longer cases run with `npm run test:clusters`.
 const longer = process.env.BROKERPROOF_CLUSTER_TESTS === '1';
 
-async function runCase(out: string, faults: string, seed: number, messages: number) {
-  const r = await cli(
-    ...['run', '--driver', 'nats', '--setup', 'jetstream-r3', '--scenario', 'work-queue'],
+const runCase = (out: string, faults: string, seed: number, messages: number) =>
+  runClusterCase(
+    out,
+    ...['--driver', 'nats', '--setup', 'jetstream-r3', '--scenario', 'work-queue'],
     ...['--faults', faults, '--runs', '1', '--seed', String(seed), '--messages', String(messages)],
-    ...['--shrink-time', '0', '--out', out, '--no-progress'],
   );
-  const { cases } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cases: CaseResult[] };
-  return { code: r.code, cases };
-}
 
 describe.skipIf(unavailable !== undefined)(
   `a NATS cluster in network namespaces${unavailable ? ` (${unavailable})` : ''}`,
@@ -85,7 +64,11 @@ describe.skipIf(unavailable !== undefined)(
 
     it('down removes every namespace, link and node process', async () => {
       await clusterDown(['nats']);
-      expect(ours()).toEqual({ netns: false, links: false, processes: false });
+      expect(clusterLeftovers('nats', dir, 'nats-server')).toEqual({
+        netns: false,
+        links: false,
+        processes: false,
+      });
     }, 60_000);
   },
 );

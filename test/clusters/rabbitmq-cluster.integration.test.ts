@@ -5,22 +5,13 @@
  * broker named. (Kill faults restart nodes, which takes longer: `npm run test:clusters` has kill-node.)
  * Starts and removes its own cluster (about 2 minutes in all on 2 cores). Needs root.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLUSTER_DIR_VARIABLE,
-  clusterDown,
-  clusterUnavailableReason,
-  clusterUp,
-} from '../../provision/cluster/index.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { cli } from '../helpers/cli.ts';
+import { clusterDown, clusterUnavailableReason, clusterUp } from '../../provision/cluster/index.ts';
+import { clusterTestDir, runClusterCase } from './cluster-kit.ts';
 
 const unavailable = clusterUnavailableReason();
-const dir = mkdtempSync(join(tmpdir(), 'bp-rabbit-ci-'));
-process.env[CLUSTER_DIR_VARIABLE] = join(dir, 'cluster');
+const dir = clusterTestDir('bp-rabbit-ci-');
 
 describe.skipIf(unavailable !== undefined)(
   `quorum-cluster on a 3-node RabbitMQ cluster${unavailable ? ` (skipped: ${unavailable})` : ''}`,
@@ -36,16 +27,13 @@ describe.skipIf(unavailable !== undefined)(
 
     it('holds while the queue’s leader is cut off', async () => {
       const out = join(dir, 'report');
-      const r = await cli(
-        ...['run', '--driver', 'rabbitmq', '--setup', 'quorum-cluster', '--scenario', 'work-queue'],
+      const { code, cases } = await runClusterCase(
+        out,
+        ...['--driver', 'rabbitmq', '--setup', 'quorum-cluster', '--scenario', 'work-queue'],
         ...['--faults', 'isolate-leader', '--runs', '1', '--seed', '5', '--messages', '150'],
-        ...['--shrink-time', '0', '--out', out, '--no-progress'],
       );
-      const { cases } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-        cases: CaseResult[];
-      };
       expect(cases.map((c) => [c.valid, c.reasons])).toEqual([[true, []]]);
-      expect(r.code).toBe(0);
+      expect(code).toBe(0);
       const cuts = cases[0]!.faultTimeline.filter((f) => f.fault === 'isolate-leader');
       expect(cuts.length).toBeGreaterThan(0);
       for (const f of cuts) {

@@ -3,24 +3,18 @@
  * isolate-leader and kill-leader (both must fire, heal and hit the partition's leader; the claim
  * must hold), down leaving no namespace, link or process. Needs root; `npm run test:clusters`.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLUSTER_DIR_VARIABLE,
   clusterDown,
   clusterStatus,
   clusterUnavailableReason,
   clusterUp,
 } from '../../provision/cluster/index.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { clusterLeftovers } from '../clusters/cluster-leftovers.ts';
-import { cli } from '../helpers/cli.ts';
+import { clusterLeftovers, clusterTestDir, runClusterCase } from '../clusters/cluster-kit.ts';
 
 const unavailable = clusterUnavailableReason();
-const dir = mkdtempSync(join(tmpdir(), 'bp-kafka-cluster-'));
-process.env[CLUSTER_DIR_VARIABLE] = join(dir, 'cluster');
+const dir = clusterTestDir('bp-kafka-cluster-');
 
 // Not in the default run (test/clusters has the short CI case): `npm run test:clusters`.
 const wanted = process.env.BROKERPROOF_CLUSTER_TESTS === '1';
@@ -42,16 +36,13 @@ describe.skipIf(unavailable !== undefined || !wanted)(
       const out = join(dir, 'report');
       // The run of docs/findings-kafka-cluster.md: seed 1 draws 3 isolate-leader and 5 kill-leader
       // over five cases, among them the 6.7 s cut that costs acks-1 its records (about 4 minutes).
-      const r = await cli(
-        ...['run', '--driver', 'kafka', '--setup', 'replicated', '--scenario', 'work-queue'],
+      const { code, cases } = await runClusterCase(
+        out,
+        ...['--driver', 'kafka', '--setup', 'replicated', '--scenario', 'work-queue'],
         ...['--faults', 'isolate-leader,kill-leader', '--runs', '5', '--seed', '1'],
-        ...['--shrink-time', '0', '--out', out, '--no-progress'],
       );
-      const { cases } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-        cases: CaseResult[];
-      };
       expect(cases.map((c) => [c.valid, c.reasons])).toEqual(cases.map(() => [true, []]));
-      expect(r.code).toBe(0);
+      expect(code).toBe(0);
       const spans = cases.flatMap((c) => c.faultTimeline);
       expect(new Set(spans.map((f) => f.fault))).toEqual(new Set(['isolate-leader', 'kill-leader']));
       for (const f of spans) {

@@ -5,22 +5,14 @@
  * reason otherwise. `npm run test:clusters`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLUSTER_DIR_VARIABLE,
-  clusterDown,
-  clusterUnavailableReason,
-  clusterUp,
-} from '../../provision/cluster/index.ts';
-import type { CaseResult } from '../../runner/case.ts';
-import { cli } from '../helpers/cli.ts';
+import { clusterDown, clusterUnavailableReason, clusterUp } from '../../provision/cluster/index.ts';
+import { clusterTestDir, runClusterCase } from '../clusters/cluster-kit.ts';
 
 const unavailable = clusterUnavailableReason();
-const dir = mkdtempSync(join(tmpdir(), 'bp-rabbit-cluster-'));
-process.env[CLUSTER_DIR_VARIABLE] = join(dir, 'cluster');
+const dir = clusterTestDir('bp-rabbit-cluster-');
 
 /**
  * What of ours is left: namespaces, links, and processes started under `marker` — the runtime and
@@ -61,16 +53,13 @@ describe.skipIf(unavailable !== undefined || !wanted)(
 
     it('quorum-cluster keeps at-least-once while a minority is cut off and a node is killed', async () => {
       const out = join(dir, 'report');
-      const r = await cli(
-        ...['run', '--driver', 'rabbitmq', '--setup', 'quorum-cluster', '--scenario', 'work-queue'],
+      const { code, cases } = await runClusterCase(
+        out,
+        ...['--driver', 'rabbitmq', '--setup', 'quorum-cluster', '--scenario', 'work-queue'],
         ...['--faults', 'partition-halves,kill-node', '--runs', '1', '--seed', '7', '--messages', '200'],
-        ...['--shrink-time', '0', '--out', out, '--no-progress'],
       );
-      const { cases } = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-        cases: CaseResult[];
-      };
       expect(cases.map((c) => [c.valid, c.reasons])).toEqual([[true, []]]);
-      expect(r.code).toBe(0);
+      expect(code).toBe(0);
       const fired = cases.flatMap((c) => c.coverage?.faults.filter((f) => f.status === 'fired') ?? []);
       expect(fired.length).toBeGreaterThan(0);
       for (const f of cases[0]!.faultTimeline) expect(f.stopT, `${f.fault} healed`).toBeDefined();
