@@ -38,12 +38,12 @@ export class EventMerge {
   ) {}
 
   /** An event of this process, stamped now. */
-  pushLocal(t: number, input: EventInput): void {
+  pushLocal(t: number, input: EventInput, json?: string): void {
     if (this.progress.size === 0 && this.heap.length === 0) {
-      this.emit(input, t, undefined);
+      this.emit(input, t, json);
       return;
     }
-    this.insert({ t, seq: this.seq++, input, json: undefined });
+    this.insert({ t, seq: this.seq++, input, json });
     this.pump();
   }
 

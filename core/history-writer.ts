@@ -139,9 +139,9 @@ export class History {
     );
   }
 
-  /** Record an event of this process, now. */
-  record(input: EventInput): void {
-    this.merge.pushLocal(this.clock.nowMicros(), input);
+  /** Record an event of this process, now (`json`: its JSON, built by a typed writer). */
+  record(input: EventInput, json?: string): void {
+    this.merge.pushLocal(this.clock.nowMicros(), input, json);
   }
 
   /** A source for a worker process's events (stamped with the same case clock there). */

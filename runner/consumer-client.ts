@@ -1,18 +1,16 @@
+import { ConsumerRecorder } from '../core/client-events.ts';
 import { sleep } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
-import type { EventInput } from '../core/events.ts';
-import { forkRandom, type Random, randomInt } from '../core/random.ts';
+import type { Random } from '../core/random.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import type { HostPort } from '../provision/endpoints.ts';
-import type { ConsumerStep, CrashPlan, CrashPoint, Scenario, Workload } from '../scenarios/scenario.ts';
+import type { CrashPlan, Scenario, Workload } from '../scenarios/scenario.ts';
 import type { CrashClaims } from './crash-claims.ts';
+import { DeliveryStep, type StepHost } from './delivery-step.ts';
 
 /** How long a consumer's first start is retried (a broker still recovering from the last case). */
 export const FIRST_START_RETRY_MS = 15_000;
-
-const RESOLVED_TRUE = Promise.resolve(true);
-const RESOLVED_FALSE = Promise.resolve(false);
 
 /** A planned crash and its index among the workload's crashes (its claim and its record). */
 export interface IndexedCrash {
@@ -69,7 +67,7 @@ export interface ConsumerClientOptions {
  * every step. A crash kills the current incarnation: nothing it does afterwards is recorded,
  * as nothing a killed process does reaches the history; a new incarnation starts after a delay.
  */
-export class ConsumerClient {
+export class ConsumerClient implements StepHost {
   private consumer: Consumer | undefined;
   private incarnation = 0;
   private deliveries = 0;
@@ -78,7 +76,11 @@ export class ConsumerClient {
   private stopped = false;
   lastActivity = 0;
 
-  constructor(private readonly options: ConsumerClientOptions) {
+  /** This consumer's per-message events, written without a generic serialiser. */
+  readonly events: ConsumerRecorder;
+
+  constructor(readonly options: ConsumerClientOptions) {
+    this.events = new ConsumerRecorder(options.recorder, options.name, options.group);
     this.deliveries = options.deliveriesSoFar ?? 0;
   }
 
@@ -116,118 +118,34 @@ export class ConsumerClient {
     await this.consumer.start((delivery) => this.handle(delivery, incarnation));
   }
 
-  private alive(incarnation: number): boolean {
+  alive(incarnation: number): boolean {
     return !this.stopped && incarnation === this.incarnation;
   }
 
   private async handle(d: Delivery, incarnation: number): Promise<void> {
     if (!this.alive(incarnation)) return;
-    const { recorder, group, name } = this.options;
     this.running++;
     this.lastActivity = Date.now();
     try {
-      // Built field by field: this runs for every delivery.
-      const deliver: EventInput & Record<string, unknown> = {
-        p: name,
-        type: 'ok',
-        f: 'deliver',
-        id: d.id,
-        group,
-        dest: d.dest,
-      };
-      if (d.partition !== undefined) deliver.partition = d.partition;
-      if (d.offset !== undefined) deliver.offset = d.offset;
-      if (d.redelivered !== undefined) deliver.redelivered = d.redelivered;
-      if (d.deliveryCount !== undefined) deliver.deliveryCount = d.deliveryCount;
-      recorder.record(deliver);
+      this.events.deliver(d.id, d.dest, d.partition, d.offset, d.redelivered, d.deliveryCount);
       const n = ++this.deliveries;
-      await this.options.scenario.consume(d, this.step(d, n, incarnation));
+      await this.options.scenario.consume(d, new DeliveryStep(this, d, n, incarnation));
     } finally {
       this.running--;
       this.lastActivity = Date.now();
     }
   }
 
-  /** What the scenario's consumer step may do with delivery `d`, the n-th of this consumer. */
-  private step(d: Delivery, n: number, incarnation: number): ConsumerStep<unknown> {
-    const { recorder, group, name, workload, random } = this.options;
-    // The first consumer of the group to get this far and reach the planned point takes that
-    // crash. "This far" is at least the planned delivery: a delivery that never reaches the point
-    // (a poison message is nacked before it is processed) passes the crash on to the next one.
-    // The common answers are promises made once: an async function here would cost every message
-    // a promise and extra microtask turns at each of its crash points.
-    const crashAt = (point: CrashPoint): Promise<boolean> => {
-      if (!this.alive(incarnation)) return RESOLVED_TRUE;
-      const planned = this.options.crashes.find(
-        (c) => c.plan.atDelivery <= n && c.plan.point === point && this.options.claims.claim(c.index),
-      );
-      if (!planned) return RESOLVED_FALSE;
-      return this.crash(incarnation, planned).then(() => true);
-    };
-    return {
-      name,
-      group,
-      variant: this.options.variant,
-      workload,
-      random,
-      ackOnDelivery: this.options.ackOnDelivery,
-      pipeline: this.options.pipeline === true,
-      store: this.options.store,
-      crashAt,
-      alive: () => this.alive(incarnation),
-      ack: () => this.ack(d, incarnation),
-      nack: async (reason, delayMs) => {
-        if (!this.alive(incarnation)) return false;
-        const outcome = await d.nack({ requeue: true, delayMs });
-        if (!this.alive(incarnation)) return false;
-        if (outcome.status === 'ok') {
-          recorder.record({
-            p: name,
-            type: 'ok',
-            f: 'nack',
-            id: d.id,
-            group,
-            requeue: true,
-            reason,
-            delayMs,
-          });
-        }
-        return true;
-      },
-      work: () => {
-        const ms = workload.maxProcessingMs > 0 ? randomInt(random, 0, workload.maxProcessingMs) : 0;
-        if (ms > 0) return sleep(ms).then(() => this.alive(incarnation));
-        return this.alive(incarnation) ? RESOLVED_TRUE : RESOLVED_FALSE;
-      },
-      failure: () => (d.poison ? 'poison' : failsTransiently(d, workload) ? 'transient' : undefined),
-      processed: () => {
-        if (this.alive(incarnation)) recorder.record({ p: name, type: 'ok', f: 'process', id: d.id, group });
-      },
-      effect: (txn, applied) => {
-        if (this.alive(incarnation))
-          recorder.record({ p: name, type: 'ok', f: 'effect', id: d.id, group, txn, applied });
-      },
-      forward: () => this.forward(d, crashAt, incarnation),
-      record: (event) => {
-        if (this.alive(incarnation)) recorder.record({ group, ...event, p: name } as EventInput);
-      },
-    };
-  }
-
   /**
    * The pipeline step: the output message carries the input's id; `forward` commits the input
    * offset with it. A planned after-process crash strikes between the send and the commit.
    */
-  private async forward(
-    d: Delivery,
-    crashAt: (point: CrashPoint) => Promise<boolean>,
-    incarnation: number,
-  ): Promise<void> {
-    const { recorder, name, group } = this.options;
+  async forward(d: Delivery, step: DeliveryStep, incarnation: number): Promise<void> {
+    const { name } = this.options;
     if (!d.forward) throw new Error(`the driver gave ${name} a delivery that cannot be forwarded`);
-    recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
+    this.events.simple('invoke', 'ack', d.id);
     const beforeCommit = async () => {
-      await crashAt('after-process');
+      await step.crashAt('after-process');
     };
     let outcome: Awaited<ReturnType<Delivery['ack']>>;
     try {
@@ -239,17 +157,15 @@ export class ConsumerClient {
       outcome = { status: 'info', error: (error as Error).message };
     }
     if (!this.alive(incarnation)) return;
-    if (outcome.status === 'ok') recorder.record({ p: name, type: 'ok', f: 'ack', id: d.id, group });
-    else recorder.record({ p: name, type: outcome.status, f: 'ack', id: d.id, group, error: outcome.error });
-    await crashAt('after-ack');
+    this.events.ackOutcome(outcome.status, d.id, outcome.status === 'ok' ? undefined : outcome.error);
+    await step.crashAt('after-ack');
   }
 
   /** Records the ack; false when this incarnation died while acknowledging. */
-  private async ack(d: Delivery, incarnation: number): Promise<boolean> {
+  async ack(d: Delivery, incarnation: number): Promise<boolean> {
     // A dead incarnation acknowledges nothing: the process that would have is gone.
     if (!this.alive(incarnation)) return false;
-    const { recorder, name, group } = this.options;
-    recorder.record({ p: name, type: 'invoke', f: 'ack', id: d.id, group });
+    this.events.simple('invoke', 'ack', d.id);
     let outcome: Awaited<ReturnType<Delivery['ack']>>;
     try {
       outcome = await d.ack();
@@ -257,12 +173,11 @@ export class ConsumerClient {
       outcome = { status: 'info', error: (error as Error).message };
     }
     if (!this.alive(incarnation)) return false;
-    if (outcome.status === 'ok') recorder.record({ p: name, type: 'ok', f: 'ack', id: d.id, group });
-    else recorder.record({ p: name, type: outcome.status, f: 'ack', id: d.id, group, error: outcome.error });
+    this.events.ackOutcome(outcome.status, d.id, outcome.status === 'ok' ? undefined : outcome.error);
     return true;
   }
 
-  private async crash(incarnation: number, planned: IndexedCrash): Promise<void> {
+  async crash(incarnation: number, planned: IndexedCrash): Promise<void> {
     if (!this.alive(incarnation)) return;
     const { recorder, name, restartDelayMs } = this.options;
     this.incarnation++; // everything the old incarnation still does goes unrecorded
@@ -305,14 +220,4 @@ export class ConsumerClient {
     await this.consumer?.close();
     this.consumer = undefined;
   }
-}
-
-/**
- * A healthy message fails transiently on its first delivery only, decided by its id and the case
- * seed, so whichever consumer gets it decides the same, and it succeeds when retried.
- */
-function failsTransiently(d: Delivery, workload: Workload): boolean {
-  if (workload.transientFailureRate <= 0) return false;
-  const first = d.deliveryCount !== undefined ? d.deliveryCount === 1 : d.redelivered !== true;
-  return first && forkRandom(workload.seed, d.id)() < workload.transientFailureRate;
 }

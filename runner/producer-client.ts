@@ -1,3 +1,4 @@
+import { ProducerRecorder } from '../core/client-events.ts';
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import type { Claim } from '../core/guarantee.ts';
@@ -310,23 +311,26 @@ export class ProducerClient {
 /** Exponential backoff between send retries: 100, 200, 400, 800, 1600 ms — a short outage is ridden out. */
 const retryDelay = (attempt: number) => Math.min(1600, 100 * 2 ** (attempt - 1));
 
+/** Each producer's event writers (made once per producer's options, not once per send). */
+const writers = new WeakMap<ProducerClientOptions, ProducerRecorder>();
+function producerEvents(options: ProducerClientOptions): ProducerRecorder {
+  let events = writers.get(options);
+  if (!events) {
+    events = new ProducerRecorder(options.recorder, options.name);
+    writers.set(options, events);
+  }
+  return events;
+}
+
 /** Sends once and records it; `settled` when no retry is wanted. */
 async function sendOnce(
   message: OutgoingMessage,
   options: ProducerClientOptions,
   alive: () => boolean = () => true,
 ): Promise<{ settled: boolean; outcome: SendOutcome | undefined }> {
-  const { name, dest, producer, recorder } = options;
-  const invoke: EventInput & Record<string, unknown> = {
-    p: name,
-    type: 'invoke',
-    f: 'send',
-    id: message.id,
-    dest,
-  };
-  if (message.key !== undefined) invoke.key = message.key;
-  if (message.poison) invoke.poison = true;
-  recorder.record(invoke);
+  const { dest, producer } = options;
+  const events = producerEvents(options);
+  events.sendInvoke(message.id, dest, message.key, message.poison);
   let outcome: SendOutcome;
   try {
     outcome = await producer.send(message);
@@ -336,14 +340,8 @@ async function sendOnce(
   }
   // A producer that crashed meanwhile never learns (or records) the outcome.
   if (!alive()) return { settled: false, outcome: undefined };
-  if (outcome.status === 'ok') {
-    const ok: EventInput & Record<string, unknown> = { p: name, type: 'ok', f: 'send', id: message.id };
-    if (outcome.partition !== undefined) ok.partition = outcome.partition;
-    if (outcome.offset !== undefined) ok.offset = outcome.offset;
-    recorder.record(ok);
-  } else {
-    recorder.record({ p: name, type: outcome.status, f: 'send', id: message.id, error: outcome.error });
-  }
+  if (outcome.status === 'ok') events.sendOk(message.id, outcome.partition, outcome.offset);
+  else events.sendFailed(outcome.status, message.id, outcome.error);
   // Settled: acknowledged, or fire-and-forget that never answers (nothing an application retries).
   const settled =
     outcome.status === 'ok' ||

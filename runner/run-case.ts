@@ -129,7 +129,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     driver,
     groups,
     history,
-    recorder: { record: (event) => history.record(event) },
+    recorder: { record: (event, json) => history.record(event, json) },
     timeouts,
     isolation,
     driverSettings: options.driverSettings,

@@ -32,9 +32,9 @@ export class PipeRecorder implements Recorder {
     this.heartbeat.unref();
   }
 
-  record(event: EventInput): void {
+  record(event: EventInput, json?: string): void {
     const t = this.clock.nowMicros();
-    writeLine(this.fd, `[${Number.isFinite(t) ? t : null},${eventJson(event)}]\n`);
+    writeLine(this.fd, `[${Number.isFinite(t) ? t : null},${json ?? eventJson(event)}]\n`);
   }
 
   /** A message for the runner that is not an event (e.g. "ready"). */

@@ -60,7 +60,7 @@ export async function measureHarness(
   const dir = mkdtempSync(join(tmpdir(), 'bp-bench-'));
   const writer = new HistoryWriter(join(dir, 'history.ndjson'));
   const history = new History(writer, new CaseClock());
-  const recorder = { record: (e: EventInput) => history.record(e) };
+  const recorder = { record: (e: EventInput, json?: string) => history.record(e, json) };
   const topology = await driver.createTopology(
     { caseId: `bench-${Date.now()}`, setup, groups: ['default'], partitions: 1, seed: 1 },
     { signal: new AbortController().signal, log: () => {} },

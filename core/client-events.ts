@@ -1,0 +1,134 @@
+import { jsonString } from './event-json.ts';
+import type { EventInput } from './events.ts';
+import type { Recorder } from './recorder.ts';
+
+/**
+ * Typed writers for the events a client records for every message (send, deliver, process, ack):
+ * each builds the event and, in the same pass and the same key order, its JSON, and records both
+ * (the history writes the JSON as it is). The client's name and group are
+ * serialised once per client, not once per event; a generic serialiser would walk the keys and
+ * escape-check every string of every event. The JSON is exactly JSON.stringify's (a test draws
+ * values to hold them to it); a value JSON cannot write as a plain number (NaN, Infinity) leaves
+ * the event without a line, and it is serialised the generic way.
+ */
+export class ConsumerRecorder {
+  private readonly head: string;
+  private readonly groupJson: string;
+
+  constructor(
+    private readonly recorder: Recorder,
+    readonly p: string,
+    readonly group: string | undefined,
+  ) {
+    this.head = `{"p":${jsonString(p)},"type":`;
+    this.groupJson = group === undefined ? '' : `,"group":${jsonString(group)}`;
+  }
+
+  deliver(
+    id: string,
+    dest: string,
+    partition: number | undefined,
+    offset: string | number | undefined,
+    redelivered: boolean | undefined,
+    deliveryCount: number | undefined,
+  ): void {
+    const e: Record<string, unknown> = { p: this.p, type: 'ok', f: 'deliver', id, group: this.group, dest };
+    let line = `${this.head}"ok","f":"deliver","id":${jsonString(id)}${this.groupJson},"dest":${jsonString(dest)}`;
+    let plain = true;
+    if (partition !== undefined) {
+      e.partition = partition;
+      plain &&= Number.isFinite(partition);
+      line += `,"partition":${partition}`;
+    }
+    if (offset !== undefined) {
+      e.offset = offset;
+      if (typeof offset === 'string') line += `,"offset":${jsonString(offset)}`;
+      else {
+        plain &&= Number.isFinite(offset);
+        line += `,"offset":${offset}`;
+      }
+    }
+    if (redelivered !== undefined) {
+      e.redelivered = redelivered;
+      line += `,"redelivered":${redelivered}`;
+    }
+    if (deliveryCount !== undefined) {
+      e.deliveryCount = deliveryCount;
+      plain &&= Number.isFinite(deliveryCount);
+      line += `,"deliveryCount":${deliveryCount}`;
+    }
+    this.recorder.record(e as EventInput, plain ? `${line}}` : undefined);
+  }
+
+  /** `process`, or an `ack` invoke: the fields every consumer event starts with. */
+  simple(type: 'ok' | 'invoke', f: 'process' | 'ack', id: string): void {
+    const e: Record<string, unknown> = { p: this.p, type, f, id, group: this.group };
+    this.recorder.record(
+      e as EventInput,
+      `${this.head}"${type}","f":"${f}","id":${jsonString(id)}${this.groupJson}}`,
+    );
+  }
+
+  /** An ack's outcome: `ok` with nothing else, or `fail`/`info` with the error (if any). */
+  ackOutcome(type: 'ok' | 'fail' | 'info', id: string, error: string | undefined): void {
+    const e: Record<string, unknown> = { p: this.p, type, f: 'ack', id, group: this.group };
+    let line = `${this.head}"${type}","f":"ack","id":${jsonString(id)}${this.groupJson}`;
+    if (error !== undefined) {
+      e.error = error;
+      line += `,"error":${jsonString(error)}`;
+    }
+    this.recorder.record(e as EventInput, `${line}}`);
+  }
+}
+
+/** A producer's per-message events: the send's invoke and its outcome. */
+export class ProducerRecorder {
+  private readonly head: string;
+
+  constructor(
+    private readonly recorder: Recorder,
+    readonly p: string,
+  ) {
+    this.head = `{"p":${jsonString(p)},"type":`;
+  }
+
+  sendInvoke(id: string, dest: string, key: string | undefined, poison: boolean): void {
+    const e: Record<string, unknown> = { p: this.p, type: 'invoke', f: 'send', id, dest };
+    let line = `${this.head}"invoke","f":"send","id":${jsonString(id)},"dest":${jsonString(dest)}`;
+    if (key !== undefined) {
+      e.key = key;
+      line += `,"key":${jsonString(key)}`;
+    }
+    if (poison) {
+      e.poison = true;
+      line += ',"poison":true';
+    }
+    this.recorder.record(e as EventInput, `${line}}`);
+  }
+
+  sendOk(id: string, partition: number | undefined, offset: string | number | undefined): void {
+    const e: Record<string, unknown> = { p: this.p, type: 'ok', f: 'send', id };
+    let line = `${this.head}"ok","f":"send","id":${jsonString(id)}`;
+    let plain = true;
+    if (partition !== undefined) {
+      e.partition = partition;
+      plain &&= Number.isFinite(partition);
+      line += `,"partition":${partition}`;
+    }
+    if (offset !== undefined) {
+      e.offset = offset;
+      if (typeof offset === 'string') line += `,"offset":${jsonString(offset)}`;
+      else {
+        plain &&= Number.isFinite(offset);
+        line += `,"offset":${offset}`;
+      }
+    }
+    this.recorder.record(e as EventInput, plain ? `${line}}` : undefined);
+  }
+
+  sendFailed(type: 'fail' | 'info', id: string, error: string | undefined): void {
+    const e: Record<string, unknown> = { p: this.p, type, f: 'send', id, error };
+    const tail = error === undefined ? '' : `,"error":${jsonString(error)}`;
+    this.recorder.record(e as EventInput, `${this.head}"${type}","f":"send","id":${jsonString(id)}${tail}}`);
+  }
+}
