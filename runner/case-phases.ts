@@ -18,6 +18,7 @@ import { DestinationReader, deadLetterEvent, outputEvent } from './destination-r
 import { MessagePlan } from './messages.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { type MessageSource, ProducerClient } from './producer-client.ts';
+import { sendWindow, topologyPartitions } from './scale.ts';
 import type { Settlement } from './settlement.ts';
 
 /** Where consumers run: in the runner's process, or each in a worker process (a crash is a SIGKILL). */
@@ -87,7 +88,7 @@ export async function setupPhase(s: CaseState): Promise<void> {
       caseId: plan.id,
       setup,
       groups,
-      partitions: workload.partitions,
+      partitions: topologyPartitions(workload),
       maxAttempts: plan.claim.maxAttempts,
       seed: workload.seed,
       output: s.pipeline,
@@ -197,7 +198,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
         {
           name: `producer-${p}`,
           recorder: s.recorder,
-          window: scenario.producing.window,
+          window: sendWindow(scenario.producing.window, workload),
           retries: scenario.producing.retries,
           retryUnknown: !(plan.claim.delivery === 'exactly-once' && plan.setup.resends === 'new-message'),
           intervalMs: workload.sendIntervalMs,
