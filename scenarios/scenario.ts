@@ -250,6 +250,8 @@ export interface ScenarioStore<Store> {
  * What a consumer step can do, each action recorded in the history as it happens. A planned crash
  * ends the current incarnation: `crashAt` then resolves true (or never, in a worker process that
  * SIGKILLs itself) and the step must return at once; nothing a dead incarnation does is recorded.
+ * The actions are methods of one object made per delivery: call them on it (`step.ack()`), and wrap
+ * a step by delegating to it, not by spreading it (a spread leaves the methods behind).
  */
 export interface ConsumerStep<Store> {
   readonly name: string;

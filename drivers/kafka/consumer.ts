@@ -72,8 +72,12 @@ export class KafkaConsumer implements Consumer {
   private admin: { connection: KafkaConnection; admin: Promise<Admin> } | undefined;
   /** Transactional producer per input partition, with the generation it was fenced in for. */
   private readonly transactional = new Map<string, { producer: KafkaJsProducer; generation: number }>();
-  /** Deliveries of each record by this incarnation (Kafka itself counts nothing). */
-  private readonly seen = new Map<string, number>();
+  /**
+   * The highest offset this incarnation handed over, per topic and partition (Kafka itself counts
+   * nothing): records come in offset order, so one at or below it was handed over before and is
+   * read again. One number per partition, where a count per record grew with every message.
+   */
+  private readonly handedUpTo = new Map<string, number>();
   /** Settles when this incarnation crashes or closes: nothing it awaits keeps it busy after that. */
   private readonly ended: Promise<void>;
   private end!: () => void;
@@ -295,16 +299,18 @@ export class KafkaConsumer implements Consumer {
     const attempt = headerNumber(message.headers, HEADER.attempt) ?? 1;
     const originPartition = headerNumber(message.headers, HEADER.originPartition) ?? partition;
     const originOffset = headerNumber(message.headers, HEADER.originOffset) ?? offset;
-    const seenKey = `${topic}/${partition}/${message.offset}`;
-    const seen = (this.seen.get(seenKey) ?? 0) + 1;
-    this.seen.set(seenKey, seen);
+    const partitionKey = `${topic}/${partition}`;
+    const recordOffset = Number(message.offset);
+    const handed = this.handedUpTo.get(partitionKey);
+    const again = handed !== undefined && recordOffset <= handed;
+    if (!again) this.handedUpTo.set(partitionKey, recordOffset);
 
     const delivery: Delivery = {
       ...body,
       dest: d.dest,
       partition: originPartition,
       offset: originOffset,
-      redelivered: attempt > 1 || seen > 1 ? true : undefined,
+      redelivered: attempt > 1 || again ? true : undefined,
       batch,
       deliveryCount: setup.retryTopics ? attempt : undefined,
       ack: async () => {

@@ -8,13 +8,13 @@ import type {
   AckOutcome,
   Consumer,
   ConsumerOptions,
-  Delivery,
   DeliveryHandler,
   OutgoingMessage,
   Producer,
   SendOutcome,
 } from '../driver.ts';
 import { destroySocket, NodeCursor } from './connection.ts';
+import { ATTEMPT_HEADER, RabbitDelivery } from './delivery.ts';
 import type { RabbitSetupOptions } from './setups.ts';
 
 /** Everything another process needs to reach a case's topology. */
@@ -59,9 +59,18 @@ function urlVia(url: string, via: HostPort): string {
   return parsed.toString();
 }
 
-const ATTEMPT_HEADER = 'bp-attempt';
 const START_ATTEMPTS = 5;
 const ok: AckOutcome = { status: 'ok' };
+const CHANNEL_CLOSED: AckOutcome = { status: 'fail', error: 'channel closed: the broker will redeliver' };
+/** AMQP 0-9-1 never confirms an ack: it may be lost with the connection (and redelivered). */
+const UNCONFIRMED: AckOutcome = {
+  status: 'info',
+  error: 'written to the socket; AMQP acks are not confirmed',
+};
+/** The answers that need no waiting, as promises made once (the consume path makes none per message). */
+const OK_NOW = Promise.resolve(ok);
+const CHANNEL_CLOSED_NOW = Promise.resolve(CHANNEL_CLOSED);
+const UNCONFIRMED_NOW = Promise.resolve(UNCONFIRMED);
 
 /** Producers and consumers of one case, in whichever process they run. */
 export class RabbitClients extends CaseClients<RabbitDescriptor> {
@@ -209,7 +218,7 @@ class RabbitProducer implements Producer {
  * A consumer with prefetch and manual acks (or noAck). It re-subscribes when its connection is
  * lost, until it is closed or crashed. `crash` destroys the socket without a goodbye.
  */
-class RabbitConsumer implements Consumer {
+export class RabbitConsumer implements Consumer {
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private state: 'new' | 'running' | 'crashed' | 'closed' = 'new';
@@ -294,55 +303,54 @@ class RabbitConsumer implements Consumer {
   }
 
   private deliver(channel: ConfirmChannel, message: ConsumeMessage): void {
-    const headers = message.properties.headers ?? {};
-    const descriptor = this.descriptor;
-    const quorumCount =
-      typeof headers['x-delivery-count'] === 'number' ? headers['x-delivery-count'] + 1 : undefined;
-    const attempt = typeof headers[ATTEMPT_HEADER] === 'number' ? headers[ATTEMPT_HEADER] : 1;
-    const deliveryCount = descriptor.setup.retryQueues
-      ? attempt
-      : descriptor.setup.queueType === 'quorum' && !this.deadLetter
-        ? (quorumCount ?? 1)
-        : undefined;
-    const stillOpen = () => this.channel === channel && this.state === 'running';
-    const delivery: Delivery = {
-      id: String(message.properties.messageId),
-      dest: this.deadLetter ? this.queue : descriptor.dest,
-      key: typeof headers['bp-key'] === 'string' ? headers['bp-key'] : undefined,
-      poison: headers['bp-poison'] === true,
-      redelivered: message.fields.redelivered,
-      deliveryCount,
-      payload: message.content,
-      deadLetter: this.deadLetter ? deadLetterInfo(headers) : undefined,
-      ack: async () => {
-        if (this.autoAck) return ok;
-        if (!stillOpen()) return { status: 'fail', error: 'channel closed: the broker will redeliver' };
-        try {
-          channel.ack(message);
-          // AMQP 0-9-1 never confirms an ack: it may be lost with the connection (and redelivered).
-          return { status: 'info', error: 'written to the socket; AMQP acks are not confirmed' };
-        } catch (error) {
-          return { status: 'fail', error: describeError(error) };
-        }
-      },
-      nack: async ({ requeue, delayMs }) => {
-        if (this.autoAck) return ok;
-        if (!stillOpen()) return { status: 'fail', error: 'channel closed: the broker will redeliver' };
-        try {
-          if (requeue && descriptor.setup.retryQueues)
-            return await this.retryLater(channel, message, attempt, delayMs ?? 0);
-          channel.nack(message, false, requeue);
-          return ok;
-        } catch (error) {
-          return { status: 'info', error: describeError(error) };
-        }
-      },
-    };
+    const delivery = new RabbitDelivery(
+      this,
+      channel,
+      message,
+      this.descriptor,
+      this.deadLetter ? this.queue : undefined,
+    );
     const handler = this.handler;
     if (!handler) return;
-    if (descriptor.setup.singleActiveConsumer === true) {
+    if (this.descriptor.setup.singleActiveConsumer === true) {
       this.handled = this.handled.then(() => handler(delivery)).catch(() => {});
     } else void handler(delivery);
+  }
+
+  /** Acknowledges `message` on `channel` (for its delivery). */
+  ackMessage(channel: ConfirmChannel, message: ConsumeMessage): Promise<AckOutcome> {
+    if (this.autoAck) return OK_NOW;
+    if (!this.stillOpen(channel)) return CHANNEL_CLOSED_NOW;
+    try {
+      channel.ack(message);
+      return UNCONFIRMED_NOW;
+    } catch (error) {
+      return Promise.resolve({ status: 'fail', error: describeError(error) });
+    }
+  }
+
+  /** Gives `message` back: requeued (or to the retry queue of its attempt), or rejected. */
+  async nackMessage(
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+    attempt: number,
+    requeue: boolean,
+    delayMs: number | undefined,
+  ): Promise<AckOutcome> {
+    if (this.autoAck) return ok;
+    if (!this.stillOpen(channel)) return CHANNEL_CLOSED;
+    try {
+      if (requeue && this.descriptor.setup.retryQueues)
+        return await this.retryLater(channel, message, attempt, delayMs ?? 0);
+      channel.nack(message, false, requeue);
+      return ok;
+    } catch (error) {
+      return { status: 'info', error: describeError(error) };
+    }
+  }
+
+  private stillOpen(channel: ConfirmChannel): boolean {
+    return this.channel === channel && this.state === 'running';
   }
 
   /**
@@ -399,18 +407,4 @@ class RabbitConsumer implements Consumer {
     this.channel = undefined;
     await model?.close().catch(() => {});
   }
-}
-
-/** What RabbitMQ says about a dead-lettered message: the delivery count it died with, and why. */
-function deadLetterInfo(headers: Record<string, unknown>): Delivery['deadLetter'] {
-  const death = Array.isArray(headers['x-death'])
-    ? (headers['x-death'][0] as Record<string, unknown>)
-    : undefined;
-  const attempt = typeof headers[ATTEMPT_HEADER] === 'number' ? headers[ATTEMPT_HEADER] : undefined;
-  const quorumCount =
-    typeof headers['x-delivery-count'] === 'number' ? headers['x-delivery-count'] + 1 : undefined;
-  return {
-    deliveryCount: attempt ?? quorumCount,
-    reason: typeof death?.reason === 'string' ? death.reason : undefined,
-  };
 }

@@ -169,8 +169,22 @@ async function handlerStep(
     if (step.ackOnDelivery) return;
     if (!(await step.ack()) || (await step.crashAt('after-ack'))) throw new ConsumerCrashedError();
   };
+  // Delegated member by member: a step's actions are methods of its object, which a spread leaves out.
   return {
-    ...step,
+    name: step.name,
+    group: step.group,
+    variant: step.variant,
+    workload: step.workload,
+    random: step.random,
+    ackOnDelivery: step.ackOnDelivery,
+    pipeline: step.pipeline,
+    store: step.store,
+    crashAt: (point) => step.crashAt(point),
+    alive: () => step.alive(),
+    processed: () => step.processed(),
+    effect: (txn, applied) => step.effect(txn, applied),
+    forward: () => step.forward(),
+    record: (event) => step.record(event),
     // One ack per delivery, whoever sends it (the step before processing, or the handler itself);
     // what the handler acknowledged itself is not given back either.
     ack: async () => {
