@@ -271,6 +271,10 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   let deadline = started + timeouts.drainMs;
   let settledSince: number | undefined;
   while (!signal.aborted) {
+    // Asked first: under load a broker can take longer to answer than the quiet period, and
+    // activity seen before the question would then cut off consumers that kept working meanwhile
+    // (a Kafka case of 10^6 messages was cut off that way, its one consumer delivering throughout).
+    const backlog = topology?.backlog ? await topology.backlog() : undefined;
     const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
     // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
     // (invisible to some brokers' backlog) may not have produced an event yet.
@@ -281,7 +285,6 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     );
     const quietFor = Date.now() - lastActivity;
     deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + timeouts.quietMs));
-    const backlog = topology?.backlog ? await topology.backlog() : undefined;
     // With a settlement, a message still unsettled holds the drain open to its deadline (it may
     // only be late); it then counts as missing if the broker had been quiet for the full settle.
     const settled = s.settlement?.settled();
