@@ -221,19 +221,24 @@ export async function* readHistoryBatches(
   const parser = new LineParser(file, false);
   let eventCount = 0;
   const chunks = chunksOfLines(file, options.chunkBytes);
-  for (;;) {
-    const next = await chunks.next();
-    if (next.done) {
-      const { truncated, event } = parseLastLine(parser, next.value);
-      if (event) {
-        eventCount++;
-        yield [event];
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) {
+        const { truncated, event } = parseLastLine(parser, next.value);
+        if (event) {
+          eventCount++;
+          yield [event];
+        }
+        return { meta: parser.meta, eventCount, truncated };
       }
-      return { meta: parser.meta, eventCount, truncated };
+      const batch: HistoryEvent[] = [];
+      eventCount += parseLines(parser, next.value, (event) => batch.push(event));
+      if (batch.length > 0) yield batch;
     }
-    const batch: HistoryEvent[] = [];
-    eventCount += parseLines(parser, next.value, (event) => batch.push(event));
-    if (batch.length > 0) yield batch;
+  } finally {
+    // A reader that stops early (return()) closes the file rather than leaving it open, paused.
+    await chunks.return(Buffer.alloc(0));
   }
 }
 

@@ -237,11 +237,19 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
   await Promise.all(s.producers.map((producer) => producer.run()));
   // A fault that waited for its target (a killed broker still restarting) may still be due: the
   // load lasts until every drawn fault has acted and healed, or until its deadline.
+  // The listener goes when the load ends: `stop` outlives the case until its timeout fires, and
+  // a listener left on it kept the whole case (broker, recording, every message) alive with it.
+  let onStop = () => {};
   const stopped = new Promise<void>((resolve) => {
+    onStop = () => resolve();
     if (stop.aborted) resolve();
-    stop.addEventListener('abort', () => resolve(), { once: true });
+    stop.addEventListener('abort', onStop, { once: true });
   });
-  await Promise.race([s.schedule.played, stopped]);
+  try {
+    await Promise.race([s.schedule.played, stopped]);
+  } finally {
+    stop.removeEventListener('abort', onStop);
+  }
 }
 
 /** What the producers still wait on, for a load deadline's reason. */

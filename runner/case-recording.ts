@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { RetryIntervals } from '../checker/retry-intervals.ts';
 import { CaseClock } from '../core/clock.ts';
 import { type FaultEvent, HISTORY_VERSION, type Phase } from '../core/events.ts';
 import { History, HistoryWriter } from '../core/history-writer.ts';
 import { type CasePlan, type CaseResult, variantOf } from './case.ts';
 import { CoverageCollector } from './coverage.ts';
+import { LiveRetryIntervals } from './live-retry-intervals.ts';
 
 /** What names a case, in its meta line and in its result: enough to replay it. */
 export function caseIdentity(plan: CasePlan) {
@@ -28,7 +28,7 @@ export class CaseRecording {
   readonly path: string;
   readonly writer: HistoryWriter;
   readonly history: History;
-  private readonly retries = new RetryIntervals();
+  private readonly retries = new LiveRetryIntervals();
   private readonly coverage = new CoverageCollector();
   private readonly phases: CaseResult['phases'] = [];
   private readonly crashes: CaseResult['crashes'] = [];

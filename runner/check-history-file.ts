@@ -33,10 +33,17 @@ export async function eventsAt(
 ): Promise<Record<number, HistoryEvent>> {
   const found: Record<number, HistoryEvent> = {};
   if (indices.size === 0) return found;
+  // Indices are file order: the read stops after the last one wanted, not at the end of the file.
+  let last = 0;
+  for (const i of indices) last = Math.max(last, i);
   const batches = readHistoryBatches(file);
   for (;;) {
     const next = await batches.next();
     if (next.done) return found;
     for (const e of next.value) if (indices.has(e.i)) found[e.i] = e;
+    if ((next.value.at(-1)?.i ?? -1) >= last) {
+      await batches.return(undefined as never);
+      return found;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../core/events.ts';
+import { bytes, GroupColumns, MessageSlots } from '../core/per-message.ts';
 import { parseFaultSpec } from '../faults/fault-plan.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 
@@ -42,16 +43,19 @@ export class CoverageCollector {
   private readonly faults: FaultCoverage[] = [];
   private readonly crashes = new Map<string, CrashCoverage>();
   private otherCrashes = 0;
-  private readonly delivered = new Set<string>();
+  private readonly slots = new MessageSlots();
+  /** 1 where the group has had the message delivered (a byte a message, not an id string). */
+  private readonly delivered = new GroupColumns(bytes);
   private latest: { redeliveries: number } | undefined;
 
   add(e: HistoryEvent): void {
     switch (e.f) {
       case 'deliver': {
-        const key = `${e.group ?? 'default'}\u0000${e.id}`;
-        if (this.delivered.has(key)) {
+        const delivered = this.delivered.of(e.group ?? 'default');
+        const slot = this.slots.slot(String(e.id));
+        if (delivered.get(slot) === 1) {
           if (this.latest) this.latest.redeliveries++;
-        } else this.delivered.add(key);
+        } else delivered.set(slot, 1);
         return;
       }
       case 'crash': {

@@ -1,5 +1,14 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import * as fc from 'fast-check';
 import type { StoreKind } from '../core/store.ts';
 import type { NetworkRole } from '../faults/fault-plan.ts';
@@ -144,7 +153,7 @@ export async function explore(
     counterexample = lastFailure;
     if (shrinkSteps.includes(lastFailure)) {
       const id = caseId(target, details.counterexamplePath);
-      counterexample = adopt(options.outDir, lastFailure, id, details.counterexamplePath);
+      counterexample = await adopt(options.outDir, lastFailure, id, details.counterexamplePath);
       cases.push(counterexample);
     }
     counterexample.counterexample = true;
@@ -187,14 +196,35 @@ function networkRoles(target: Target): NetworkRole[] {
 }
 
 /** Gives the last failing shrink attempt the id and path fast-check reports for it. */
-function adopt(outDir: string, result: CaseResult, id: string, path: string): CaseResult {
+async function adopt(outDir: string, result: CaseResult, id: string, path: string): Promise<CaseResult> {
   const from = join(outDir, result.history);
   const history = result.history.replace(/[^/]+\.ndjson$/, `${id}.ndjson`);
   const to = join(outDir, history);
-  // The meta line names the case and its path: rewrite it so the file replays on its own.
-  const [meta, ...rest] = readFileSync(from, 'utf8').split('\n');
-  const parsed = JSON.parse(meta!) as Record<string, unknown>;
-  writeFileSync(from, [JSON.stringify({ ...parsed, caseId: id, path }), ...rest].join('\n'));
-  renameSync(from, to);
+  // The meta line names the case and its path: rewritten so the file replays on its own. The
+  // rest is copied as it is, streamed (a history of 10^7 events is more than a string can hold).
+  const meta = firstLine(from);
+  const parsed = JSON.parse(meta.toString('utf8')) as Record<string, unknown>;
+  writeFileSync(to, JSON.stringify({ ...parsed, caseId: id, path }));
+  await pipeline(createReadStream(from, { start: meta.length }), createWriteStream(to, { flags: 'a' }));
+  rmSync(from);
   return { ...result, id, path, history };
+}
+
+/** The file's first line, without its newline (the whole file when it has none). */
+function firstLine(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const parts: Buffer[] = [];
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let position = 0; ; ) {
+      const read = readSync(fd, chunk, 0, chunk.length, position);
+      if (read === 0) return Buffer.concat(parts);
+      const nl = chunk.subarray(0, read).indexOf(10);
+      if (nl >= 0) return Buffer.concat([...parts, chunk.subarray(0, nl)]);
+      parts.push(Buffer.from(chunk.subarray(0, read)));
+      position += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

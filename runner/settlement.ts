@@ -11,14 +11,18 @@
  * after the drain would be exactly the anomaly they look for.
  */
 import type { HistoryEvent } from '../core/events.ts';
+import { bytes, int32s, MessageSlots, SlotColumn } from '../core/per-message.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { CasePlan } from './case.ts';
 
 export class Settlement {
-  /** Sends that may have reached the broker, by id, with the groups still waiting for them. */
-  private readonly owed = new Map<string, Set<string>>();
-  /** Groups that processed or dead-lettered an id — possibly before its send was answered. */
-  private readonly done = new Map<string, Set<string>>();
+  private readonly slots = new MessageSlots();
+  /** 1 once a send of the id reached the broker (ok or info): from then on it is owed. */
+  private readonly answered = new SlotColumn(bytes);
+  /** Groups still waiting for an answered id. */
+  private readonly waiting = new SlotColumn(int32s);
+  /** Per group, 1 where it processed or dead-lettered the id — possibly before its send was answered. */
+  private readonly done: SlotColumn<Uint8Array>[];
   private readonly sendsOpen = new Set<string>();
   private sends = 0;
   private unsettled = 0;
@@ -30,7 +34,9 @@ export class Settlement {
   constructor(
     private readonly groups: readonly string[],
     readonly shortens = true,
-  ) {}
+  ) {
+    this.done = groups.map(() => new SlotColumn(bytes));
+  }
 
   add(e: HistoryEvent): void {
     const id = typeof e.id === 'string' ? e.id : undefined;
@@ -42,13 +48,14 @@ export class Settlement {
           return;
         }
         this.sendsOpen.delete(id);
-        if (e.type === 'fail' || this.owed.has(id)) return;
+        if (e.type === 'fail') return;
+        const slot = this.slots.slot(id);
+        if (this.answered.get(slot) === 1) return;
+        this.answered.set(slot, 1);
         this.sends++;
-        const done = this.done.get(id);
-        this.done.delete(id);
-        const waiting = new Set(this.groups.filter((g) => !done?.has(g)));
-        this.owed.set(id, waiting);
-        if (waiting.size > 0) this.unsettled++;
+        const waiting = this.done.reduce((n, done) => n + (done.get(slot) === 1 ? 0 : 1), 0);
+        this.waiting.set(slot, waiting);
+        if (waiting > 0) this.unsettled++;
         return;
       }
       case 'process':
@@ -59,17 +66,18 @@ export class Settlement {
   }
 
   private settle(id: string, group: string | undefined): void {
-    if (group === undefined) return;
-    const waiting = this.owed.get(id);
-    if (!waiting) {
-      // Not answered yet (or a send this case never made): remember it for when it is.
-      const done = this.done.get(id) ?? new Set<string>();
-      done.add(group);
-      this.done.set(id, done);
-      return;
-    }
-    if (!waiting.delete(group) || waiting.size > 0) return;
-    this.unsettled--;
+    const g = group === undefined ? -1 : this.groups.indexOf(group);
+    // A group the case does not have is waited for by no send.
+    if (g < 0) return;
+    const slot = this.slots.slot(id);
+    const done = this.done[g]!;
+    if (done.get(slot) === 1) return;
+    // Not answered yet (or a send this case never made): remembered for when it is.
+    done.set(slot, 1);
+    if (this.answered.get(slot) !== 1) return;
+    const waiting = this.waiting.get(slot) - 1;
+    this.waiting.set(slot, waiting);
+    if (waiting === 0) this.unsettled--;
   }
 
   /** Every send answered, at least one reached the broker, and each is settled in every group. */

@@ -1,3 +1,4 @@
+import { int32s, SlotColumn } from '../../core/per-message.ts';
 import type { AnomalyInjector } from './anomalies.ts';
 import { type StoredMessage, TimerSet } from './stored-message.ts';
 
@@ -104,7 +105,8 @@ export class ConsumerGroup {
   private readonly owner: (LogMember | undefined)[];
   /** Highest offset delivered to this group per partition (for the `redelivered` flag). */
   private readonly highWater: number[];
-  private readonly deliveryCounts = new Map<string, number>();
+  /** Deliveries to this group per partition, by offset (an int a record, not a key string). */
+  private readonly deliveryCounts: SlotColumn<Int32Array>[];
 
   constructor(
     readonly log: MemoryLog,
@@ -115,6 +117,7 @@ export class ConsumerGroup {
     this.committed = new Array(n).fill(0);
     this.owner = new Array(n).fill(undefined);
     this.highWater = new Array(n).fill(-1);
+    this.deliveryCounts = Array.from({ length: n }, () => new SlotColumn(int32s));
   }
 
   get pendingRedeliveries(): number {
@@ -179,9 +182,9 @@ export class ConsumerGroup {
     }
     if (!record) return;
     member.busy.add(partition);
-    const key = `${partition}:${record.offset}`;
-    const deliveryCount = (this.deliveryCounts.get(key) ?? 0) + 1;
-    this.deliveryCounts.set(key, deliveryCount);
+    const counts = this.deliveryCounts[partition]!;
+    const deliveryCount = counts.get(record.offset) + 1;
+    counts.set(record.offset, deliveryCount);
     const redelivered = record.offset <= this.highWater[partition]!;
     this.highWater[partition] = Math.max(this.highWater[partition]!, record.offset);
     const delivery: LogDelivery = { record, redelivered, deliveryCount };

@@ -39,8 +39,6 @@ export class MemoryQueue {
   private roundRobin = 0;
   private dispatchScheduled = false;
   private deleted = false;
-  /** ids delivered at least once (for the `redelivered` flag of copies that never left). */
-  private readonly everDelivered = new Set<StoredMessage>();
 
   constructor(
     readonly options: MemoryQueueOptions,
@@ -90,8 +88,9 @@ export class MemoryQueue {
       }
       message.deliveryCount++;
       const tag = this.nextTag++;
-      const redelivered = this.everDelivered.has(message);
-      this.everDelivered.add(message);
+      // Each queue holds its own copy, fresh at 0: a count above one is a redelivery from this
+      // queue (no set of every message delivered, which kept each one and its payload to the end).
+      const redelivered = message.deliveryCount > 1;
       const timer = setTimeout(() => this.expire(tag), this.options.ackTimeoutMs);
       this.inFlight.set(tag, { message, subscription, timer });
       subscription.inFlight.add(tag);

@@ -3,6 +3,7 @@
  * always give the same figures. No I/O; reading the file is figures/read.ts's job.
  */
 import type { HistoryEvent } from '../../core/events.ts';
+import { bytes, float64s, MessageSlots, SlotColumn } from '../../core/per-message.ts';
 import { latencyFigures } from './latency.ts';
 import { type FaultSpan, GapTracker, recoveries } from './recovery.ts';
 import { SeriesCounter } from './series.ts';
@@ -16,9 +17,11 @@ export class FiguresPass {
   private endMs = 0;
   private load: { fromMs: number; toMs: number } | undefined;
   private loadOpen = false;
+  // Per message, in typed arrays (a case of 10^6 messages keeps no id strings): see MessageSlots.
+  private readonly slots = new MessageSlots();
   // Latency: the first send invoke per id, then the first process per id.
-  private readonly firstInvoke = new Map<string, number>();
-  private readonly processedIds = new Set<string>();
+  private readonly firstInvoke = new SlotColumn(float64s, Number.NaN);
+  private readonly processedIds = new SlotColumn(bytes);
   private readonly latencyAt: number[] = [];
   private readonly latency: number[] = [];
   // Recovery and availability.
@@ -31,9 +34,10 @@ export class FiguresPass {
   private lastSendActivityMs = 0;
   private readonly sendGaps = new GapTracker();
   private readonly deliveryGaps = new GapTracker();
-  /** Acknowledged ids not yet delivered in any group. */
-  private readonly waiting = new Set<string>();
-  private readonly delivered = new Set<string>();
+  /** Acknowledged ids not yet delivered in any group (1), and how many. */
+  private readonly waiting = new SlotColumn(bytes);
+  private waitingCount = 0;
+  private readonly delivered = new SlotColumn(bytes);
 
   add(e: HistoryEvent): void {
     const t = ms(e.t);
@@ -46,10 +50,10 @@ export class FiguresPass {
         this.send(e, t);
         break;
       case 'deliver':
-        this.deliver(e.id as string, t);
+        this.deliver(this.slots.slot(String(e.id)), t);
         break;
       case 'process':
-        this.process(e.id as string, t);
+        this.process(this.slots.slot(String(e.id)), t);
         break;
       case 'fault':
         this.fault(e, t);
@@ -77,10 +81,10 @@ export class FiguresPass {
   }
 
   private send(e: HistoryEvent, t: number): void {
-    const id = e.id as string;
+    const id = this.slots.slot(String(e.id));
     this.lastSendActivityMs = t;
     if (e.type === 'invoke') {
-      if (!this.firstInvoke.has(id)) this.firstInvoke.set(id, t);
+      if (Number.isNaN(this.firstInvoke.get(id))) this.firstInvoke.set(id, t);
       this.inFlight++;
       this.sendGaps.waiting(t);
       return;
@@ -91,8 +95,9 @@ export class FiguresPass {
       this.series.add('sendOk', t);
       this.sendOkMs.push(t);
       this.sendGaps.success(t, this.inFlight > 0);
-      if (!this.delivered.has(id)) {
-        this.waiting.add(id);
+      if (this.delivered.get(id) === 0) {
+        if (this.waiting.get(id) === 0) this.waitingCount++;
+        this.waiting.set(id, 1);
         this.deliveryGaps.waiting(t);
       }
     } else if (e.type === 'info') {
@@ -104,21 +109,24 @@ export class FiguresPass {
     }
   }
 
-  private deliver(id: string, t: number): void {
+  private deliver(id: number, t: number): void {
     this.totals.deliveries++;
     this.series.add('deliveries', t);
     this.deliveryMs.push(t);
-    this.delivered.add(id);
-    this.waiting.delete(id);
-    this.deliveryGaps.success(t, this.waiting.size > 0);
+    this.delivered.set(id, 1);
+    if (this.waiting.get(id) === 1) {
+      this.waiting.set(id, 0);
+      this.waitingCount--;
+    }
+    this.deliveryGaps.success(t, this.waitingCount > 0);
   }
 
-  private process(id: string, t: number): void {
+  private process(id: number, t: number): void {
     this.totals.processed++;
-    if (this.processedIds.has(id)) return;
-    this.processedIds.add(id);
+    if (this.processedIds.get(id) === 1) return;
+    this.processedIds.set(id, 1);
     const invoked = this.firstInvoke.get(id);
-    if (invoked === undefined) return;
+    if (Number.isNaN(invoked)) return;
     this.latencyAt.push(invoked);
     this.latency.push(Math.max(0, t - invoked));
   }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/events.ts';
-import { histogramPercentile, mergeHistograms, nearestRank } from '../../reports/figures/latency.ts';
+import {
+  histogramPercentile,
+  latencyFigures,
+  mergeHistograms,
+  nearestRank,
+} from '../../reports/figures/latency.ts';
 import { computeFigures } from '../../reports/figures/pass.ts';
 
 /** Histories with times in ms (converted to the history's µs). */
@@ -170,5 +175,29 @@ describe('figures: latency statistics', () => {
     expect(l.count).toBe(5000);
     expect(l.samples.length).toBeLessThanOrEqual(500);
     expect(l.samples.some(([, ms]) => ms === 999)).toBe(true);
+  });
+
+  it('samples as sorting every point by latency would: the 25 slowest (ties: earliest), then evenly', () => {
+    // A sort of every point (the reference: what the report did at 10^6 points too).
+    const reference = (latency: number[]) => {
+      const keep = new Set(
+        latency
+          .map((ms, k) => [ms, k] as const)
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, 25)
+          .map(([, k]) => k),
+      );
+      const stride = latency.length / 475;
+      for (let x = 0; keep.size < 500 && x < latency.length; x += stride) keep.add(Math.floor(x));
+      return [...keep].sort((a, b) => a - b);
+    };
+    for (const ties of [0, 3, 40]) {
+      // Many points tie at the slowest latency but a few: which of them are kept is decided by order.
+      const latency = Array.from({ length: 3001 }, (_, k) => (k % 97 === 7 && k < 97 * ties ? 50 : k % 7));
+      for (const k of [5, 900, 1200, 2999, 17, 18, 19, 2000]) latency[k] = 60 + (k % 5);
+      const at = latency.map((_, k) => k);
+      const sampled = latencyFigures(at, latency).samples.map(([k]) => k);
+      expect(sampled, `${ties} ties`).toEqual(reference(latency));
+    }
   });
 });

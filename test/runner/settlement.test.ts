@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../core/events.ts';
 import { Settlement } from '../../runner/settlement.ts';
@@ -64,5 +65,39 @@ describe('Settlement (is every message that may have reached the broker processe
     expect(s.settled()).toBe(false);
     s.add(ev('process', 'ok', 'a', { group: 'g1' }));
     expect(s.settled()).toBe(true);
+  });
+
+  it('agrees after every event with the definition: every answered send processed in every group', () => {
+    const groups = ['g0', 'g1'];
+    const step = fc.record({
+      f: fc.constantFrom('send', 'process', 'dlq', 'deliver'),
+      type: fc.constantFrom('invoke', 'ok', 'info', 'fail'),
+      id: fc.oneof(
+        fc.nat(5).map((n) => `m${n}`),
+        fc.constantFrom('order-1', 'order-2'),
+      ),
+      group: fc.option(fc.constantFrom('g0', 'g1', 'elsewhere'), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const s = new Settlement(groups);
+        const open = new Set<string>();
+        const answered = new Set<string>();
+        const done = new Set<string>();
+        for (const x of steps) {
+          s.add(ev(x.f, x.type, x.id, x.group === undefined ? {} : { group: x.group }));
+          if (x.f === 'send' && x.type === 'invoke') open.add(x.id);
+          else if (x.f === 'send') {
+            open.delete(x.id);
+            if (x.type !== 'fail') answered.add(x.id);
+          } else if ((x.f === 'process' || x.f === 'dlq') && x.type === 'ok')
+            done.add(`${x.group ?? groups[0]}/${x.id}`);
+          const outstanding = [...answered].filter((id) => groups.some((g) => !done.has(`${g}/${id}`)));
+          expect(s.outstanding).toBe(outstanding.length);
+          expect(s.settled()).toBe(answered.size > 0 && open.size === 0 && outstanding.length === 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
