@@ -165,8 +165,14 @@ export class ProducerClient {
         // Crashed: wait for the restart, then send what is left.
         if (!this.producer)
           await new Promise<void>((resolve) => {
-            this.restarted = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
+            // Removed once restarted: a listener left on the load's deadline signal keeps the
+            // whole case reachable until that deadline fires.
+            const aborted = () => resolve();
+            this.restarted = () => {
+              signal.removeEventListener('abort', aborted);
+              resolve();
+            };
+            signal.addEventListener('abort', aborted, { once: true });
           });
       }
     } finally {
