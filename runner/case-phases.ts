@@ -277,6 +277,9 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
   const hardDeadline = started + drainCapMs(timeouts.drainMs, s.plan.workload);
   let deadline = started + timeouts.drainMs;
+  // How long a pause in progress may last before it counts as stuck: a Kafka consumer working a
+  // backlog of 10^6 messages paused for 2.2 s (a fetch, a GC) and a quiet period of 2 s cut it off.
+  const progressGraceMs = Math.max(timeouts.quietMs, timeouts.drainMs / 2);
   let settledSince: number | undefined;
   while (!signal.aborted) {
     // Asked first: under load a broker can take longer to answer than the quiet period, and
@@ -292,7 +295,7 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
       ...s.readers.map((r) => r.lastActivity),
     );
     const quietFor = Date.now() - lastActivity;
-    deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + timeouts.quietMs));
+    deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + progressGraceMs));
     // With a settlement, a message still unsettled holds the drain open to its deadline (it may
     // only be late); it then counts as missing if the broker had been quiet for the full settle.
     const settled = s.settlement?.settled();
