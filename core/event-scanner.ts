@@ -19,30 +19,8 @@
  */
 
 import { MESSAGE_OPERATIONS } from './events.ts';
-import {
-  APPLIED,
-  DELIVERY_COUNT,
-  DEST,
-  ERROR,
-  F,
-  GROUP,
-  I,
-  ID,
-  KEY,
-  OFFSET,
-  P,
-  PARTITION,
-  POISON,
-  REASON,
-  REDELIVERED,
-  REQUEUE,
-  SCANNED_FIELDS,
-  ScannedEvent,
-  store,
-  T,
-  TXN,
-  TYPE,
-} from './scanned-event.ts';
+import { F, ScannedEvent, store, TYPE } from './scanned-event.ts';
+import { ascii, ByteStrings, bytesAt, fieldAt, KEY_PATTERNS } from './scanner-bytes.ts';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -55,10 +33,7 @@ const NINE = 57;
 const NEWLINE = 10;
 const RETURN = 13;
 
-const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const MESSAGE_OPERATION_SET: ReadonlySet<string> = MESSAGE_OPERATIONS;
-/** `"name":` for each field, matched whole. */
-const KEY_PATTERNS = SCANNED_FIELDS.map((name) => ascii(`"${name}":`));
 // Values of `type` and `f`, returned as constants so the common lines allocate only their ids.
 const TYPES = ['invoke', 'ok', 'fail', 'info'];
 const OPERATIONS = ['send', 'deliver', 'process', 'ack', 'nack', 'dlq', 'effect'];
@@ -68,10 +43,6 @@ const MAX_TEMPLATES = 256;
 const MAX_VALUES = 32;
 /** Successors tried per template before scanning key by key. */
 const MAX_SUCCESSORS = 4;
-/** Strings remembered by their bytes (a power of two): processes, groups, destinations repeat. */
-const STRING_SLOTS = 512;
-/** Longest string remembered so. */
-const SLOT_BYTES = 32;
 
 /** A line shape: literals around the values that vary; `type`, `f` and booleans are in the literals. */
 interface Template {
@@ -113,18 +84,13 @@ export class LineScanner {
   private readonly valueField = new Int32Array(MAX_VALUES);
   private values = 0;
   private readonly constants: unknown[] = [];
-  // Per field, the last string value and where its bytes are in this chunk (-1: not in it).
-  private readonly lastString: string[] = SCANNED_FIELDS.map(() => '');
-  private readonly lastStart = new Int32Array(SCANNED_FIELDS.length).fill(-1);
-  // Strings met recently, by a hash of their bytes, which are kept beside them.
-  private readonly slots: string[] = new Array<string>(STRING_SLOTS).fill('');
-  private readonly slotBytes = new Uint8Array(STRING_SLOTS * SLOT_BYTES);
+  private readonly strings = new ByteStrings();
 
   /** The chunk the next calls read; it ends with a newline. */
   setBytes(bytes: Buffer): void {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    this.lastStart.fill(-1);
+    this.strings.setBytes(bytes);
   }
 
   /**
@@ -212,7 +178,7 @@ export class LineScanner {
           if (b < 0x20 || b === BACKSLASH || b >= 0x80) return -1;
           b = bytes[++pos]!;
         }
-        store(into, fields[k]!, this.string(fields[k]!, from, pos));
+        store(into, fields[k]!, this.strings.string(fields[k]!, from, pos));
       } else {
         pos = this.integer(pos);
         if (pos < 0) return -1;
@@ -254,7 +220,7 @@ export class LineScanner {
           value = this.constant(field === TYPE ? TYPES : OPERATIONS, from, to);
           this.constants.push(field, value);
         } else {
-          value = this.string(field, from, to);
+          value = this.strings.string(field, from, to);
           this.noteValue(field, from, to);
         }
         pos = to + 1;
@@ -344,49 +310,6 @@ export class LineScanner {
     return p;
   }
 
-  /**
-   * The string of `field`'s ASCII bytes `[from, to)`. The field's value on an earlier line of the
-   * chunk, or a string met recently (found by a hash of its bytes), is returned again: the lines'
-   * repeated values cost no allocation.
-   */
-  private string(field: number, from: number, to: number): string {
-    const bytes = this.bytes;
-    const length = to - from;
-    const last = this.lastString[field]!;
-    const lastStart = this.lastStart[field]!;
-    if (lastStart >= 0 && last.length === length) {
-      let k = 0;
-      while (k < length && bytes[lastStart + k] === bytes[from + k]) k++;
-      if (k === length) {
-        this.lastStart[field] = from;
-        return last;
-      }
-    }
-    let value: string | undefined;
-    if (length <= SLOT_BYTES) {
-      let hash = length;
-      for (let k = from; k < to; k++) hash = (Math.imul(hash, 31) + bytes[k]!) | 0;
-      const slot = (hash ^ (hash >>> 11)) & (STRING_SLOTS - 1);
-      const known = this.slots[slot]!;
-      const at = slot * SLOT_BYTES;
-      const slotBytes = this.slotBytes;
-      if (known.length === length) {
-        let k = 0;
-        while (k < length && slotBytes[at + k] === bytes[from + k]) k++;
-        if (k === length) value = known;
-      }
-      if (value === undefined) {
-        // A fresh string (not a view into a larger one), so it may be kept.
-        value = bytes.toString('latin1', from, to);
-        this.slots[slot] = value;
-        for (let k = 0; k < length; k++) slotBytes[at + k] = bytes[from + k]!;
-      }
-    } else value = bytes.toString('latin1', from, to);
-    this.lastString[field] = value;
-    this.lastStart[field] = from;
-    return value;
-  }
-
   private constant(values: readonly string[], from: number, to: number): string {
     const bytes = this.bytes;
     const length = to - from;
@@ -398,63 +321,6 @@ export class LineScanner {
     }
     return bytes.toString('latin1', from, to);
   }
-}
-
-/** Whether `word` is at `pos`, within `[pos, end)`. */
-function bytesAt(bytes: Uint8Array, pos: number, end: number, word: Uint8Array): boolean {
-  if (pos + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (bytes[pos + k] !== word[k]) return false;
-  return true;
-}
-
-/**
- * The field whose `"name":` starts at `pos` (-1: none of them), told apart by its first letters and
- * then compared whole, without making a string of the key.
- */
-function fieldAt(bytes: Uint8Array, pos: number, end: number): number {
-  const c2 = bytes[pos + 2];
-  let field: number;
-  switch (bytes[pos + 1]) {
-    case 105 /* i */:
-      field = c2 === QUOTE ? I : ID;
-      break;
-    case 116 /* t */:
-      field = c2 === QUOTE ? T : c2 === 121 /* y */ ? TYPE : TXN;
-      break;
-    case 112 /* p */:
-      field = c2 === QUOTE ? P : c2 === 111 /* o */ ? POISON : PARTITION;
-      break;
-    case 102 /* f */:
-      field = F;
-      break;
-    case 103 /* g */:
-      field = GROUP;
-      break;
-    case 100 /* d */:
-      field = bytes[pos + 3] === 115 /* s */ ? DEST : DELIVERY_COUNT;
-      break;
-    case 107 /* k */:
-      field = KEY;
-      break;
-    case 111 /* o */:
-      field = OFFSET;
-      break;
-    case 101 /* e */:
-      field = ERROR;
-      break;
-    case 114 /* r */:
-      {
-        const c3 = bytes[pos + 3];
-        field = c3 === 100 /* d */ ? REDELIVERED : c3 === 113 /* q */ ? REQUEUE : REASON;
-        break;
-      }
-    case 97 /* a */:
-      field = APPLIED;
-      break;
-    default:
-      return -1;
-  }
-  return bytesAt(bytes, pos, end, KEY_PATTERNS[field]!) ? field : -1;
 }
 
 /** The whole 4-byte words of each literal, little-endian as `DataView.getInt32(…, true)` reads them. */

@@ -35,7 +35,26 @@ function shape(kind: number, i: number, pick: (n: number) => number): string {
   }
 }
 
-const INSERTS = ['"', '\\', ' ', '\t', '0', '-', '.5', 'e3', '9', ',', '}', '{', ':', 'é', '\u0000', '""', 'null', 'true'];
+const INSERTS = [
+  '"',
+  '\\',
+  ' ',
+  '\t',
+  '0',
+  '-',
+  '.5',
+  'e3',
+  '9',
+  ',',
+  '}',
+  '{',
+  ':',
+  'é',
+  '\u0000',
+  '""',
+  'null',
+  'true',
+];
 
 /** What JSON.parse + validateEvent make of the lines after the meta line: events, or the first error. */
 function reference(lines: string[]): { events: unknown[] } | { error: string } {
