@@ -1,63 +1,43 @@
 /**
  * The checker's fast path through a history: a scanner for the flat lines the writer produces
- * (`{"i":…,"t":…,"p":"…",…}`: string, integer, boolean or null values, known message-event keys).
- * It fills one reused record instead of JSON.parse building an object per line, which is where a
- * reader of 10^7 events spent its time. Anything unusual — an escape in a string, a float, a nested
- * value, whitespace, an unknown key — makes it give up, and the reader parses that line with
- * JSON.parse and validates it in full; a line it accepts is validated by the same `validateEvent`.
+ * (`{"i":…,"t":…,"p":"…",…}`: string, integer, boolean or null values, known message-event keys),
+ * reading the file's bytes directly. It fills one reused record instead of JSON.parse building an
+ * object per line, which is where a reader of 10^7 events spent its time. Anything unusual — an
+ * escape or a byte ≥ 0x80 in a string, a float, a nested value, whitespace, an unknown key — makes
+ * it give up, and the reader parses that line with JSON.parse and validates it in full; a line it
+ * accepts is validated by the same `validateEvent`.
  *
  * Lines come in a few shapes (a deliver line is always the same keys with the same `type` and `f`).
- * A line scanned key by key teaches its shape as a template: the literal text between the values
- * that vary. A later line of that shape is matched literal by literal (one native comparison each),
- * with only its values read; the templates tried are those that followed the previous line's shape
- * before, which in a history are right most of the time.
+ * A line scanned key by key teaches its shape as a template: the literal bytes between the values
+ * that vary. A later line of that shape is matched literal byte by literal byte, with only its
+ * values read, and the template finds the line's end without a search for the newline. The
+ * templates tried are those that followed the previous line's shape before, which in a history are
+ * right most of the time.
+ *
+ * The bytes handed to the scanner must end with a newline: every loop stops at it (a newline is no
+ * digit, a control character in a string, and in no literal), so none needs a bounds check.
  */
 
 import { MESSAGE_OPERATIONS } from './events.ts';
-import {
-  APPLIED,
-  DELIVERY_COUNT,
-  DEST,
-  ERROR,
-  F,
-  GROUP,
-  I,
-  ID,
-  KEY,
-  OFFSET,
-  ownString,
-  P,
-  PARTITION,
-  POISON,
-  REASON,
-  REDELIVERED,
-  REQUEUE,
-  SCANNED_FIELDS,
-  ScannedEvent,
-  store,
-  T,
-  TXN,
-  TYPE,
-} from './scanned-event.ts';
+import { F, ScannedEvent, store, TYPE } from './scanned-event.ts';
+import { ascii, ByteStrings, bytesAt, fieldAt, KEY_PATTERNS } from './scanner-bytes.ts';
 
 const QUOTE = 34;
+const BACKSLASH = 92;
 const COMMA = 44;
+const OPEN = 123;
 const CLOSE = 125;
 const MINUS = 45;
 const ZERO = 48;
 const NINE = 57;
+const NEWLINE = 10;
+const RETURN = 13;
 
 const MESSAGE_OPERATION_SET: ReadonlySet<string> = MESSAGE_OPERATIONS;
-/** `"name":` for each field, matched in one comparison. */
-const KEY_PATTERNS = SCANNED_FIELDS.map((name) => `"${name}":`);
 // Values of `type` and `f`, returned as constants so the common lines allocate only their ids.
 const TYPES = ['invoke', 'ok', 'fail', 'info'];
 const OPERATIONS = ['send', 'deliver', 'process', 'ack', 'nack', 'dlq', 'effect'];
-/**
- * What JSON forbids raw in a string, or escapes, and any byte ≥ 0x80 (the text is the bytes as
- * Latin-1; the slow path decodes such a line as UTF-8): such a line goes the slow way.
- */
-const SPECIAL = /[\\\x00-\x09\x0b-\x1f\x80-\uffff]/g;
+const WORDS = [ascii('true'), ascii('false'), ascii('null')];
 /** Shapes learnt at most (a history has a handful; a hostile one must not grow memory). */
 const MAX_TEMPLATES = 256;
 const MAX_VALUES = 32;
@@ -66,12 +46,16 @@ const MAX_SUCCESSORS = 4;
 
 /** A line shape: literals around the values that vary; `type`, `f` and booleans are in the literals. */
 interface Template {
-  /** The whole line: the literals, with a JSON integer or a plain string in each value's place. */
-  readonly shape: RegExp;
-  /** `literals[k]` comes before value k; the last one ends the line. */
-  readonly literals: string[];
-  readonly fields: number[];
-  readonly isString: boolean[];
+  /** The literals' bytes one after another; literal k comes before value k, the last ends the line. */
+  readonly literals: Uint8Array;
+  /** Where literal k ends in `literals`. */
+  readonly literalEnds: Int32Array;
+  /** Each literal's whole 4-byte words (little-endian), compared a word at a time before its tail. */
+  readonly words: Int32Array;
+  readonly wordEnds: Int32Array;
+  readonly fields: Int32Array;
+  /** 1: the value is a string (its literal ends in a quote); 0: an integer. */
+  readonly isString: Uint8Array;
   /** Values written in the literals, stored on a match: [field, value, field, value, …]. */
   readonly constants: unknown[];
   /** Templates of the lines that followed one of this shape, most recent first. */
@@ -80,7 +64,7 @@ interface Template {
   readonly message: boolean;
 }
 
-/** Scans the lines of one chunk of history text at a time into `event`. */
+/** Scans the lines of one chunk of history bytes at a time into `event`. */
 export class LineScanner {
   readonly event = new ScannedEvent();
   /**
@@ -89,57 +73,66 @@ export class LineScanner {
    * that vary are left to check (`plainMessageValues`).
    */
   known = false;
-  private text = '';
-  /** Position of the next special character at or after the last place asked about. */
-  private special = -1;
-  /** The last string seen per field: consecutive lines mostly repeat process, id, group, dest. */
-  private readonly last: string[] = SCANNED_FIELDS.map(() => '');
+  private bytes: Buffer = Buffer.alloc(1, NEWLINE);
+  private view = new DataView(this.bytes.buffer, this.bytes.byteOffset, 1);
   private number = 0;
   private readonly templates = new Map<string, Template>();
   private previous: Template | undefined;
-  // Where the key-by-key scan found the varying values (to learn a template from).
+  // Where the values are: found by a template match, or by the key-by-key scan (to learn from).
   private readonly valueStart = new Int32Array(MAX_VALUES);
   private readonly valueEnd = new Int32Array(MAX_VALUES);
   private readonly valueField = new Int32Array(MAX_VALUES);
   private values = 0;
   private readonly constants: unknown[] = [];
+  private readonly strings = new ByteStrings();
 
-  /** The chunk the next `scan` calls read. */
-  setText(text: string): void {
-    this.text = text;
-    this.special = -1;
+  /** The chunk the next calls read; it ends with a newline. */
+  setBytes(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.strings.setBytes(bytes);
   }
 
   /**
-   * Scans `[start, end)` of the chunk (one line, no newline) into `event`. Returns false when the
-   * line is not one of the plain shapes; `event` is then in an unspecified state and the caller
-   * parses the line the slow way. Never throws.
+   * The line at `start` as one of the templates that followed the previous line's shape. Returns
+   * the end of the line's text (its newline, or the carriage return before one) with `event`
+   * filled, or -1: then the caller finds the line's end and calls `scan`. Never throws.
+   */
+  matchNext(start: number): number {
+    const previous = this.previous;
+    if (previous === undefined) return -1;
+    const next = previous.next;
+    for (let k = 0; k < next.length; k++) {
+      const candidate = next[k]!;
+      const end = this.match(candidate, start);
+      if (end >= 0) {
+        this.known = candidate.message;
+        // A successor that matched moves up one place: the common ones end up tried first.
+        if (k > 0) {
+          next[k] = next[k - 1]!;
+          next[k - 1] = candidate;
+        }
+        this.previous = candidate;
+        return end;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Scans `[start, end)` (one line, no newline) key by key into `event` and learns its shape.
+   * Returns false when the line is not one of the plain shapes; `event` is then in an unspecified
+   * state and the caller parses the line the slow way. Never throws.
    */
   scan(start: number, end: number): boolean {
     const previous = this.previous;
-    if (previous) {
-      const next = previous.next;
-      for (let k = 0; k < next.length; k++) {
-        const candidate = next[k]!;
-        if (this.match(candidate, start, end)) {
-          this.known = candidate.message;
-          // A successor that matched moves up one place: the common ones end up tried first.
-          if (k > 0) {
-            next[k] = next[k - 1]!;
-            next[k - 1] = candidate;
-          }
-          this.previous = candidate;
-          return true;
-        }
-      }
-    }
     this.known = false;
     if (!this.scanKeys(start, end)) {
       this.previous = undefined;
       return false;
     }
     const template = this.learn(start, end);
-    if (previous && template) {
+    if (previous && template && !previous.next.includes(template)) {
       previous.next.unshift(template);
       if (previous.next.length > MAX_SUCCESSORS) previous.next.pop();
     }
@@ -147,79 +140,106 @@ export class LineScanner {
     return true;
   }
 
-  private match(template: Template, start: number, end: number): boolean {
-    const text = this.text;
-    // The whole line is checked by one native regular-expression match; only then are the values
-    // read, at positions the literals' lengths give.
-    const shape = template.shape;
-    shape.lastIndex = start;
-    if (!shape.test(text) || shape.lastIndex !== end) return false;
-    const { literals, fields, isString } = template;
+  /** The end of the line's text when the line at `start` has the template's shape, else -1. */
+  private match(template: Template, start: number): number {
+    const bytes = this.bytes;
+    const view = this.view;
+    const { literals, literalEnds, words, wordEnds, isString, fields } = template;
+    const count = fields.length;
     const into = this.event;
+    // Values are stored as they are read: a line that then fails to match leaves the record in an
+    // unspecified state, which the caller may not read.
     into.reset();
     let pos = start;
-    for (let k = 0; k < fields.length; k++) {
-      pos += literals[k]!.length;
-      if (isString[k]) {
-        // The match vouched for a plain string up to the next quote; values are short, so a
-        // loop here costs less than a call to indexOf.
-        let to = pos;
-        while (text.charCodeAt(to) !== QUOTE) to++;
-        store(into, fields[k]!, text.slice(pos, to));
-        pos = to;
+    let at = 0;
+    let word = 0;
+    for (let k = 0; ; k++) {
+      const literalEnd = literalEnds[k]!;
+      // A word read must stay inside the chunk; a line that short cannot match anyway.
+      if (pos + literalEnd - at > bytes.length) return -1;
+      const wordEnd = wordEnds[k]!;
+      while (word < wordEnd) {
+        if (view.getInt32(pos, true) !== words[word]) return -1;
+        word++;
+        pos += 4;
+        at += 4;
+      }
+      while (at < literalEnd) {
+        if (bytes[pos] !== literals[at]) return -1;
+        pos++;
+        at++;
+      }
+      if (k === count) break;
+      if (isString[k] === 1) {
+        // The literal ended in the opening quote; the closing one follows a plain string.
+        const from = pos;
+        let b = bytes[pos]!;
+        while (b !== QUOTE) {
+          if (b < 0x20 || b === BACKSLASH || b >= 0x80) return -1;
+          b = bytes[++pos]!;
+        }
+        store(into, fields[k]!, this.strings.string(fields[k]!, from, pos));
       } else {
-        pos = this.integer(pos, end);
+        pos = this.integer(pos);
+        if (pos < 0) return -1;
         store(into, fields[k]!, this.number);
       }
     }
+    const last = bytes[pos];
+    if (last !== NEWLINE && !(last === RETURN && bytes[pos + 1] === NEWLINE)) return -1;
     const constants = template.constants;
     for (let k = 0; k < constants.length; k += 2) store(into, constants[k] as number, constants[k + 1]);
-    return true;
+    return pos;
   }
 
   /** Key by key; notes where the varying values are, for `learn`. */
   private scanKeys(start: number, end: number): boolean {
-    const text = this.text;
+    const bytes = this.bytes;
     const into = this.event;
-    if (end - start < 2 || text.charCodeAt(start) !== 123 /* { */) return false;
+    if (end - start < 2 || bytes[start] !== OPEN) return false;
     into.reset();
     this.values = 0;
     this.constants.length = 0;
     let pos = start + 1;
     for (;;) {
-      const field = fieldAt(text, pos);
+      const field = fieldAt(bytes, pos, end);
       if (field < 0) return false;
       pos += KEY_PATTERNS[field]!.length;
-      const c = text.charCodeAt(pos);
+      const c = bytes[pos]!;
       let value: unknown;
       if (c === QUOTE) {
         const from = pos + 1;
-        const to = text.indexOf('"', from);
-        if (to < 0 || to >= end || this.nextSpecial(from) < to) return false;
+        let to = from;
+        for (; to < end; to++) {
+          const b = bytes[to]!;
+          if (b === QUOTE) break;
+          if (b < 0x20 || b === BACKSLASH || b >= 0x80) return false;
+        }
+        if (to >= end) return false;
         if (field === TYPE || field === F) {
-          value = constant(field === TYPE ? TYPES : OPERATIONS, text, from, to);
+          value = this.constant(field === TYPE ? TYPES : OPERATIONS, from, to);
           this.constants.push(field, value);
         } else {
-          value = this.string(field, from, to);
+          value = this.strings.string(field, from, to);
           this.noteValue(field, from, to);
         }
         pos = to + 1;
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
-        const to = this.integer(pos, end);
-        if (to < 0) return false;
+        const to = this.integer(pos);
+        if (to < 0 || to > end) return false;
         value = this.number;
         this.noteValue(field, pos, to);
         pos = to;
       } else {
-        value = c === 116 ? true : c === 102 ? false : null;
-        const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
-        if (!text.startsWith(word, pos)) return false;
+        const w = c === 116 /* t */ ? 0 : c === 102 /* f */ ? 1 : 2;
+        if (!bytesAt(bytes, pos, end, WORDS[w]!)) return false;
+        value = w === 0 ? true : w === 1 ? false : null;
         this.constants.push(field, value);
-        pos += word.length;
+        pos += WORDS[w]!.length;
       }
       store(into, field, value);
-      const next = text.charCodeAt(pos);
-      if (next === COMMA) pos++;
+      const next = bytes[pos];
+      if (next === COMMA && pos < end) pos++;
       else return next === CLOSE && pos + 1 === end;
     }
   }
@@ -237,32 +257,35 @@ export class LineScanner {
   /** The template of the line just scanned key by key (a known one, or a new one). */
   private learn(start: number, end: number): Template | undefined {
     if (this.values > MAX_VALUES) return undefined;
-    const text = this.text;
-    const literals: string[] = [];
-    const fields: number[] = [];
-    const isString: boolean[] = [];
+    const bytes = this.bytes;
+    const count = this.values;
+    const literalEnds = new Int32Array(count + 1);
+    const pieces: Buffer[] = [];
+    let length = 0;
     let pos = start;
-    for (let k = 0; k < this.values; k++) {
-      const from = this.valueStart[k]!;
-      literals.push(text.slice(pos, from));
-      fields.push(this.valueField[k]!);
-      isString.push(text.charCodeAt(from - 1) === QUOTE);
-      pos = this.valueEnd[k]!;
+    for (let k = 0; k <= count; k++) {
+      const to = k < count ? this.valueStart[k]! : end;
+      pieces.push(bytes.subarray(pos, to));
+      length += to - pos;
+      literalEnds[k] = length;
+      if (k < count) pos = this.valueEnd[k]!;
     }
-    literals.push(text.slice(pos, end));
-    const name = literals.join('\u0000');
+    const name = pieces.map((piece) => piece.toString('latin1')).join('\u0000');
     const known = this.templates.get(name);
     if (known || this.templates.size >= MAX_TEMPLATES) return known;
+    const fields = this.valueField.slice(0, count);
     const template: Template = {
-      shape: shapeOf(literals, isString),
-      literals: literals.map(ownString),
+      // A copy: the chunk's buffer is not kept alive by a template.
+      literals: Uint8Array.from(Buffer.concat(pieces, length)),
+      literalEnds,
+      ...wordsOf(pieces),
       fields,
-      isString,
-      constants: this.constants.map((v) => (typeof v === 'string' ? ownString(v) : v)),
+      isString: Uint8Array.from(fields, (_, k) => (bytes[this.valueStart[k]! - 1] === QUOTE ? 1 : 0)),
+      constants: [...this.constants],
       next: [],
       message: MESSAGE_OPERATION_SET.has(this.event.f as string),
     };
-    this.templates.set(ownString(name), template);
+    this.templates.set(name, template);
     return template;
   }
 
@@ -270,105 +293,43 @@ export class LineScanner {
    * An integer at `pos` into `this.number`; returns where it ends, or -1 for no digits, a leading
    * zero, or more digits than a double holds exactly (such a number goes the slow way).
    */
-  private integer(pos: number, end: number): number {
-    const text = this.text;
-    const negative = text.charCodeAt(pos) === MINUS;
+  private integer(pos: number): number {
+    const bytes = this.bytes;
+    const negative = bytes[pos] === MINUS;
     let p = negative ? pos + 1 : pos;
     const digitsStart = p;
     let n = 0;
-    while (p < end) {
-      const d = text.charCodeAt(p);
-      if (d < ZERO || d > NINE) break;
+    let d = bytes[p]!;
+    while (d >= ZERO && d <= NINE) {
       n = n * 10 + (d - ZERO);
-      p++;
+      d = bytes[++p]!;
     }
     const digits = p - digitsStart;
-    if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(digitsStart) === ZERO)) return -1;
+    if (digits === 0 || digits > 15 || (digits > 1 && bytes[digitsStart] === ZERO)) return -1;
     this.number = negative ? -n : n;
     return p;
   }
 
-  private nextSpecial(from: number): number {
-    if (this.special < from) {
-      SPECIAL.lastIndex = from;
-      const found = SPECIAL.exec(this.text);
-      this.special = found ? found.index : this.text.length;
+  private constant(values: readonly string[], from: number, to: number): string {
+    const bytes = this.bytes;
+    const length = to - from;
+    for (const v of values) {
+      if (v.length !== length) continue;
+      let k = 0;
+      while (k < length && v.charCodeAt(k) === bytes[from + k]) k++;
+      if (k === length) return v;
     }
-    return this.special;
-  }
-
-  private string(field: number, from: number, to: number): string {
-    const last = this.last[field]!;
-    if (last.length === to - from && this.text.startsWith(last, from)) return last;
-    const value = this.text.slice(from, to);
-    this.last[field] = value;
-    return value;
+    return bytes.toString('latin1', from, to);
   }
 }
 
-/** A sticky regular expression for a line of this shape (see `integer` and `nextSpecial`). */
-function shapeOf(literals: readonly string[], isString: readonly boolean[]): RegExp {
-  const quote = (literal: string) => literal.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-  let source = quote(literals[0]!);
-  for (let k = 0; k < isString.length; k++) {
-    source += isString[k] ? '[^"\\\\\\x00-\\x1f\\x80-\\uffff]*' : '-?(?:0|[1-9][0-9]{0,14})';
-    source += quote(literals[k + 1]!);
-  }
-  return new RegExp(source, 'y');
-}
-
-/**
- * The field whose `"name":` starts at `pos` (-1: none of them), told apart by its first letters and
- * then compared whole, without making a string of the key.
- */
-function fieldAt(text: string, pos: number): number {
-  const c2 = text.charCodeAt(pos + 2);
-  let field: number;
-  switch (text.charCodeAt(pos + 1)) {
-    case 105 /* i */:
-      field = c2 === QUOTE ? I : ID;
-      break;
-    case 116 /* t */:
-      field = c2 === QUOTE ? T : c2 === 121 /* y */ ? TYPE : TXN;
-      break;
-    case 112 /* p */:
-      field = c2 === QUOTE ? P : c2 === 111 /* o */ ? POISON : PARTITION;
-      break;
-    case 102 /* f */:
-      field = F;
-      break;
-    case 103 /* g */:
-      field = GROUP;
-      break;
-    case 100 /* d */:
-      field = text.charCodeAt(pos + 3) === 115 /* s */ ? DEST : DELIVERY_COUNT;
-      break;
-    case 107 /* k */:
-      field = KEY;
-      break;
-    case 111 /* o */:
-      field = OFFSET;
-      break;
-    case 101 /* e */:
-      field = ERROR;
-      break;
-    case 114 /* r */:
-      {
-        const c3 = text.charCodeAt(pos + 3);
-        field = c3 === 100 /* d */ ? REDELIVERED : c3 === 113 /* q */ ? REQUEUE : REASON;
-        break;
-      }
-    case 97 /* a */:
-      field = APPLIED;
-      break;
-    default:
-      return -1;
-  }
-  return text.startsWith(KEY_PATTERNS[field]!, pos) ? field : -1;
-}
-
-function constant(values: readonly string[], text: string, start: number, end: number): string {
-  const length = end - start;
-  for (const v of values) if (v.length === length && text.startsWith(v, start)) return v;
-  return text.slice(start, end);
+/** The whole 4-byte words of each literal, little-endian as `DataView.getInt32(…, true)` reads them. */
+function wordsOf(pieces: readonly Buffer[]): { words: Int32Array; wordEnds: Int32Array } {
+  const words: number[] = [];
+  const wordEnds = new Int32Array(pieces.length);
+  pieces.forEach((piece, k) => {
+    for (let at = 0; at + 4 <= piece.length; at += 4) words.push(piece.readInt32LE(at));
+    wordEnds[k] = words.length;
+  });
+  return { words: Int32Array.from(words), wordEnds };
 }

@@ -38,7 +38,8 @@ class LineParser {
   lineNumber = 0;
   meta: HistoryMeta | undefined;
   private previousIndex = -1;
-  private readonly scanner = new LineScanner();
+  readonly scanner = new LineScanner();
+  private bytes: Buffer = Buffer.alloc(0);
 
   /** `transient`: a message event returned may be the parser's own record, overwritten by the next line. */
   constructor(
@@ -46,30 +47,36 @@ class LineParser {
     private readonly transient: boolean,
   ) {}
 
-  private bytes: Buffer = Buffer.alloc(0);
-
-  /** The chunk the next `parse` calls read. */
-  setChunk(chunk: Chunk): void {
-    this.bytes = chunk.bytes;
-    this.scanner.setText(chunk.text);
+  /** The chunk the next `parse` calls read: whole lines, the last one ending in a newline. */
+  setChunk(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.scanner.setBytes(bytes);
   }
 
-  /** The event on `[start, end)` of the chunk, or undefined for a blank or meta line. */
-  parse(text: string, start: number, end: number): HistoryEvent | undefined {
+  /** The event on `[start, end)` of the chunk (`end` at its newline), or undefined for a blank or meta line. */
+  parse(start: number, end: number): HistoryEvent | undefined {
     this.lineNumber++;
-    if (end > start && text.charCodeAt(end - 1) === 13) end--;
-    if (this.lineNumber > 1 && this.scanner.scan(start, end)) {
-      const scanned = this.scanner.event;
-      if (this.scanner.known && plainMessageValues(scanned, this.previousIndex)) {
-        this.previousIndex = scanned.i as number;
-        return (this.transient ? scanned : scanned.copy()) as unknown as HistoryEvent;
-      }
-      const event = this.validate(scanned);
-      return this.transient && MESSAGE_OPERATIONS.has(event.f)
-        ? event
-        : (scanned.copy() as unknown as HistoryEvent);
-    }
+    if (end > start && this.bytes[end - 1] === 13) end--;
+    if (this.lineNumber > 1 && this.scanner.scan(start, end)) return this.scanned();
     return this.parseSlowly(this.bytes.toString('utf8', start, end));
+  }
+
+  /** The next line, which the scanner has just read into its record (`LineScanner.matchNext`). */
+  matched(): HistoryEvent {
+    this.lineNumber++;
+    return this.scanned();
+  }
+
+  private scanned(): HistoryEvent {
+    const scanned = this.scanner.event;
+    if (this.scanner.known && plainMessageValues(scanned, this.previousIndex)) {
+      this.previousIndex = scanned.i as number;
+      return (this.transient ? scanned : scanned.copy()) as unknown as HistoryEvent;
+    }
+    const event = this.validate(scanned);
+    return this.transient && MESSAGE_OPERATIONS.has(event.f)
+      ? event
+      : (scanned.copy() as unknown as HistoryEvent);
   }
 
   private parseSlowly(line: string): HistoryEvent | undefined {
@@ -110,17 +117,17 @@ class LineParser {
   }
 }
 
-/** A chunk of whole lines: its bytes, and the same bytes as Latin-1 text (one character a byte). */
+/** A chunk of history bytes; `[0, end)` are whole lines, the last one ending in a newline. */
 interface Chunk {
   bytes: Buffer;
-  text: string;
+  end: number;
 }
 
 /**
  * A history in chunks that end on a newline; returns the bytes after the last newline (a last line
- * without one). The text is decoded as Latin-1, a plain copy, so a character's index is its byte's:
- * the scanner reads only ASCII lines (a byte ≥ 0x80 makes it give up), and the slow path decodes its
- * line from the bytes as UTF-8. A newline byte never occurs inside a UTF-8 sequence.
+ * without one). The scanner reads the bytes themselves (only ASCII lines: a byte ≥ 0x80 makes it
+ * give up), and the slow path decodes its line as UTF-8. A newline byte never occurs inside a
+ * UTF-8 sequence.
  */
 async function* chunksOfLines(file: string, chunkBytes: number | undefined): AsyncGenerator<Chunk, Buffer> {
   try {
@@ -134,17 +141,27 @@ async function* chunksOfLines(file: string, chunkBytes: number | undefined): Asy
     });
   }
   let rest: Buffer = Buffer.alloc(0);
-  // Half a megabyte: Node decodes a longer text (over about 1 MB) into an external string, whose
-  // characters optimised code reads through a slower path than those of an ordinary one.
-  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 19 })) {
-    const bytes = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-    const last = bytes.lastIndexOf(10);
+  for await (const read of createReadStream(file, { highWaterMark: chunkBytes ?? 1 << 20 })) {
+    let chunk = read as Buffer;
+    if (rest.length > 0) {
+      // Only the line that spans two reads is copied: the rest of the chunk is read in place.
+      const first = chunk.indexOf(10);
+      if (first < 0) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      const line = Buffer.concat([rest, chunk.subarray(0, first + 1)]);
+      rest = Buffer.alloc(0);
+      yield { bytes: line, end: line.length };
+      chunk = chunk.subarray(first + 1);
+    }
+    const last = chunk.lastIndexOf(10);
     if (last < 0) {
-      rest = bytes;
+      rest = chunk;
       continue;
     }
-    rest = bytes.subarray(last + 1);
-    yield { bytes, text: bytes.toString('latin1', 0, last + 1) };
+    rest = chunk.subarray(last + 1);
+    yield { bytes: chunk, end: last + 1 };
   }
   return rest;
 }
@@ -178,15 +195,26 @@ export async function forEachHistoryEvent(
   }
 }
 
-/** Parses every whole line of `text` (a chunk of whole lines), handing each event to `visit`. */
+/** Parses every whole line of a chunk, handing each event to `visit`. */
 function parseLines(parser: LineParser, chunk: Chunk, visit: (event: HistoryEvent) => void): number {
-  parser.setChunk(chunk);
-  const text = chunk.text;
+  const { bytes, end } = chunk;
+  parser.setChunk(bytes);
+  const scanner = parser.scanner;
   let count = 0;
   let start = 0;
-  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-    const event = parser.parse(text, start, nl);
-    start = nl + 1;
+  while (start < end) {
+    let event: HistoryEvent | undefined;
+    // A line of a learnt shape is read in one go, its end found on the way; any other is looked at
+    // from its newline on.
+    const matched = scanner.matchNext(start);
+    if (matched >= 0) {
+      event = parser.matched();
+      start = matched + (bytes[matched] === 13 ? 2 : 1);
+    } else {
+      const nl = bytes.indexOf(10, start);
+      event = parser.parse(start, nl);
+      start = nl + 1;
+    }
     if (event) {
       count++;
       visit(event);
@@ -198,10 +226,10 @@ function parseLines(parser: LineParser, chunk: Chunk, visit: (event: HistoryEven
 /** A last line without a newline: whole if it parses, otherwise a write cut off by a crash. */
 function parseLastLine(parser: LineParser, bytes: Buffer): { truncated: boolean; event?: HistoryEvent } {
   if (bytes.toString('utf8').trim().length === 0) return { truncated: false };
-  const text = bytes.toString('latin1');
-  parser.setChunk({ bytes, text });
+  // The scanner's loops stop at a newline: the line gets one.
+  parser.setChunk(Buffer.concat([bytes, Buffer.from('\n')]));
   try {
-    const event = parser.parse(text, 0, text.length);
+    const event = parser.parse(0, bytes.length);
     return event ? { truncated: false, event } : { truncated: false };
   } catch (error) {
     if (!(error instanceof HistoryFormatError) || !/malformed JSON/.test(error.message)) throw error;
