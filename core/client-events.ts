@@ -33,31 +33,24 @@ export class ConsumerRecorder {
     deliveryCount: number | undefined,
   ): void {
     const e: Record<string, unknown> = { p: this.p, type: 'ok', f: 'deliver', id, group: this.group, dest };
-    let line = `${this.head}"ok","f":"deliver","id":${jsonString(id)}${this.groupJson},"dest":${jsonString(dest)}`;
-    let plain = true;
-    if (partition !== undefined) {
-      e.partition = partition;
-      plain &&= Number.isFinite(partition);
-      line += `,"partition":${partition}`;
-    }
-    if (offset !== undefined) {
-      e.offset = offset;
-      if (typeof offset === 'string') line += `,"offset":${jsonString(offset)}`;
-      else {
-        plain &&= Number.isFinite(offset);
-        line += `,"offset":${offset}`;
-      }
-    }
+    let line = withPosition(
+      e,
+      `${this.head}"ok","f":"deliver","id":${jsonString(id)}${this.groupJson},"dest":${jsonString(dest)}`,
+      partition,
+      offset,
+    );
     if (redelivered !== undefined) {
       e.redelivered = redelivered;
-      line += `,"redelivered":${redelivered}`;
+      if (line !== undefined) line += `,"redelivered":${redelivered}`;
     }
     if (deliveryCount !== undefined) {
       e.deliveryCount = deliveryCount;
-      plain &&= Number.isFinite(deliveryCount);
-      line += `,"deliveryCount":${deliveryCount}`;
+      line =
+        line !== undefined && Number.isFinite(deliveryCount)
+          ? `${line},"deliveryCount":${deliveryCount}`
+          : undefined;
     }
-    this.recorder.record(e as EventInput, plain ? `${line}}` : undefined);
+    this.recorder.record(e as EventInput, line !== undefined ? `${line}}` : undefined);
   }
 
   /** `process`, or an `ack` invoke: the fields every consumer event starts with. */
@@ -108,22 +101,8 @@ export class ProducerRecorder {
 
   sendOk(id: string, partition: number | undefined, offset: string | number | undefined): void {
     const e: Record<string, unknown> = { p: this.p, type: 'ok', f: 'send', id };
-    let line = `${this.head}"ok","f":"send","id":${jsonString(id)}`;
-    let plain = true;
-    if (partition !== undefined) {
-      e.partition = partition;
-      plain &&= Number.isFinite(partition);
-      line += `,"partition":${partition}`;
-    }
-    if (offset !== undefined) {
-      e.offset = offset;
-      if (typeof offset === 'string') line += `,"offset":${jsonString(offset)}`;
-      else {
-        plain &&= Number.isFinite(offset);
-        line += `,"offset":${offset}`;
-      }
-    }
-    this.recorder.record(e as EventInput, plain ? `${line}}` : undefined);
+    const line = withPosition(e, `${this.head}"ok","f":"send","id":${jsonString(id)}`, partition, offset);
+    this.recorder.record(e as EventInput, line !== undefined ? `${line}}` : undefined);
   }
 
   sendFailed(type: 'fail' | 'info', id: string, error: string | undefined): void {
@@ -131,4 +110,28 @@ export class ProducerRecorder {
     const tail = error === undefined ? '' : `,"error":${jsonString(error)}`;
     this.recorder.record(e as EventInput, `${this.head}"${type}","f":"send","id":${jsonString(id)}${tail}}`);
   }
+}
+
+/**
+ * Adds a broker position (partition, offset) to an event and to its line so far; undefined when a
+ * number in it is one JSON cannot write plainly (the event then goes to the generic serialiser).
+ */
+function withPosition(
+  e: Record<string, unknown>,
+  line: string,
+  partition: number | undefined,
+  offset: string | number | undefined,
+): string | undefined {
+  let out: string | undefined = line;
+  if (partition !== undefined) {
+    e.partition = partition;
+    out = Number.isFinite(partition) ? `${out},"partition":${partition}` : undefined;
+  }
+  if (offset !== undefined) {
+    e.offset = offset;
+    if (out === undefined) return undefined;
+    if (typeof offset === 'string') out += `,"offset":${jsonString(offset)}`;
+    else out = Number.isFinite(offset) ? `${out},"offset":${offset}` : undefined;
+  }
+  return out;
 }

@@ -25,30 +25,37 @@ export interface StepHost {
  * the TypeScript loader) cost the consume path more than recording its four events.
  */
 export class DeliveryStep implements ConsumerStep<unknown> {
-  readonly name: string;
-  readonly group: string;
-  readonly variant: string;
-  readonly workload: Workload;
-  readonly random: Random;
-  readonly ackOnDelivery: boolean;
-  readonly pipeline: boolean;
-  readonly store: unknown;
-
   constructor(
     private readonly host: StepHost,
     private readonly d: Delivery,
     private readonly n: number,
     private readonly incarnation: number,
-  ) {
-    const o = host.options;
-    this.name = o.name;
-    this.group = o.group;
-    this.variant = o.variant;
-    this.workload = o.workload;
-    this.random = o.random;
-    this.ackOnDelivery = o.ackOnDelivery;
-    this.pipeline = o.pipeline === true;
-    this.store = o.store;
+  ) {}
+
+  // Read from the client's options, not copied into every delivery's step.
+  get name(): string {
+    return this.host.options.name;
+  }
+  get group(): string {
+    return this.host.options.group;
+  }
+  get variant(): string {
+    return this.host.options.variant;
+  }
+  get workload(): Workload {
+    return this.host.options.workload;
+  }
+  get random(): Random {
+    return this.host.options.random;
+  }
+  get ackOnDelivery(): boolean {
+    return this.host.options.ackOnDelivery;
+  }
+  get pipeline(): boolean {
+    return this.host.options.pipeline === true;
+  }
+  get store(): unknown {
+    return this.host.options.store;
   }
 
   /**
