@@ -47,6 +47,11 @@ export interface DriverCapabilities {
    * Not Kafka: its clients reconnect to the addresses the broker advertises.
    */
   consumerVia?: boolean | undefined;
+  /**
+   * The slowest sending rate (messages/s) that is still normal for this broker here: the load
+   * deadline allows this long to send every message. Absent: 4 000/s (runner/deadlines.ts).
+   */
+  slowestSendRate?: number | undefined;
 }
 
 /** How one consumer connects. */

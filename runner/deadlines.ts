@@ -53,14 +53,26 @@ const DRAIN_FACTOR_BACKLOG = 2_000;
 /**
  * The slowest sending a case's load deadline allows for, per message: 4 000 messages/s, a quarter
  * of what the memory broker managed for a case of 10^6 messages on a loaded 2-core machine (whose
- * load passed a fixed 65 s deadline with 14 304 still unsent).
+ * load passed a fixed 65 s deadline with 14 304 still unsent). A driver whose broker is slower
+ * declares its own rate (`DriverCapabilities.slowestSendRate`).
  */
 export const LOAD_MS_PER_MESSAGE = 0.25;
 
-/** The load phase's deadline: the planned load, the slack `loadMs`, and time to send every message. */
-export function loadCapMs(loadMs: number, workload: Pick<Workload, 'messages' | 'loadMs'>): number {
+/**
+ * The load phase's deadline: the planned load, the slack `loadMs`, and time to send every message
+ * at `slowestSendRate` messages/s (default: 1 / LOAD_MS_PER_MESSAGE ms).
+ */
+export function loadCapMs(
+  loadMs: number,
+  workload: Pick<Workload, 'messages' | 'loadMs'>,
+  slowestSendRate?: number,
+): number {
+  const msPerMessage =
+    slowestSendRate && slowestSendRate > 0
+      ? Math.max(LOAD_MS_PER_MESSAGE, 1000 / slowestSendRate)
+      : LOAD_MS_PER_MESSAGE;
   // Whole milliseconds: AbortSignal.timeout takes nothing else.
-  return Math.ceil(workload.loadMs + loadMs + workload.messages * LOAD_MS_PER_MESSAGE);
+  return Math.ceil(workload.loadMs + loadMs + workload.messages * msPerMessage);
 }
 
 /**

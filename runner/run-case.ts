@@ -84,7 +84,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     timeouts.healMs = CLUSTER_HEAL_MS;
   }
   const started = Date.now();
-  const loadDeadlineMs = loadCapMs(timeouts.loadMs, plan.workload);
+  const loadDeadlineMs = loadCapMs(timeouts.loadMs, plan.workload, driver.capabilities.slowestSendRate);
   const caseMs =
     timeouts.caseMs ||
     timeouts.setupMs +

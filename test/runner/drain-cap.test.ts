@@ -29,4 +29,12 @@ describe('load cap', () => {
       60_000 + 1_000_000 * LOAD_MS_PER_MESSAGE,
     );
   });
+
+  it("allows a slower broker's declared rate, never less than the default", () => {
+    expect(loadCapMs(60_000, { messages: 1_000_000, loadMs: 0 }, 400)).toBe(60_000 + 2_500_000);
+    expect(loadCapMs(60_000, { messages: 1_000_000, loadMs: 0 }, 1e6)).toBe(
+      loadCapMs(60_000, { messages: 1_000_000, loadMs: 0 }),
+    );
+    expect(loadCapMs(0, { messages: 3, loadMs: 0 }, 7)).toBe(429);
+  });
 });
