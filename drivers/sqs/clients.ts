@@ -36,8 +36,12 @@ export interface SqsDescriptor {
   toxiproxyApi?: string | undefined;
 }
 
-/** Messages a consumer may hold at once when it receives ahead of its handler. */
-const MAX_IN_FLIGHT = 20;
+/**
+ * Messages a consumer may hold or ask for at once when it receives ahead of its handler: five
+ * receives of 10 under way. With fewer, ElasticMQ starved consumers behind the producers' batches
+ * (docs/findings.md, "ElasticMQ serves a queue's requests in arrival order").
+ */
+const MAX_IN_FLIGHT = 50;
 
 /** Producers and consumers of one case, in whichever process they run. */
 export class SqsClients extends CaseClients<SqsDescriptor> {

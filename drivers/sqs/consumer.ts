@@ -39,6 +39,8 @@ const ok: AckOutcome = { status: 'ok' };
 /** A delete that lands this close to the end of the visibility timeout may have lost the race. */
 const STALE_MARGIN_MS = 500;
 const ACK_BATCH = 10;
+/** Receives one consumer keeps under way at most (each a long poll while the queue is empty). */
+const MAX_RECEIVES = 5;
 
 interface PendingAck {
   receiptHandle: string;
@@ -60,8 +62,12 @@ export class SqsConsumer implements Consumer {
   private readonly client: SQSClient;
   private readonly life = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Messages handed to the handler and not yet settled. */
   private inFlight = 0;
-  private slotFreed: (() => void) | undefined;
+  /** Messages asked for by receives under way. */
+  private asked = 0;
+  private wakePoll: (() => void) | undefined;
+  private backoffMs = 100;
   private acks: PendingAck[] = [];
   private ackScheduled = false;
   private readonly ackRequests = new Set<Promise<void>>();
@@ -84,59 +90,93 @@ export class SqsConsumer implements Consumer {
     return this.state === 'running';
   }
 
+  /**
+   * Keeps receives under way while there is room: up to `maxInFlight` messages held or asked for,
+   * in up to `maxInFlight / receiveBatchSize` receives at once (at most MAX_RECEIVES) (sequential: one, and the next only
+   * once its messages are settled). A broker that serves requests in arrival order (ElasticMQ)
+   * gives a consumer a share of its time by the requests it has waiting, so one receive at a time
+   * starves behind busy producers.
+   */
   private async poll(handler: DeliveryHandler): Promise<void> {
     const { options } = this;
-    let backoff = 100;
+    const maxReceives = options.sequential
+      ? 1
+      : Math.min(MAX_RECEIVES, Math.max(1, Math.floor(options.maxInFlight / options.receiveBatchSize)));
+    const receives = new Set<Promise<void>>();
     while (this.running) {
-      const room = options.maxInFlight - this.inFlight;
-      if (room <= 0) {
+      const room = options.maxInFlight - this.inFlight - this.asked;
+      if (room <= 0 || receives.size >= maxReceives) {
         await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
+          this.wakePoll = resolve;
         });
         continue;
       }
-      let messages: Message[];
-      try {
-        const answer = await this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: Math.min(options.receiveBatchSize, room),
-            WaitTimeSeconds: options.waitTimeSeconds,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: options.fifo
-              ? ['ApproximateReceiveCount', 'MessageGroupId', 'SequenceNumber']
-              : ['ApproximateReceiveCount'],
-          }),
-          { abortSignal: this.life.signal },
-        );
-        messages = answer.Messages ?? [];
-        backoff = 100;
-      } catch (error) {
-        if (!this.running) return;
-        const text = `${errorName(error)}: ${describeError(error)}`;
-        if (text !== this.lastError)
-          options.log(`${options.name}: ReceiveMessage failed (${text}), retrying`);
-        this.lastError = text;
-        await sleep(backoff, this.life.signal);
-        backoff = Math.min(backoff * 2, 2000);
+      const receive = this.receive(Math.min(options.receiveBatchSize, room), handler);
+      if (options.sequential) {
+        await receive;
         continue;
       }
-      // A consumer that died while its receive was under way never sees those messages: they come
-      // back after the visibility timeout.
-      if (!this.running || messages.length === 0) continue;
-      const receivedAt = Date.now();
-      const handled = this.dispatch(messages, receivedAt, handler);
-      if (options.sequential) await handled;
+      const tracked = receive
+        .catch((error) => options.log(`${options.name}: receive failed: ${describeError(error)}`))
+        .finally(() => {
+          receives.delete(tracked);
+          this.wake();
+        });
+      receives.add(tracked);
     }
+    await Promise.allSettled([...receives]);
+  }
+
+  /** One ReceiveMessage of up to `count` messages, handed to the handler; backs off after a failure. */
+  private async receive(count: number, handler: DeliveryHandler): Promise<void> {
+    const { options } = this;
+    this.asked += count;
+    let messages: Message[];
+    try {
+      const answer = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: count,
+          WaitTimeSeconds: options.waitTimeSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: options.fifo
+            ? ['ApproximateReceiveCount', 'MessageGroupId', 'SequenceNumber']
+            : ['ApproximateReceiveCount'],
+        }),
+        { abortSignal: this.life.signal },
+      );
+      messages = answer.Messages ?? [];
+      this.backoffMs = 100;
+    } catch (error) {
+      this.asked -= count;
+      if (!this.running) return;
+      const text = `${errorName(error)}: ${describeError(error)}`;
+      if (text !== this.lastError) options.log(`${options.name}: ReceiveMessage failed (${text}), retrying`);
+      this.lastError = text;
+      const backoffMs = this.backoffMs;
+      this.backoffMs = Math.min(backoffMs * 2, 2000);
+      await sleep(backoffMs, this.life.signal);
+      return;
+    }
+    this.asked -= count;
+    // A consumer that died while its receive was under way never sees those messages: they come
+    // back after the visibility timeout.
+    if (!this.running || messages.length === 0) return;
+    const handled = this.dispatch(messages, Date.now(), handler);
+    if (options.sequential) await handled;
+  }
+
+  private wake(): void {
+    const wake = this.wakePoll;
+    this.wakePoll = undefined;
+    wake?.();
   }
 
   private dispatch(messages: Message[], receivedAt: number, handler: DeliveryHandler): Promise<unknown> {
     this.inFlight += messages.length;
     const settle = () => {
       this.inFlight--;
-      const wake = this.slotFreed;
-      this.slotFreed = undefined;
-      wake?.();
+      this.wake();
     };
     if (!this.options.fifo) {
       return Promise.all(
@@ -362,7 +402,7 @@ export class SqsConsumer implements Consumer {
     for (const entry of unsent)
       entry.done({ status: 'fail', error: 'consumer crashed before the delete was sent' });
     this.life.abort(new Error('consumer crashed'));
-    this.slotFreed?.();
+    this.wake();
     this.client.destroy();
   }
 
@@ -372,7 +412,7 @@ export class SqsConsumer implements Consumer {
     await Promise.allSettled([...this.ackRequests]);
     this.state = 'closed';
     this.life.abort(new Error('consumer closed'));
-    this.slotFreed?.();
+    this.wake();
     await this.loop?.catch(() => {});
     this.client.destroy();
   }

@@ -214,6 +214,40 @@ export function sqsIntegrationSuite(implementation: Emulator): void {
       }
     }, 60_000);
 
+    it('a consumer receives ahead up to 50 unsettled messages, never more, and takes the rest once they settle', async () => {
+      const topology = await topologyFor('standard', `ahead-${Date.now()}`, ['default'], patient);
+      const producer = await topology.producer('producer-0');
+      const consumer = await topology.consumer('consumer-0', 'default');
+      const got: Delivery[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      try {
+        const sent = await Promise.all(
+          Array.from({ length: 120 }, (_, k) => producer.send(message(`a${k}`))),
+        );
+        expect(sent.every((o) => o.status === 'ok')).toBe(true);
+        // The handler holds every message until released: only receiving ahead brings more.
+        await consumer.start(async (d) => {
+          got.push(d);
+          await gate;
+          await d.ack();
+        });
+        await until(() => got.length >= 50);
+        await sleep(1500);
+        expect(got.length).toBe(50);
+        release();
+        await until(() => new Set(got.map((d) => d.id)).size === 120);
+        expect(new Set(got.map((d) => d.id)).size).toBe(120);
+      } finally {
+        release();
+        await consumer.close();
+        await producer.close();
+        await topology.dispose();
+      }
+    }, 60_000);
+
     it('acks: a stale receipt handle is refused by ElasticMQ (fail) and accepted by moto (info: late)', async () => {
       const topology = await topologyFor('standard', `stale-${Date.now()}`);
       const producer = await topology.producer('producer-0');
