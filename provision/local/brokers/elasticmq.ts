@@ -52,10 +52,16 @@ aws {
 `;
 }
 
+/**
+ * ElasticMQ keeps every queued message on its heap, H2 storage or not: about 0.9 KB each for small
+ * messages. With 512 MB, a case of 10^6 messages filled the heap at ~560 000 queued; the JVM then
+ * spent 392 s in 222 full collections and every queue of the broker stalled (docs/findings.md).
+ * The heap grows only as needed; G1 keeps the pauses of a large one short.
+ */
 export const ELASTICMQ_JVM_OPTIONS = [
   '-Xms64m',
-  '-Xmx512m',
-  '-XX:+UseSerialGC',
+  '-Xmx2g',
+  '-XX:+UseG1GC',
   '-XX:+ExitOnOutOfMemoryError',
 ];
 
