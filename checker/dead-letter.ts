@@ -13,39 +13,54 @@ export function checkDeadLetters(
   maxAttempts: number | undefined,
   out: AnomalyCollector,
 ): void {
+  // The per-message loop captures nothing (a closure over `m` would cost a context per message).
+  const flags = ix.flags.data;
+  const firstDlq = g.firstDlq.data;
+  const deliveriesBeforeDlq = g.deliveriesBeforeDlq.data;
   for (let m = 0; m < ix.size; m++) {
-    const id = ix.ids[m]!;
-    const poison = (ix.flags.data[m]! & POISON) !== 0;
-    const dlq = g.firstDlq.data[m]!;
-    if (poison && dlq < 0 && isAcknowledged(ix, m)) {
-      out.add(
-        'dlqMissing',
-        g.name,
-        id,
-        () => [ix.firstInvoke.data[m]!, ix.firstOk.data[m]!],
-        () => `poison message never reached the dead-letter destination of group ${g.name}`,
-      );
-    }
-    if (!poison && dlq >= 0) {
-      out.add(
-        'dlqUnexpected',
-        g.name,
-        id,
-        () => [ix.firstInvoke.data[m]!, dlq],
-        () => `not poison, yet dead-lettered in group ${g.name}`,
-      );
-    }
-    if (poison && dlq >= 0 && maxAttempts !== undefined) {
-      const attempts = g.deliveriesBeforeDlq.data[m]!;
-      if (attempts !== maxAttempts) {
-        out.add(
-          attempts < maxAttempts ? 'dlqEarly' : 'dlqLate',
-          g.name,
-          id,
-          () => [g.firstDeliver.data[m]!, dlq],
-          () => `dead-lettered after ${attempts} deliveries in group ${g.name}; the policy is ${maxAttempts}`,
-        );
-      }
+    const poison = (flags[m]! & POISON) !== 0;
+    const dlq = firstDlq[m]!;
+    if (poison && dlq < 0 && isAcknowledged(ix, m)) reportDlqMissing(ix, g, m, out);
+    if (!poison && dlq >= 0) reportDlqUnexpected(ix, g, m, out);
+    if (poison && dlq >= 0 && maxAttempts !== undefined && deliveriesBeforeDlq[m]! !== maxAttempts) {
+      reportDlqAttempts(ix, g, m, maxAttempts, out);
     }
   }
+}
+
+function reportDlqMissing(ix: MessageIndex, g: GroupColumns, m: number, out: AnomalyCollector): void {
+  out.add(
+    'dlqMissing',
+    g.name,
+    ix.ids[m]!,
+    () => [ix.firstInvoke.data[m]!, ix.firstOk.data[m]!],
+    () => `poison message never reached the dead-letter destination of group ${g.name}`,
+  );
+}
+
+function reportDlqUnexpected(ix: MessageIndex, g: GroupColumns, m: number, out: AnomalyCollector): void {
+  out.add(
+    'dlqUnexpected',
+    g.name,
+    ix.ids[m]!,
+    () => [ix.firstInvoke.data[m]!, g.firstDlq.data[m]!],
+    () => `not poison, yet dead-lettered in group ${g.name}`,
+  );
+}
+
+function reportDlqAttempts(
+  ix: MessageIndex,
+  g: GroupColumns,
+  m: number,
+  maxAttempts: number,
+  out: AnomalyCollector,
+): void {
+  const attempts = g.deliveriesBeforeDlq.data[m]!;
+  out.add(
+    attempts < maxAttempts ? 'dlqEarly' : 'dlqLate',
+    g.name,
+    ix.ids[m]!,
+    () => [g.firstDeliver.data[m]!, g.firstDlq.data[m]!],
+    () => `dead-lettered after ${attempts} deliveries in group ${g.name}; the policy is ${maxAttempts}`,
+  );
 }

@@ -13,8 +13,10 @@ export class Int32Column {
     if (size <= this.data.length) return;
     let capacity = this.data.length * 2;
     while (capacity < size) capacity *= 2;
-    const next = new Int32Array(capacity).fill(this.fill);
+    const next = new Int32Array(capacity);
     next.set(this.data);
+    // A new array is zeros already: only the slots past the old ones need another fill.
+    if (this.fill !== 0) next.fill(this.fill, this.data.length);
     this.data = next;
   }
 }
@@ -23,7 +25,11 @@ export class Int32Column {
 export class Interner {
   private readonly ids = new Map<string, number>();
   readonly values: string[] = [];
+  // Consecutive calls mostly repeat a value (one destination for every message): no map lookup.
+  private last: string | undefined;
+  private lastId = -1;
   intern(value: string): number {
+    if (value === this.last) return this.lastId;
     let id = this.ids.get(value);
     if (id === undefined) {
       id = this.values.length;
@@ -31,6 +37,8 @@ export class Interner {
       this.ids.set(own, id);
       this.values.push(own);
     }
+    this.last = value;
+    this.lastId = id;
     return id;
   }
 }

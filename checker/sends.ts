@@ -22,33 +22,38 @@ export const isIndeterminate = (ix: MessageIndex, m: number) => {
 
 /** `unexpected`, `phantom` and (informational) `recovered` in one group. */
 export function checkSends(ix: MessageIndex, g: GroupColumns, out: AnomalyCollector): void {
+  // The per-message loop captures nothing (a closure over `m` would cost a context per message).
   for (let m = 0; m < ix.size; m++) {
     if (!g.seen(m)) continue;
-    const id = ix.ids[m]!;
-    if (!isAttempted(ix, m)) {
-      out.add(
-        'unexpected',
-        g.name,
-        id,
-        () => [g.firstSeen(m)],
-        () => `received in group ${g.name} but never sent`,
-      );
-    } else if (isFailed(ix, m)) {
-      out.add(
-        'phantom',
-        g.name,
-        id,
-        () => [ix.firstInvoke.data[m]!, ix.firstFail.data[m]!, g.firstSeen(m)],
-        () => `every send failed definitely, yet it reached group ${g.name}`,
-      );
-    } else if (isIndeterminate(ix, m)) {
-      out.add(
-        'recovered',
-        g.name,
-        id,
-        () => [ix.firstInvoke.data[m]!, ix.firstInfo.data[m]!, g.firstSeen(m)],
-        () => `send outcome unknown, and it reached group ${g.name}`,
-      );
-    }
+    if (!isAttempted(ix, m) || isFailed(ix, m) || isIndeterminate(ix, m)) reportSend(ix, g, m, out);
+  }
+}
+
+function reportSend(ix: MessageIndex, g: GroupColumns, m: number, out: AnomalyCollector): void {
+  const id = ix.ids[m]!;
+  if (!isAttempted(ix, m)) {
+    out.add(
+      'unexpected',
+      g.name,
+      id,
+      () => [g.firstSeen(m)],
+      () => `received in group ${g.name} but never sent`,
+    );
+  } else if (isFailed(ix, m)) {
+    out.add(
+      'phantom',
+      g.name,
+      id,
+      () => [ix.firstInvoke.data[m]!, ix.firstFail.data[m]!, g.firstSeen(m)],
+      () => `every send failed definitely, yet it reached group ${g.name}`,
+    );
+  } else {
+    out.add(
+      'recovered',
+      g.name,
+      id,
+      () => [ix.firstInvoke.data[m]!, ix.firstInfo.data[m]!, g.firstSeen(m)],
+      () => `send outcome unknown, and it reached group ${g.name}`,
+    );
   }
 }

@@ -50,8 +50,15 @@ interface Template {
   readonly literals: Uint8Array;
   /** Where literal k ends in `literals`. */
   readonly literalEnds: Int32Array;
-  /** Each literal's whole 4-byte words (little-endian), compared a word at a time before its tail. */
+  /**
+   * Each literal of 4 bytes or more as 4-byte words (little-endian): its whole words, then, when its
+   * length is no multiple of 4, the word that ends it (overlapping the one before). A shorter
+   * literal is compared byte by byte.
+   */
   readonly words: Int32Array;
+  /** Where each word starts within its literal. */
+  readonly wordOffsets: Int32Array;
+  /** Where literal k's words end in `words`. */
   readonly wordEnds: Int32Array;
   readonly fields: Int32Array;
   /** 1: the value is a string (its literal ends in a quote); 0: an integer. */
@@ -144,9 +151,10 @@ export class LineScanner {
   private match(template: Template, start: number): number {
     const bytes = this.bytes;
     const view = this.view;
-    const { literals, literalEnds, words, wordEnds, isString, fields } = template;
+    const { literals, literalEnds, words, wordOffsets, wordEnds, isString, fields } = template;
     const count = fields.length;
     const into = this.event;
+    const strings = this.strings;
     // Values are stored as they are read: a line that then fails to match leaves the record in an
     // unspecified state, which the caller may not read.
     into.reset();
@@ -155,30 +163,35 @@ export class LineScanner {
     let word = 0;
     for (let k = 0; ; k++) {
       const literalEnd = literalEnds[k]!;
+      const length = literalEnd - at;
       // A word read must stay inside the chunk; a line that short cannot match anyway.
-      if (pos + literalEnd - at > bytes.length) return -1;
+      if (pos + length > bytes.length) return -1;
       const wordEnd = wordEnds[k]!;
-      while (word < wordEnd) {
-        if (view.getInt32(pos, true) !== words[word]) return -1;
-        word++;
-        pos += 4;
-        at += 4;
+      for (; word < wordEnd; word++) {
+        if (view.getInt32(pos + wordOffsets[word]!, true) !== words[word]) return -1;
       }
-      while (at < literalEnd) {
-        if (bytes[pos] !== literals[at]) return -1;
-        pos++;
-        at++;
+      if (length < 4) {
+        for (let j = 0; j < length; j++) if (bytes[pos + j] !== literals[at + j]) return -1;
       }
+      pos += length;
+      at = literalEnd;
       if (k === count) break;
       if (isString[k] === 1) {
         // The literal ended in the opening quote; the closing one follows a plain string.
+        const field = fields[k]!;
+        const repeated = strings.repeatAt(field, pos);
+        if (repeated >= 0) {
+          pos = repeated;
+          store(into, field, strings.last(field));
+          continue;
+        }
         const from = pos;
         let b = bytes[pos]!;
         while (b !== QUOTE) {
           if (b < 0x20 || b === BACKSLASH || b >= 0x80) return -1;
           b = bytes[++pos]!;
         }
-        store(into, fields[k]!, this.strings.string(fields[k]!, from, pos));
+        store(into, field, strings.string(field, from, pos));
       } else {
         pos = this.integer(pos);
         if (pos < 0) return -1;
@@ -299,6 +312,17 @@ export class LineScanner {
     let p = negative ? pos + 1 : pos;
     const digitsStart = p;
     let n = 0;
+    // Four digits at a time while the next 4 bytes are all digits (timestamps and indices have 7 or
+    // more): a byte b is a digit when b & 0xF0 and (b + 6) & 0xF0 are both 0x30.
+    const view = this.view;
+    const limit = bytes.length - 4;
+    while (p <= limit) {
+      const word = view.getInt32(p, true);
+      if ((word & 0xf0f0f0f0) !== 0x30303030 || ((word + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) break;
+      const x = word - 0x30303030;
+      n = n * 10_000 + (x & 0xff) * 1000 + ((x >>> 8) & 0xff) * 100 + ((x >>> 16) & 0xff) * 10 + (x >>> 24);
+      p += 4;
+    }
     let d = bytes[p]!;
     while (d >= ZERO && d <= NINE) {
       n = n * 10 + (d - ZERO);
@@ -323,13 +347,23 @@ export class LineScanner {
   }
 }
 
-/** The whole 4-byte words of each literal, little-endian as `DataView.getInt32(…, true)` reads them. */
-function wordsOf(pieces: readonly Buffer[]): { words: Int32Array; wordEnds: Int32Array } {
+/** The 4-byte words of each literal (see `Template.words`), little-endian as `DataView.getInt32(…, true)` reads them. */
+function wordsOf(pieces: readonly Buffer[]): {
+  words: Int32Array;
+  wordOffsets: Int32Array;
+  wordEnds: Int32Array;
+} {
   const words: number[] = [];
+  const wordOffsets: number[] = [];
   const wordEnds = new Int32Array(pieces.length);
   pieces.forEach((piece, k) => {
-    for (let at = 0; at + 4 <= piece.length; at += 4) words.push(piece.readInt32LE(at));
+    const length = piece.length;
+    if (length >= 4) {
+      for (let at = 0; at + 4 <= length; at += 4) wordOffsets.push(at);
+      if (length % 4 !== 0) wordOffsets.push(length - 4);
+    }
+    for (let w = words.length; w < wordOffsets.length; w++) words.push(piece.readInt32LE(wordOffsets[w]!));
     wordEnds[k] = words.length;
   });
-  return { words: Int32Array.from(words), wordEnds };
+  return { words: Int32Array.from(words), wordOffsets: Int32Array.from(wordOffsets), wordEnds };
 }

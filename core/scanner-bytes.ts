@@ -40,36 +40,62 @@ export const KEY_PATTERNS = SCANNED_FIELDS.map((name) => ascii(`"${name}":`));
 /** The strings of values read from one chunk of bytes at a time. */
 export class ByteStrings {
   private bytes: Buffer = Buffer.alloc(0);
-  // Per field, the last string value and where its bytes are in this chunk (-1: not in it).
+  private view = new DataView(this.bytes.buffer, 0, 0);
+  // Per field, the last string value and a copy of its bytes (length -1: none, or too long to keep).
   private readonly lastString: string[] = SCANNED_FIELDS.map(() => '');
-  private readonly lastStart = new Int32Array(SCANNED_FIELDS.length).fill(-1);
+  private readonly lastLength = new Int32Array(SCANNED_FIELDS.length).fill(-1);
+  private readonly lastBytes = new Uint8Array(SCANNED_FIELDS.length * SLOT_BYTES);
+  private readonly lastView = new DataView(this.lastBytes.buffer);
   // Strings met recently, by a hash of their bytes, which are kept beside them.
   private readonly slots: string[] = new Array<string>(STRING_SLOTS).fill('');
   private readonly slotBytes = new Uint8Array(STRING_SLOTS * SLOT_BYTES);
 
   setBytes(bytes: Buffer): void {
     this.bytes = bytes;
-    this.lastStart.fill(-1);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
   /**
-   * The string of `field`'s ASCII bytes `[from, to)`. The field's value on an earlier line of the
-   * chunk, or a string met recently (found by a hash of its bytes), is returned again: the lines'
+   * Where the string at `pos` ends (its closing quote) when it repeats `field`'s last value, else
+   * -1: most values repeat the previous line's (its process, id, group, destination), and such a
+   * value needs neither a search for its end nor a check of its bytes, which were plain before.
+   * The compare stops at the chunk's final newline at the latest, which no kept value contains.
+   */
+  repeatAt(field: number, pos: number): number {
+    const length = this.lastLength[field]!;
+    const bytes = this.bytes;
+    if (length < 0 || pos + length >= bytes.length) return -1;
+    const at = field * SLOT_BYTES;
+    if (length >= 4) {
+      // 4 bytes at a time, the last word overlapping the one before when the length is no multiple of 4.
+      const view = this.view;
+      const last = this.lastView;
+      const tail = length - 4;
+      for (let k = 0; k < tail; k += 4)
+        if (view.getInt32(pos + k, true) !== last.getInt32(at + k, true)) return -1;
+      if (view.getInt32(pos + tail, true) !== last.getInt32(at + tail, true)) return -1;
+    } else {
+      const last = this.lastBytes;
+      for (let k = 0; k < length; k++) if (bytes[pos + k] !== last[at + k]) return -1;
+    }
+    return bytes[pos + length] === QUOTE ? pos + length : -1;
+  }
+
+  /** `field`'s last string value (the one `repeatAt` found again). */
+  last(field: number): string {
+    return this.lastString[field]!;
+  }
+
+  /**
+   * The string of `field`'s ASCII bytes `[from, to)`. The field's value on the previous line that
+   * had it, or a string met recently (found by a hash of its bytes), is returned again: the lines'
    * repeated values cost no allocation.
    */
   string(field: number, from: number, to: number): string {
     const bytes = this.bytes;
     const length = to - from;
-    const last = this.lastString[field]!;
-    const lastStart = this.lastStart[field]!;
-    if (lastStart >= 0 && last.length === length) {
-      let k = 0;
-      while (k < length && bytes[lastStart + k] === bytes[from + k]) k++;
-      if (k === length) {
-        this.lastStart[field] = from;
-        return last;
-      }
-    }
+    if (length === this.lastLength[field] && this.repeatAt(field, from) === to)
+      return this.lastString[field]!;
     let value: string | undefined;
     if (length <= SLOT_BYTES) {
       let hash = length;
@@ -89,9 +115,14 @@ export class ByteStrings {
         this.slots[slot] = value;
         for (let k = 0; k < length; k++) slotBytes[at + k] = bytes[from + k]!;
       }
-    } else value = bytes.toString('latin1', from, to);
+      const lastAt = field * SLOT_BYTES;
+      for (let k = 0; k < length; k++) this.lastBytes[lastAt + k] = bytes[from + k]!;
+      this.lastLength[field] = length;
+    } else {
+      value = bytes.toString('latin1', from, to);
+      this.lastLength[field] = -1;
+    }
     this.lastString[field] = value;
-    this.lastStart[field] = from;
     return value;
   }
 }

@@ -18,6 +18,7 @@ const IDS = ['m0', 'm1', 'm12', 'm123456', 'x', 'message-with-a-long-id-01234567
 const GROUPS = ['g0', 'g1', 'default'];
 
 function shape(kind: number, i: number, pick: (n: number) => number): string {
+  // Long numbers too: the scanner reads 4 digits at a time.
   const head = `{"i":${i},"t":${i * 3 + pick(5)},"p":"${PROCESSES[pick(PROCESSES.length)]}"`;
   const id = IDS[pick(IDS.length)];
   const group = GROUPS[pick(GROUPS.length)];
@@ -25,7 +26,7 @@ function shape(kind: number, i: number, pick: (n: number) => number): string {
     case 0:
       return `${head},"type":"invoke","f":"send","id":"${id}","dest":"orders","key":"k${pick(20)}"}`;
     case 1:
-      return `${head},"type":"ok","f":"send","id":"${id}","partition":${pick(12)},"offset":${pick(1000)}}`;
+      return `${head},"type":"ok","f":"send","id":"${id}","partition":${pick(12)},"offset":${pick(1000) * 100_003}}`;
     case 2:
       return `${head},"type":"ok","f":"deliver","id":"${id}","group":"${group}","dest":"orders","partition":${pick(12)},"deliveryCount":${pick(3) + 1}}`;
     case 3:
@@ -45,6 +46,7 @@ const INSERTS = [
   '.5',
   'e3',
   '9',
+  '/',
   ',',
   '}',
   '{',
@@ -111,6 +113,8 @@ const historyArbitrary = fc
   .record({
     // Lines cycle through the shapes, as a history does, so later ones meet learnt templates.
     length: fc.integer({ min: 8, max: 60 }),
+    // The first `i`: short numbers, long ones, and some past 15 digits (read by JSON.parse).
+    base: fc.constantFrom(0, 9_996, 1_234_567, 99_999_990, 999_999_999_999_990),
     skip: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
     seeds: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
     edits: fc.array(
@@ -126,12 +130,12 @@ const historyArbitrary = fc
     crlf: fc.boolean(),
     chunkBytes: fc.integer({ min: 8, max: 400 }),
   })
-  .map(({ length, skip, seeds, edits, crlf, chunkBytes }) => {
+  .map(({ length, base, skip, seeds, edits, crlf, chunkBytes }) => {
     let s = 0;
     const pick = (n: number) => seeds[s++ % seeds.length]! % n;
     const kinds = [0, 1, 2, 3, 4].filter((k) => k === 2 || !skip[k]);
     const lines = ['{"type":"meta","version":1}'];
-    for (let i = 0; i < length; i++) lines.push(shape(kinds[i % kinds.length]!, i, pick));
+    for (let i = 0; i < length; i++) lines.push(shape(kinds[i % kinds.length]!, base + i, pick));
     for (const { line, at, near, remove, insert } of edits) {
       // Mostly lines after the shapes were learnt.
       const k = 1 + (line % (lines.length - 1));

@@ -73,6 +73,43 @@ describe('history scanner', () => {
     else await expect(read).rejects.toThrow(`:${firstError + 1}: ${expected[firstError]}`);
   });
 
+  it("tells a value from the previous line's apart by any one byte", async () => {
+    // A value that repeats the previous line's is compared 4 bytes at a time: every length, every place.
+    for (let length = 1; length <= 14; length++) {
+      const id = 'abcdefghijklmn'.slice(0, length);
+      for (let at = 0; at < length; at++) {
+        const other = `${id.slice(0, at)}Z${id.slice(at + 1)}`;
+        const lines = [deliver(0, id), deliver(1, id), deliver(2, id), deliver(3, other), deliver(4, id)];
+        const { events } = await readHistory(write(lines));
+        expect(events.map((e) => ('id' in e ? e.id : undefined))).toEqual([id, id, id, other, id]);
+        expect(events).toEqual(reference(lines));
+      }
+    }
+  });
+
+  it('reads numbers of any length, 4 digits at a time where it can, as JSON.parse does', async () => {
+    // Every length to past 15 digits; a leading zero; a byte next to '0'–'9' at each place.
+    const values = Array.from({ length: 17 }, (_, k) => '12345678901234567'.slice(0, k + 1));
+    values.push('01234567', '-12345678');
+    for (let at = 0; at <= 8; at++) {
+      for (const c of ['/', ':', '.', 'e', ' '])
+        values.push(`${'98765432'.slice(0, at)}${c}${'98765432'.slice(at)}`);
+    }
+    for (const t of values) {
+      const lines = [
+        deliver(0, 'a'),
+        deliver(1, 'b'),
+        deliver(2, 'c').replace('"t":20', `"t":${t}`),
+        deliver(3, 'd'),
+      ];
+      const expected = reference(lines);
+      const firstError = expected.findIndex((e) => typeof e === 'string');
+      const read = readHistory(write(lines));
+      if (firstError < 0) expect((await read).events).toEqual(expected);
+      else await expect(read).rejects.toThrow(`:${firstError + 1}: ${expected[firstError]}`);
+    }
+  });
+
   it.each([
     ['whitespace', (l: string) => l.replace('"t":', '"t": ')],
     ['an unknown key', (l: string) => l.replace('"group":"g"', '"group":"g","extra":[1,2]')],
