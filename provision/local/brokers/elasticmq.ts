@@ -58,12 +58,7 @@ aws {
  * spent 392 s in 222 full collections and every queue of the broker stalled (docs/findings.md).
  * The heap grows only as needed; G1 keeps the pauses of a large one short.
  */
-export const ELASTICMQ_JVM_OPTIONS = [
-  '-Xms64m',
-  '-Xmx2g',
-  '-XX:+UseG1GC',
-  '-XX:+ExitOnOutOfMemoryError',
-];
+export const ELASTICMQ_JVM_OPTIONS = ['-Xms64m', '-Xmx2g', '-XX:+UseG1GC', '-XX:+ExitOnOutOfMemoryError'];
 
 export const elasticmq: LocalService = {
   name: 'elasticmq',
