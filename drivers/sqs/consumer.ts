@@ -68,6 +68,8 @@ export class SqsConsumer implements Consumer {
   private asked = 0;
   private wakePoll: (() => void) | undefined;
   private backoffMs = 100;
+  /** The last receive came back full: more are waiting, so receives may run in parallel. */
+  private backlogged = false;
   private acks: PendingAck[] = [];
   private ackScheduled = false;
   private readonly ackRequests = new Set<Promise<void>>();
@@ -92,7 +94,8 @@ export class SqsConsumer implements Consumer {
 
   /**
    * Keeps receives under way while there is room: up to `maxInFlight` messages held or asked for,
-   * in up to `maxInFlight / receiveBatchSize` receives at once (at most MAX_RECEIVES) (sequential: one, and the next only
+   * in up to `maxInFlight / receiveBatchSize` receives at once (at most MAX_RECEIVES) while
+   * receives come back full (sequential: one, and the next only
    * once its messages are settled). A broker that serves requests in arrival order (ElasticMQ)
    * gives a consumer a share of its time by the requests it has waiting, so one receive at a time
    * starves behind busy producers.
@@ -105,7 +108,10 @@ export class SqsConsumer implements Consumer {
     const receives = new Set<Promise<void>>();
     while (this.running) {
       const room = options.maxInFlight - this.inFlight - this.asked;
-      if (room <= 0 || receives.size >= maxReceives) {
+      // A second receive only while the last came back full (a backlog): with few messages queued,
+      // parallel long polls would split them into batches of one.
+      const wanted = receives.size === 0 || (this.backlogged && receives.size < maxReceives);
+      if (room <= 0 || !wanted) {
         await new Promise<void>((resolve) => {
           this.wakePoll = resolve;
         });
@@ -146,9 +152,11 @@ export class SqsConsumer implements Consumer {
         { abortSignal: this.life.signal },
       );
       messages = answer.Messages ?? [];
+      this.backlogged = messages.length === count;
       this.backoffMs = 100;
     } catch (error) {
       this.asked -= count;
+      this.backlogged = false;
       if (!this.running) return;
       const text = `${errorName(error)}: ${describeError(error)}`;
       if (text !== this.lastError) options.log(`${options.name}: ReceiveMessage failed (${text}), retrying`);
