@@ -94,11 +94,10 @@ export class SqsConsumer implements Consumer {
 
   /**
    * Keeps receives under way while there is room: up to `maxInFlight` messages held or asked for,
-   * in up to `maxInFlight / receiveBatchSize` receives at once (at most MAX_RECEIVES) while
-   * receives come back full (sequential: one, and the next only
-   * once its messages are settled). A broker that serves requests in arrival order (ElasticMQ)
-   * gives a consumer a share of its time by the requests it has waiting, so one receive at a time
-   * starves behind busy producers.
+   * in up to `maxInFlight / receiveBatchSize` receives at once (at most MAX_RECEIVES) while they
+   * come back full; sequential: one, and the next only once its messages are settled. A broker that
+   * serves requests in arrival order (ElasticMQ) gives a consumer a share of its time by the
+   * requests it has waiting, so one receive at a time starves behind busy producers.
    */
   private async poll(handler: DeliveryHandler): Promise<void> {
     const { options } = this;
