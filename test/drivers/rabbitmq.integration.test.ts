@@ -6,6 +6,7 @@ import { createDriver } from '../../drivers/index.ts';
 import type { RabbitmqEndpoint } from '../../provision/endpoints.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
 import { requireBroker } from '../helpers/brokers.ts';
+import { suspendQuorumLeader } from '../helpers/rabbitmq-node.ts';
 import { caseRunner } from '../helpers/run-on.ts';
 
 let endpoint: RabbitmqEndpoint;
@@ -148,6 +149,59 @@ describe('rabbitmq driver against a real broker', () => {
       expect(refused).toMatchObject({ status: 'fail' });
     } finally {
       await toxiproxy.reset();
+      await producer.close();
+      await topology.dispose();
+    }
+  }, 60_000);
+
+  it('a quorum queue whose leader does not answer reads as 0 messages, 0 consumers: the backlog is not taken for 0', async () => {
+    const topology = await driver.createTopology(
+      {
+        caseId: `backlog-${Date.now()}`,
+        setup: driver.setups.find((s) => s.name === 'quorum')!,
+        groups: ['default'],
+        partitions: 1,
+        seed: 1,
+      },
+      { signal: new AbortController().signal, log: () => {} },
+    );
+    const queue = (topology.descriptor.queues as Record<string, string>).default!;
+    const producer = await topology.producer('producer-0');
+    const connection = await amqp.connect(endpoint.url);
+    try {
+      for (const id of ['a', 'b', 'c'])
+        expect(await producer.send({ id, poison: false, payload: new Uint8Array(4) })).toMatchObject({
+          status: 'ok',
+        });
+      // A consumer holds one message unacknowledged: two are ready.
+      const channel = await connection.createChannel();
+      await channel.prefetch(1);
+      const held: amqp.ConsumeMessage[] = [];
+      await channel.consume(queue, (m) => m && held.push(m));
+      while (held.length < 1) await sleep(10);
+      expect(await topology.backlog!()).toBe(2);
+      await suspendQuorumLeader(queue, true);
+      try {
+        // What RabbitMQ says of the queue meanwhile: empty, and nobody consuming.
+        expect(await channel.checkQueue(queue)).toMatchObject({ messageCount: 0, consumerCount: 0 });
+        expect(await topology.backlog!()).toBeGreaterThan(0);
+      } finally {
+        await suspendQuorumLeader(queue, false);
+      }
+      expect(await channel.checkQueue(queue)).toMatchObject({ messageCount: 2, consumerCount: 1 });
+      // Settled, with the consumer still on the queue: the backlog can say 0.
+      const acked = new Set<amqp.ConsumeMessage>();
+      while (acked.size < 3) {
+        for (const m of held.filter((m) => !acked.has(m))) {
+          channel.ack(m);
+          acked.add(m);
+        }
+        await sleep(10);
+      }
+      await sleep(200);
+      expect(await topology.backlog!()).toBe(0);
+    } finally {
+      await connection.close().catch(() => {});
       await producer.close();
       await topology.dispose();
     }

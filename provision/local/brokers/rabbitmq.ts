@@ -48,6 +48,21 @@ export function rabbitEnv(ctx: LocalContext, stateDir: string): Record<string, s
   };
 }
 
+/** rabbitmqctl against our node (its output and exit code); undefined when it is not installed. */
+export async function rabbitmqctl(
+  ctx: LocalContext,
+  stateDir: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number; output: string } | undefined> {
+  const ctl = rabbitBin('rabbitmqctl');
+  if (!ctl) return undefined;
+  return run(ctl, ['-n', RABBITMQ_NODENAME, ...args], {
+    env: { ...process.env, ...rabbitEnv(ctx, stateDir), BROKERPROOF_OWNER: stateDir },
+    timeoutMs,
+  });
+}
+
 export const rabbitmq: LocalService = {
   name: 'rabbitmq',
   upstreamPort: (ports) => ports.rabbitmq.upstream,
@@ -94,11 +109,6 @@ export const rabbitmq: LocalService = {
   },
 
   async gracefulStop(ctx, _record, stateDir) {
-    const ctl = rabbitBin('rabbitmqctl');
-    if (!ctl) return;
-    await run(ctl, ['-n', RABBITMQ_NODENAME, 'stop', join(stateDir, 'rabbitmq.pid')], {
-      env: { ...process.env, ...rabbitEnv(ctx, stateDir), BROKERPROOF_OWNER: stateDir },
-      timeoutMs: 30_000,
-    });
+    await rabbitmqctl(ctx, stateDir, ['stop', join(stateDir, 'rabbitmq.pid')]);
   },
 };
