@@ -52,6 +52,12 @@ export interface DriverCapabilities {
    * deadline allows this long to send every message. Absent: 4 000/s (runner/deadlines.ts).
    */
   slowestSendRate?: number | undefined;
+  /**
+   * Most sends one producer keeps in flight however big the case (runner/scale.ts widens the
+   * scenario's window up to 256 in big cases). For a broker that serves a queue's requests in
+   * turn, where many sends in flight starve the consumers of the same queue.
+   */
+  maxSendWindow?: number | undefined;
 }
 
 /** How one consumer connects. */

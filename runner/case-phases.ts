@@ -198,7 +198,7 @@ export async function loadPhase(s: CaseState, stop: AbortSignal): Promise<void> 
         {
           name: `producer-${p}`,
           recorder: s.recorder,
-          window: sendWindow(scenario.producing.window, workload),
+          window: sendWindow(scenario.producing.window, workload, s.driver.capabilities.maxSendWindow),
           retries: scenario.producing.retries,
           retryUnknown: !(plan.claim.delivery === 'exactly-once' && plan.setup.resends === 'new-message'),
           intervalMs: workload.sendIntervalMs,

@@ -15,16 +15,18 @@ export const MAX_PARTITIONS = 32;
 
 /**
  * Sends in flight per producer: the scenario's, widened in big cases to one per 1 000 messages the
- * producer sends (up to MAX_SEND_WINDOW). A window of 1 (per-producer order) stays 1; a paced load
- * keeps its rate whatever the window.
+ * producer sends (up to MAX_SEND_WINDOW, or the driver's `maxSendWindow`). A window of 1
+ * (per-producer order) stays 1; a paced load keeps its rate whatever the window.
  */
 export function sendWindow(
   scenarioWindow: number,
   workload: Pick<Workload, 'messages' | 'producers'>,
+  driverMax = MAX_SEND_WINDOW,
 ): number {
   if (scenarioWindow <= 1) return scenarioWindow;
   const perProducer = Math.ceil(workload.messages / Math.max(1, workload.producers));
-  return Math.max(scenarioWindow, Math.min(MAX_SEND_WINDOW, Math.ceil(perProducer / 1000)));
+  const widest = Math.min(MAX_SEND_WINDOW, driverMax);
+  return Math.max(scenarioWindow, Math.min(widest, Math.ceil(perProducer / 1000)));
 }
 
 /**

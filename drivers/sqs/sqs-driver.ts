@@ -94,6 +94,9 @@ export class SqsDriver implements Driver {
       // Each request is an HTTP round trip that the emulators serve at 1–2.5k messages/s here in
       // batches of 10, and about 450/s while consumers poll the same queue (docs/performance.md).
       slowestSendRate: 400,
+      // ElasticMQ serves a queue's requests in turn: 256 sends (26 batches) in flight per producer
+      // left one consumer 1–42 of 800 messages a second and 10^6 queued (docs/performance.md).
+      maxSendWindow: 20,
     };
   }
 

@@ -104,7 +104,7 @@ describe('RabbitMQ dead-lettering: at-most-once beside at-least-once', () => {
 });
 
 describe('driver capabilities hold only what the runner reads', () => {
-  it('fanOut, processIsolation, drainSettleMs, silenceTimeoutMs, consumerVia and slowestSendRate — nothing else', () => {
+  it('fanOut, processIsolation, drainSettleMs, silenceTimeoutMs, consumerVia, slowestSendRate and maxSendWindow — nothing else', () => {
     const sqs = {
       connection: { implementation: 'elasticmq' },
       sns: false,
@@ -124,7 +124,7 @@ describe('driver capabilities hold only what the runner reads', () => {
     for (const driver of drivers) {
       expect(
         Object.keys(driver.capabilities)
-          .filter((k) => k !== 'consumerVia' && k !== 'slowestSendRate')
+          .filter((k) => !['consumerVia', 'slowestSendRate', 'maxSendWindow'].includes(k))
           .sort(),
         driver.name,
       ).toEqual(['drainSettleMs', 'fanOut', 'processIsolation', 'silenceTimeoutMs']);

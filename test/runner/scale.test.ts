@@ -8,6 +8,13 @@ describe('how a case grows with its size', () => {
     expect(sendWindow(8, { messages: 1_000_000, producers: 1 })).toBe(MAX_SEND_WINDOW);
   });
 
+  it("widens no further than the driver's most sends in flight, and never below the scenario's", () => {
+    expect(sendWindow(8, { messages: 1_000_000, producers: 2 }, 20)).toBe(20);
+    expect(sendWindow(8, { messages: 10_000, producers: 1 }, 20)).toBe(10);
+    expect(sendWindow(8, { messages: 1_000_000, producers: 1 }, 4)).toBe(8);
+    expect(sendWindow(8, { messages: 1_000_000, producers: 1 }, 1000)).toBe(MAX_SEND_WINDOW);
+  });
+
   it('keeps a window of one (per-producer order) however big the case', () => {
     expect(sendWindow(1, { messages: 1_000_000, producers: 1 })).toBe(1);
   });
