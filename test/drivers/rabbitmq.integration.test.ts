@@ -38,6 +38,20 @@ async function exists(kind: 'queue' | 'exchange', name: string): Promise<boolean
   }
 }
 
+/** A quorum work queue of one group, as a case would declare it. */
+function quorumTopology(name: string) {
+  return driver.createTopology(
+    {
+      caseId: `${name}-${Date.now()}`,
+      setup: driver.setups.find((s) => s.name === 'quorum')!,
+      groups: ['default'],
+      partitions: 1,
+      seed: 1,
+    },
+    { signal: new AbortController().signal, log: () => {} },
+  );
+}
+
 describe('rabbitmq driver against a real broker', () => {
   it('quorum + work-queue holds at-least-once while consumer processes are SIGKILLed', async () => {
     const cases = await runOn('quorum', 'work-queue', { runs: 3, isolation: 'process' });
@@ -116,16 +130,7 @@ describe('rabbitmq driver against a real broker', () => {
   }, 60_000);
 
   it('records a send whose confirm never comes as info, and a send that cannot connect as fail', async () => {
-    const topology = await driver.createTopology(
-      {
-        caseId: `confirm-${Date.now()}`,
-        setup: driver.setups.find((s) => s.name === 'quorum')!,
-        groups: ['default'],
-        partitions: 1,
-        seed: 1,
-      },
-      { signal: new AbortController().signal, log: () => {} },
-    );
+    const topology = await quorumTopology('confirm');
     const toxiproxy = new ToxiproxyApi(endpoint.toxiproxy!.apiUrl);
     const proxy = endpoint.toxiproxy!.proxy;
     const producer = await topology.producer('producer-0');
@@ -155,16 +160,7 @@ describe('rabbitmq driver against a real broker', () => {
   }, 60_000);
 
   it('a quorum queue whose leader does not answer reads as 0 messages, 0 consumers: the backlog is not taken for 0', async () => {
-    const topology = await driver.createTopology(
-      {
-        caseId: `backlog-${Date.now()}`,
-        setup: driver.setups.find((s) => s.name === 'quorum')!,
-        groups: ['default'],
-        partitions: 1,
-        seed: 1,
-      },
-      { signal: new AbortController().signal, log: () => {} },
-    );
+    const topology = await quorumTopology('backlog');
     const queue = (topology.descriptor.queues as Record<string, string>).default!;
     const producer = await topology.producer('producer-0');
     const connection = await amqp.connect(endpoint.url);

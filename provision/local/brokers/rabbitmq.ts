@@ -53,13 +53,12 @@ export async function rabbitmqctl(
   ctx: LocalContext,
   stateDir: string,
   args: readonly string[],
-  timeoutMs = 30_000,
 ): Promise<{ code: number; output: string } | undefined> {
   const ctl = rabbitBin('rabbitmqctl');
   if (!ctl) return undefined;
   return run(ctl, ['-n', RABBITMQ_NODENAME, ...args], {
     env: { ...process.env, ...rabbitEnv(ctx, stateDir), BROKERPROOF_OWNER: stateDir },
-    timeoutMs,
+    timeoutMs: 30_000,
   });
 }
 
