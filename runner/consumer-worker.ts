@@ -48,7 +48,11 @@ try {
     pipeline: spec.pipeline,
     restartDelayMs: 0,
     deliveriesSoFar: spec.deliveriesSoFar,
-    die: () => process.kill(process.pid, 'SIGKILL'),
+    // Everything recorded up to the crash is in the pipe before the kill.
+    die: () => {
+      recorder.flush();
+      process.kill(process.pid, 'SIGKILL');
+    },
     log: (message) => console.error(`consumer worker ${message}`),
   });
   await client.start();

@@ -118,14 +118,7 @@ export class DeliveryStep implements ConsumerStep<unknown> {
   }
 
   processed(): void {
-    if (this.alive())
-      this.host.options.recorder.record({
-        p: this.name,
-        type: 'ok',
-        f: 'process',
-        id: this.d.id,
-        group: this.group,
-      });
+    if (this.alive()) this.host.events.simple('ok', 'process', this.d.id);
   }
 
   effect(txn: string, applied: boolean): void {

@@ -80,7 +80,11 @@ await compare(
   `Kafka ${version}, ${MESSAGES} ${PAYLOAD}-byte messages, acks=-1 idempotent, ${WINDOW} sends in flight, a commit per message`,
   { send: 'produce (acks=-1)', consume: 'consume + commit' },
   raw,
-  () => measureHarness(new KafkaDriver({ brokers, minPartitions: 1 }), setup, shape),
+  () =>
+    measureHarness(new KafkaDriver({ brokers, minPartitions: 1 }), setup, shape, {
+      name: 'kafka',
+      settings: { kafka: { minPartitions: 1 } },
+    }),
   { bench: 'kafka', messages: MESSAGES },
 );
 process.exit(0);

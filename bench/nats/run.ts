@@ -83,7 +83,11 @@ await compare(
   `NATS JetStream ${MESSAGES} ${PAYLOAD}-byte messages, file storage, ${WINDOW} publishes in flight, ${PREFETCH} pulled at once`,
   { send: 'publish + publish ack', consume: 'pull + ack' },
   raw,
-  () => measureHarness(new NatsDriver({ servers, ackWaitMs: 30_000 }), setup, shape),
+  () =>
+    measureHarness(new NatsDriver({ servers, ackWaitMs: 30_000 }), setup, shape, {
+      name: 'nats',
+      settings: { nats: { ackWaitMs: 30_000 } },
+    }),
   { bench: 'nats', messages: MESSAGES },
 );
 process.exit(0);

@@ -80,7 +80,11 @@ await compare(
   `Pub/Sub emulator ${MESSAGES} ${PAYLOAD}-byte messages, ${WINDOW} publishes in flight, ${PREFETCH} held at once`,
   { send: 'publish + message id', consume: 'streaming pull + ackWithResponse' },
   raw,
-  () => measureHarness(driver, setup, shape),
+  () =>
+    measureHarness(driver, setup, shape, {
+      name: 'pubsub',
+      settings: { pubsub: { flowControlMessages: PREFETCH } },
+    }),
   { bench: 'pubsub', messages: MESSAGES },
 );
 process.exit(0);

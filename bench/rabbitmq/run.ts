@@ -68,7 +68,7 @@ await compare(
   `RabbitMQ ${MESSAGES} persistent ${PAYLOAD}-byte messages, quorum queue, ${WINDOW} publishes in flight, prefetch ${PREFETCH}`,
   { send: 'publish + confirm', consume: 'consume + ack' },
   raw,
-  () => measureHarness(new RabbitmqDriver({ url }), setup, shape),
+  () => measureHarness(new RabbitmqDriver({ url }), setup, shape, { name: 'rabbitmq', settings: {} }),
   { bench: 'rabbitmq', messages: MESSAGES },
 );
 process.exit(0);

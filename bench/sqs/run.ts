@@ -141,7 +141,11 @@ for (const implementation of implementations) {
     `${implementation}: ${MESSAGES} ${PAYLOAD}-byte messages, standard queue, ${BATCHES_IN_FLIGHT} send batches in flight, one consumer holding up to ${RECEIVES_AHEAD}`,
     { send: 'SendMessageBatch', consume: 'receive + DeleteMessageBatch' },
     () => raw(implementation),
-    () => measureHarness(driver, setup, shape),
+    () =>
+      measureHarness(driver, setup, shape, {
+        name: 'sqs',
+        settings: { sqs: { implementation, visibilityTimeoutSeconds: VISIBILITY_S } },
+      }),
     { bench: `sqs (${implementation})`, messages: MESSAGES },
   );
   await driver.close();

@@ -8,7 +8,7 @@ import { History, HistoryWriter, MemorySink } from '../../core/history-writer.ts
 import { collectWorkerEvents, spawnWorker } from '../../runner/worker-pipe.ts';
 
 describe('worker processes', () => {
-  it('keeps every event a worker recorded before it was SIGKILLed, merged into one history', async () => {
+  it('keeps every event a worker recorded before its planned SIGKILL, merged into one history', async () => {
     const sink = new MemorySink();
     const clock = new CaseClock();
     const history = new History(sink, clock);
@@ -39,6 +39,34 @@ describe('worker processes', () => {
     expect(sink.events.map((e) => e.i)).toEqual(sink.events.map((_, n) => n));
     for (let n = 1; n < sink.events.length; n++)
       expect(sink.events[n]!.t).toBeGreaterThanOrEqual(sink.events[n - 1]!.t);
+  }, 30_000);
+
+  it('loses at most the unflushed turn to a SIGKILL from outside, keeping whole lines before it', async () => {
+    const sink = new MemorySink();
+    const clock = new CaseClock();
+    const history = new History(sink, clock);
+    const run = async (count: number) => {
+      const child = spawnWorker(new URL('../fixtures/recording-worker.ts', import.meta.url), [
+        String(clock.epochMs),
+        String(count),
+        `consumer-${count}`,
+        'external',
+      ]);
+      const bad: string[] = [];
+      await collectWorkerEvents(child, history, { onBadLine: (line) => bad.push(line) });
+      const ids = sink.events.filter((e) => e.p === `consumer-${count}`).map((e) => (e as { id: string }).id);
+      return { ids, bad };
+    };
+    // A few events: the second half waits for the end of the turn, which the kill never reaches.
+    const small = await run(20);
+    expect(small.ids).toEqual(Array.from({ length: 20 }, (_, n) => `m${n}`));
+    expect(small.bad).toEqual([]);
+    // Many events: full batches are written as the worker goes, so only the last partial one is lost.
+    const big = await run(5000);
+    expect(big.ids.length).toBeGreaterThan(5000);
+    expect(big.ids.length).toBeLessThan(10_000);
+    expect(big.ids).toEqual(Array.from({ length: big.ids.length }, (_, n) => `m${n}`));
+    expect(big.bad).toEqual([]);
   }, 30_000);
 
   it("writes a worker's events to the history file as the worker wrote them, i and t first", async () => {
