@@ -35,10 +35,7 @@ export class CaseClock {
   }
 
   nowMicros(): number {
-    const t = Math.max(
-      this.last,
-      Math.round((performance.now() + MONOTONIC_OFFSET_MS - this.epochMs) * 1000),
-    );
+    const t = Math.max(this.last, Math.round((CaseClock.wallMs() - this.epochMs) * 1000));
     this.last = t;
     return t;
   }

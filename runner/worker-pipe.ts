@@ -86,16 +86,16 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * Writes lines straight from the string (no Buffer per event); only a write the pipe cut short
  * goes on from the bytes not yet written.
  */
-function writeAll(fd: number, line: string): void {
+function writeAll(fd: number, text: string): void {
   let written: number;
   try {
-    written = writeSync(fd, line);
+    written = writeSync(fd, text);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
     written = 0;
   }
-  if (written === Buffer.byteLength(line)) return;
-  writeFully(fd, Buffer.from(line).subarray(written));
+  if (written === Buffer.byteLength(text)) return;
+  writeFully(fd, Buffer.from(text).subarray(written));
 }
 
 /** writeSync until every byte is in the kernel, waiting out a full (non-blocking) pipe. */
