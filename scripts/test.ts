@@ -9,17 +9,27 @@
 //   npm test                       # everything
 //   npm test -- test/scenarios     # only files under test/scenarios, in whichever project has them
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
 const integration = process.env.BROKERPROOF_INTEGRATION !== '0';
 
+// The tests' temporary files (histories, reports, state directories) go into one directory per
+// run, removed when every lane passed and kept for a look when one failed. PostgreSQL runs as an
+// unprivileged user and must reach its data directory in a test's state directory in here.
+const scratch = mkdtempSync(join(tmpdir(), 'bp-test-'));
+chmodSync(scratch, 0o711);
+const env = { ...process.env, TMPDIR: scratch };
+
 function start(project: string, buffered: boolean): { child: ChildProcess; output: Buffer[] } {
   const output: Buffer[] = [];
   const child = spawn(process.execPath, [vitest, 'run', '--project', project, '--passWithNoTests', ...args], {
     stdio: buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    env: process.env,
+    env,
   });
   if (buffered) {
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
@@ -76,4 +86,7 @@ const names = runs.map((r) => r.name).join(', ');
 process.stdout.write(
   failed.length ? `\nnpm test: ${failed.join(' and ')} failed\n` : `\nnpm test: ${names} passed\n`,
 );
+if (failed.length > 0 || interrupted)
+  process.stdout.write(`npm test: the tests' temporary files are in ${scratch}\n`);
+else rmSync(scratch, { recursive: true, force: true });
 process.exit(interrupted ? 130 : Math.max(0, ...codes));
