@@ -16,6 +16,7 @@ import type { CrashClaims } from './crash-claims.ts';
 import { type CaseTimeouts, drainCapMs } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
 import { MessagePlan } from './messages.ts';
+import { PacedBacklog } from './paced-backlog.ts';
 import { ProcessConsumer } from './process-consumer.ts';
 import { type MessageSource, ProducerClient } from './producer-client.ts';
 import { sendWindow, topologyPartitions } from './scale.ts';
@@ -281,21 +282,29 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   // backlog of 10^6 messages paused for 2.2 s (a fetch, a GC) and a quiet period of 2 s cut it off.
   const progressGraceMs = Math.max(timeouts.quietMs, timeouts.drainMs / 2);
   let settledSince: number | undefined;
+  // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
+  // (invisible to some brokers' backlog) may not have produced an event yet.
+  const lastActivity = () =>
+    Math.max(started, ...s.consumers.map((c) => c.lastActivity), ...s.readers.map((r) => r.lastActivity));
+  const allIdle = () => s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
+  const backlog = topology?.backlog ? new PacedBacklog(() => topology.backlog!()) : undefined;
   while (!signal.aborted) {
-    // Asked first: under load a broker can take longer to answer than the quiet period, and
-    // activity seen before the question would then cut off consumers that kept working meanwhile
+    // The backlog is asked only when its answer could end the drain (consumers idle and quiet for
+    // the settle period), and paced by what it costs: ElasticMQ counts a queue by walking every
+    // message in it, on the actor that also serves receives and deletes. Asked on every turn of
+    // this loop, it held a drain of 500 000 queued messages to 400 a second.
+    // The activity that decides is read after the answer: under load a broker can take longer to
+    // answer than the quiet period, and consumers that kept working meanwhile must not be cut off
     // (a Kafka case of 10^6 messages was cut off that way, its one consumer delivering throughout).
-    const backlog = topology?.backlog ? await topology.backlog() : undefined;
-    const idle = s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
-    // Quiet is counted from the drain's start at the earliest: messages in flight to a consumer
-    // (invisible to some brokers' backlog) may not have produced an event yet.
-    const lastActivity = Math.max(
-      started,
-      ...s.consumers.map((c) => c.lastActivity),
-      ...s.readers.map((r) => r.lastActivity),
-    );
-    const quietFor = Date.now() - lastActivity;
-    deadline = Math.max(deadline, Math.min(hardDeadline, lastActivity + progressGraceMs));
+    const couldEnd =
+      s.settlement?.settled() !== false &&
+      allIdle() &&
+      Date.now() - lastActivity() >= Math.min(settleMs, timeouts.quietMs);
+    const outstanding = backlog ? (couldEnd ? await backlog.ask() : 'not asked') : undefined;
+    const idle = allIdle();
+    const last = lastActivity();
+    const quiet = Date.now() - last;
+    deadline = Math.max(deadline, Math.min(hardDeadline, last + progressGraceMs));
     // With a settlement, a message still unsettled holds the drain open to its deadline (it may
     // only be late); it then counts as missing if the broker had been quiet for the full settle.
     const settled = s.settlement?.settled();
@@ -304,12 +313,12 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     settledSince = settled && idle && s.settlement?.shortens ? (settledSince ?? Date.now()) : undefined;
     if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs) return false;
     if (settled === false) {
-      if (Date.now() > deadline) return !(idle && quietFor >= settleMs);
+      if (Date.now() > deadline) return !(idle && quiet >= settleMs);
       await sleep(10, signal);
       continue;
     }
-    if (idle && backlog === 0 && quietFor >= settleMs) return false;
-    if (idle && backlog === undefined && quietFor >= timeouts.quietMs) return false;
+    if (idle && outstanding === 0 && quiet >= settleMs) return false;
+    if (idle && outstanding === undefined && quiet >= timeouts.quietMs) return false;
     if (Date.now() > deadline) return true;
     await sleep(10, signal);
   }
