@@ -1,0 +1,68 @@
+/**
+ * The drain asks the broker's backlog only when the answer could end it: counting a queue costs
+ * some brokers as much as serving it (ElasticMQ walks every message on the queue's actor), so a
+ * drain that asked on every turn slowed the consumers it was waiting for.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CaseTopology, Driver } from '../../drivers/driver.ts';
+import { MemoryDriver } from '../../drivers/memory/memory-driver.ts';
+import type { CasePlan } from '../../runner/case.ts';
+import { runCase } from '../../runner/run-case.ts';
+import { findScenario } from '../../scenarios/catalogue.ts';
+import { fixedWorkload } from '../helpers/workloads.ts';
+
+/** The memory broker, counting when the runner asks for its backlog. */
+function countingDriver(): { driver: Driver; asks: number[] } {
+  const inner = new MemoryDriver();
+  const asks: number[] = [];
+  const driver = Object.assign(Object.create(inner) as Driver, {
+    async createTopology(...args: Parameters<Driver['createTopology']>): Promise<CaseTopology> {
+      const topology = await inner.createTopology(...args);
+      return Object.assign(Object.create(topology) as CaseTopology, {
+        backlog: async () => {
+          asks.push(Date.now());
+          return topology.backlog!();
+        },
+        dispose: () => topology.dispose(),
+        [Symbol.asyncDispose]: () => topology.dispose(),
+      });
+    },
+  });
+  return { driver, asks };
+}
+
+describe('the drain and the broker backlog', () => {
+  it('does not ask while the consumer works through a backlog, and ends on the first 0', async () => {
+    const { driver, asks } = countingDriver();
+    // One consumer, up to 25 ms a message: the sends are over in moments, the processing is not.
+    const workload = fixedWorkload({ messages: 300, consumersPerGroup: 1, maxProcessingMs: 25, seed: 5 });
+    const plan: CasePlan = {
+      id: `drain-backlog-${Math.random().toString(36).slice(2)}`,
+      driver: driver.name,
+      setup: driver.setups.find((s) => s.name === 'queue')!,
+      scenario: findScenario('work-queue')!,
+      claim: { delivery: 'at-least-once', ordering: 'none' },
+      workload,
+      faults: [],
+      seed: 5,
+      path: '0',
+    };
+    const result = await runCase(plan, driver, {
+      outDir: mkdtempSync(join(tmpdir(), 'bp-drain-backlog-')),
+      isolation: 'inline',
+      timeouts: { drainMs: 30_000 },
+    });
+    const at = (name: string) => result.phases.find((p) => p.phase === name)!.t / 1000;
+    const drainMs = at('check') - at('drain');
+    expect(result.valid).toBe(true);
+    expect(result.counts.processed).toBe(300);
+    expect(result.phases.some((p) => p.cutOff)).toBe(false);
+    // The drain had work for a while: asked on every 10 ms turn, that would be dozens of questions.
+    expect(drainMs).toBeGreaterThan(500);
+    expect(asks.length).toBeGreaterThan(0);
+    expect(asks.length).toBeLessThanOrEqual(5);
+  }, 30_000);
+});
