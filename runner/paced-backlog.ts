@@ -1,9 +1,10 @@
 /**
  * A broker's backlog, asked no more often than its answers cost: after an answer that took d ms,
  * the next question waits until `pace × d` ms (at least `minGapMs`) have passed since the answer,
- * and gets the last answer meanwhile — unless that was 0, which is always asked again. Counting is not free everywhere: ElasticMQ walks every
- * message of a queue to count it, on the actor that serves that queue's receives and deletes, so
- * a drain that asked on every turn kept the broker busy counting instead of delivering.
+ * and gets the last answer meanwhile — unless that was 0, which is always asked again. Counting is
+ * not free everywhere: ElasticMQ walks every message of a queue to count it, on the actor that
+ * serves that queue's receives and deletes, so a drain that asked on every turn kept the broker
+ * busy counting instead of delivering.
  */
 export class PacedBacklog {
   private last: { value: number | undefined; at: number; tookMs: number } | undefined;

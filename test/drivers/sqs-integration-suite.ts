@@ -25,30 +25,28 @@ export function sqsIntegrationSuite(implementation: Emulator): void {
   /** Long visibility timeouts, for tests that hold messages unacknowledged on purpose. */
   let patient: Driver;
   const settings: SqsSettings = { implementation, visibilityTimeoutSeconds: VISIBILITY_S };
+  const patientSettings: SqsSettings = { ...settings, visibilityTimeoutSeconds: 20 };
 
   beforeAll(async () => {
     endpoint = await requireBroker(implementation);
     // Placed as `brokerproof run` places it: producers and consumers through their own proxies.
     driver = await createDriver('sqs', { sqs: settings }, placementOf(implementation));
-    patient = await createDriver(
-      'sqs',
-      { sqs: { ...settings, visibilityTimeoutSeconds: 20 } },
-      placementOf(implementation),
-    );
+    patient = await createDriver('sqs', { sqs: patientSettings }, placementOf(implementation));
   }, 300_000);
 
+  const defaults: RunOnOptions = { isolation: 'inline', messages: 30 };
   const runCases = caseRunner(
     () => driver,
     () => ({ sqs: settings }),
-    { isolation: 'inline', messages: 30 },
+    defaults,
   );
   // moto answers DeleteMessage on a FIFO queue in up to ~0.9 s while another receive long-polls
   // it (7–10 ms otherwise): a received batch handled one by one outlives a 2 s visibility timeout
   // and comes back, duplicated, with no fault at all. Cases without crashes run with 20 s.
   const runPatientCases = caseRunner(
     () => patient,
-    () => ({ sqs: { ...settings, visibilityTimeoutSeconds: 20 } }),
-    { isolation: 'inline', messages: 30 },
+    () => ({ sqs: patientSettings }),
+    defaults,
   );
   async function runOn(
     setup: string,

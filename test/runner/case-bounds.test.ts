@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHistory } from '../../core/history-reader.ts';
-import type { CaseTopology, Driver, Producer } from '../../drivers/driver.ts';
+import type { Driver, Producer } from '../../drivers/driver.ts';
 import { MemoryDriver } from '../../drivers/memory/memory-driver.ts';
 import type { CasePlan } from '../../runner/case.ts';
 import { runCase } from '../../runner/run-case.ts';
 import { findScenario } from '../../scenarios/catalogue.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
+import { memoryWith } from '../helpers/memory-with.ts';
 import { fixedWorkload } from '../helpers/workloads.ts';
 
 const workload = (over: Partial<Workload> = {}): Workload =>
@@ -34,22 +35,14 @@ function plan(driver: Driver, w: Workload, faults: string[] = []): CasePlan {
  * waits on a leaderless quorum queue. Only the runner's deadlines are under test here.
  */
 function stallingDriver(answered: number): Driver {
-  const inner = new MemoryDriver({});
   let sends = 0;
   const stall = (producer: Producer): Producer => ({
     send: (m) => (++sends > answered ? new Promise(() => {}) : producer.send(m)),
     close: () => producer.close(),
   });
-  return Object.assign(Object.create(inner) as Driver, {
-    async createTopology(...args: Parameters<Driver['createTopology']>): Promise<CaseTopology> {
-      const topology = await inner.createTopology(...args);
-      return Object.assign(Object.create(topology) as CaseTopology, {
-        producer: async (name: string) => stall(await topology.producer(name)),
-        dispose: () => topology.dispose(),
-        [Symbol.asyncDispose]: () => topology.dispose(),
-      });
-    },
-  });
+  return memoryWith((topology) => ({
+    producer: async (name: string) => stall(await topology.producer(name)),
+  }));
 }
 
 const outDir = () => mkdtempSync(join(tmpdir(), 'bp-bounds-'));

@@ -9,26 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Claim } from '../../core/guarantee.ts';
-import type { CaseTopology, Driver, DriverCapabilities } from '../../drivers/driver.ts';
-import { MemoryDriver, type MemoryDriverOptions } from '../../drivers/memory/memory-driver.ts';
+import type { Driver, DriverCapabilities } from '../../drivers/driver.ts';
+import type { MemoryDriverOptions } from '../../drivers/memory/memory-driver.ts';
 import type { CasePlan } from '../../runner/case.ts';
 import { runCase } from '../../runner/run-case.ts';
 import { findScenario } from '../../scenarios/catalogue.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
+import { memoryWith } from '../helpers/memory-with.ts';
 import { fixedWorkload } from '../helpers/workloads.ts';
 
 function blindDriver(capabilities: Partial<DriverCapabilities>, options: MemoryDriverOptions = {}): Driver {
-  const inner = new MemoryDriver(options);
-  return Object.assign(Object.create(inner) as Driver, {
-    capabilities: { ...inner.capabilities, drainSettleMs: 30_000, settlesByHistory: true, ...capabilities },
-    async createTopology(...args: Parameters<Driver['createTopology']>): Promise<CaseTopology> {
-      const topology = await inner.createTopology(...args);
-      return Object.assign(Object.create(topology) as CaseTopology, {
-        backlog: async () => 0,
-        dispose: () => topology.dispose(),
-        [Symbol.asyncDispose]: () => topology.dispose(),
-      });
-    },
+  return memoryWith(() => ({ backlog: async () => 0 }), {
+    driver: options,
+    capabilities: { drainSettleMs: 30_000, settlesByHistory: true, ...capabilities },
   });
 }
 
