@@ -7,8 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../../core/clock.ts';
 import type { Driver } from '../../drivers/driver.ts';
 import type { CasePlan } from '../../runner/case.ts';
+import { type CaseState, drainPhase } from '../../runner/case-phases.ts';
 import { runCase } from '../../runner/run-case.ts';
 import { findScenario } from '../../scenarios/catalogue.ts';
 import { memoryWith } from '../helpers/memory-with.ts';
@@ -57,4 +59,39 @@ describe('the drain and the broker backlog', () => {
     expect(asks()).toBeGreaterThan(0);
     expect(asks()).toBeLessThanOrEqual(5);
   }, 30_000);
+
+  it('asks again once the consumers are quiet, however slow the answers were while they worked', async () => {
+    // A consumer with something to do every 50 ms for 1.2 s, idle in between; while it works, the
+    // broker takes 300 ms to count (5 left), so the pace allows the next question only 3 s later.
+    // The drain's grace after the last activity is 1 s: waiting for the pace would cut it off.
+    const started = Date.now();
+    const activeMs = 1200;
+    const consumer = {
+      idle: true,
+      get lastActivity() {
+        return started + Math.floor(Math.min(Date.now() - started, activeMs) / 50) * 50;
+      },
+    };
+    let asks = 0;
+    const state = {
+      timeouts: { drainMs: 2000, quietMs: 200 },
+      signal: new AbortController().signal,
+      topology: {
+        backlog: async () => {
+          asks++;
+          if (Date.now() - started >= activeMs) return 0;
+          await sleep(300);
+          return 5;
+        },
+      },
+      driver: { capabilities: { drainSettleMs: 20 } },
+      consumers: [consumer],
+      readers: [],
+      plan: { workload: fixedWorkload({ messages: 100, maxProcessingMs: 0 }) },
+    } as unknown as CaseState;
+    const cutOff = await drainPhase(state);
+    expect(cutOff).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(asks).toBeGreaterThanOrEqual(2);
+  });
 });

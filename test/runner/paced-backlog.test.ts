@@ -65,4 +65,15 @@ describe('PacedBacklog', () => {
     const backlog = new PacedBacklog(async () => undefined);
     expect(await backlog.ask()).toBeUndefined();
   });
+
+  it('asks again when the last question predates `askedSince`, pace or not', async () => {
+    const f = fixture(30);
+    await f.backlog.ask();
+    f.advance(10);
+    expect(await f.backlog.ask(0)).toBe(5); // asked at 0: good enough
+    expect(f.asked()).toBe(1);
+    f.set(0);
+    expect(await f.backlog.ask(1)).toBe(0); // asked before 1: asked again
+    expect(f.asked()).toBe(2);
+  });
 });
