@@ -10,25 +10,26 @@ import type { Recorder } from '../core/recorder.ts';
 /**
  * Producers and consumers may run in processes of their own, so that a crash is a real SIGKILL.
  * A worker records by writing one line per event to its stdout: `[t, event]`, stamped with the
- * case clock (same epoch as the runner's). Lines are collected and written with one blocking write
- * per turn of the event loop (or sooner, past `batchChars`), straight to the file descriptor:
- * a write per event cost the consumer about 4 µs, more than everything else it records. Stream
- * writes would queue in memory once the pipe is full; a blocking write does not.
+ * case clock (same epoch as the runner's). Lines are collected and written together with the
+ * heartbeat, every `heartbeatMs` (or sooner, past `batchChars`), straight to the file descriptor.
+ * A write per event cost the consumer about 4 µs, more than everything else it records; a write
+ * per turn of the event loop was still one per message for a consumer that takes one message at a
+ * time (Kafka committing each record), and each such write also wakes the runner. Stream writes
+ * would queue in memory once the pipe is full; a blocking write does not.
  *
  * What a SIGKILL can cost: a planned crash flushes first (`flush()`, then the kill), so every event
  * recorded before it reaches the runner; so does an exit. Only a SIGKILL from outside the worker
  * (the runner's, when a case is interrupted or a worker ignores SIGTERM) can take the events of the
- * turn it struck in with it.
+ * last `heartbeatMs` with it.
  *
- * Between events, a heartbeat `{"control":"tick","t":…}` tells the runner how far this worker's
- * clock got, so the runner can merge every process's events in time order (core/event-merge.ts);
- * it is written after the events recorded before it, never ahead of them.
+ * The heartbeat `{"control":"tick","t":…}` tells the runner how far this worker's clock got, so the
+ * runner can merge every process's events in time order (core/event-merge.ts); it is written after
+ * the events recorded before it, never ahead of them.
  */
 export class PipeRecorder implements Recorder {
   private readonly heartbeat: NodeJS.Timeout;
   private pending = '';
-  private flushing: NodeJS.Immediate | undefined;
-  private readonly flushLater = () => this.flush();
+  private readonly flushAtExit = () => this.flush();
 
   constructor(
     private readonly clock: CaseClock,
@@ -41,14 +42,13 @@ export class PipeRecorder implements Recorder {
       heartbeatMs,
     );
     this.heartbeat.unref();
-    process.on('exit', this.flushLater);
+    process.on('exit', this.flushAtExit);
   }
 
   record(event: EventInput, json?: string): void {
     const t = this.clock.nowMicros();
     this.pending += `[${Number.isFinite(t) ? t : null},${json ?? eventJson(event)}]\n`;
     if (this.pending.length >= this.batchChars) this.flush();
-    else this.flushing ??= setImmediate(this.flushLater);
   }
 
   /** A message for the runner that is not an event (e.g. "ready"), written at once. */
@@ -58,10 +58,6 @@ export class PipeRecorder implements Recorder {
 
   /** Writes every line recorded so far; they are in the pipe when it returns. */
   flush(): void {
-    if (this.flushing) {
-      clearImmediate(this.flushing);
-      this.flushing = undefined;
-    }
     if (this.pending.length === 0) return;
     const lines = this.pending;
     this.pending = '';
@@ -76,7 +72,7 @@ export class PipeRecorder implements Recorder {
   stop(): void {
     clearInterval(this.heartbeat);
     this.flush();
-    process.off('exit', this.flushLater);
+    process.off('exit', this.flushAtExit);
   }
 }
 

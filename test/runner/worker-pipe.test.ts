@@ -41,7 +41,7 @@ describe('worker processes', () => {
       expect(sink.events[n]!.t).toBeGreaterThanOrEqual(sink.events[n - 1]!.t);
   }, 30_000);
 
-  it('loses at most the unflushed turn to a SIGKILL from outside, keeping whole lines before it', async () => {
+  it('loses at most the unflushed lines to a SIGKILL from outside, keeping whole lines before it', async () => {
     const sink = new MemorySink();
     const clock = new CaseClock();
     const history = new History(sink, clock);
@@ -57,7 +57,7 @@ describe('worker processes', () => {
       const ids = sink.events.filter((e) => e.p === `consumer-${count}`).map((e) => (e as { id: string }).id);
       return { ids, bad };
     };
-    // A few events: the second half waits for the end of the turn, which the kill never reaches.
+    // A few events: the second half waits for the next heartbeat, which the kill never reaches.
     const small = await run(20);
     expect(small.ids).toEqual(Array.from({ length: 20 }, (_, n) => `m${n}`));
     expect(small.bad).toEqual([]);
