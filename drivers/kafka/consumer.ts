@@ -5,14 +5,25 @@ import type {
   Consumer as KafkaJsConsumer,
   Producer as KafkaJsProducer,
   KafkaMessage,
-  Offsets,
 } from 'kafkajs';
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import type { AckOutcome, Consumer, Delivery, DeliveryHandler, OutgoingMessage } from '../driver.ts';
 import { classify, isFenced, KafkaConnection, within } from './connection.ts';
+import {
+  type CommitFn,
+  commitPast,
+  KafkaPipelineDelivery,
+  KafkaWorkDelivery,
+  ok,
+  RETRY_PAUSE_MS,
+  type Step,
+  type WorkRecord,
+  type WorkRecordConsumer,
+} from './delivery.ts';
 import { connectionOptions, type KafkaDescriptor } from './descriptor.ts';
 import { fromRecord, HEADER, headerNumber, headerText, toRecord } from './messages.ts';
+import type { KafkaSetupOptions } from './setups.ts';
 
 /** What a consumer reads: the work (with its retry topics), a dead-letter topic, or a pipeline's output. */
 export type ConsumerRole = 'work' | 'dead-letter' | 'output';
@@ -29,16 +40,6 @@ export interface KafkaConsumerSpec {
   log: (message: string) => void;
 }
 
-/** What the batch loop does after handing a record over: go on, or read it again (after a pause). */
-interface Step {
-  redeliverAfterMs?: number;
-}
-
-type CommitFn = (offsets: Offsets) => Promise<void>;
-
-const ok: AckOutcome = { status: 'ok' };
-/** Pause before reading a record again after a failed commit or produce. */
-const RETRY_PAUSE_MS = 50;
 /** Fetch long-polls are short: kafkajs heartbeats between fetches, and the session timeout is small. */
 const MAX_WAIT_MS = 200;
 
@@ -60,7 +61,7 @@ class Dead extends Error {
  * through the session timeout, and a transaction left open is aborted when the partition's next
  * transactional producer fences it.
  */
-export class KafkaConsumer implements Consumer {
+export class KafkaConsumer implements Consumer, WorkRecordConsumer {
   private state: 'new' | 'running' | 'crashed' | 'closed' = 'new';
   private connection: KafkaConnection | undefined;
   private consumer: KafkaJsConsumer | undefined;
@@ -92,7 +93,7 @@ export class KafkaConsumer implements Consumer {
    * `promise`, unless this incarnation ends first: a killed process awaits nothing, whereas kafkajs
    * would retry a request on dead sockets for seconds.
    */
-  private unlessEnded<T>(promise: Promise<T>, ended: T): Promise<T> {
+  unlessEnded<T>(promise: Promise<T>, ended: T): Promise<T> {
     promise.catch(() => {});
     return Promise.race([promise, this.ended.then(() => ended)]);
   }
@@ -258,7 +259,7 @@ export class KafkaConsumer implements Consumer {
     this.timers.add(timer);
   }
 
-  /** Hands a work record to the application, and carries out its ack, nack or forward. */
+  /** Hands a work record to the application; its ack, nack or forward come back through this consumer. */
   private async work(
     connection: KafkaConnection,
     topic: string,
@@ -270,15 +271,8 @@ export class KafkaConsumer implements Consumer {
   ): Promise<Step> {
     const d = this.d;
     const setup = d.setup;
-    const step: Step = {};
-    const redeliver = (ms: number) => {
-      step.redeliverAfterMs ??= ms;
-    };
     const offset = Number(message.offset);
-    const commit = (): Promise<AckOutcome> =>
-      commitFn
-        ? this.commit(commitFn, topic, partition, String(offset + 1))
-        : Promise.resolve({ status: 'info', error: 'no commit function' });
+    const record: WorkRecord = { connection, topic, partition, message, commitFn, batch, again: false };
 
     if (setup.commit === 'transactional' && d.output) {
       const ready = await this.unlessEnded(
@@ -291,83 +285,53 @@ export class KafkaConsumer implements Consumer {
     if (setup.commit === 'on-delivery') {
       // At most once: the offset moves past the record before anyone sees it. If that commit did not
       // certainly happen, the record is not handed over (it is read again, and committed first again).
-      const committed = await this.unlessEnded(commit(), { status: 'info', error: 'consumer ended' });
+      const committed = await this.unlessEnded(commitPast(this, record), {
+        status: 'info',
+        error: 'consumer ended',
+      });
       if (committed.status !== 'ok') return { redeliverAfterMs: RETRY_PAUSE_MS };
     }
-
-    const body = fromRecord(message);
-    const attempt = headerNumber(message.headers, HEADER.attempt) ?? 1;
-    const originPartition = headerNumber(message.headers, HEADER.originPartition) ?? partition;
-    const originOffset = headerNumber(message.headers, HEADER.originOffset) ?? offset;
     const partitionKey = `${topic}/${partition}`;
-    const recordOffset = Number(message.offset);
     const handed = this.handedUpTo.get(partitionKey);
-    const again = handed !== undefined && recordOffset <= handed;
-    if (!again) this.handedUpTo.set(partitionKey, recordOffset);
-
-    const delivery: Delivery = {
-      ...body,
-      dest: d.dest,
-      partition: originPartition,
-      offset: originOffset,
-      redelivered: attempt > 1 || again ? true : undefined,
-      batch,
-      deliveryCount: setup.retryTopics ? attempt : undefined,
-      ack: async () => {
-        if (setup.commit === 'on-delivery') return ok;
-        if (setup.commit === 'auto') {
-          return {
-            status: 'info',
-            error: 'kafkajs auto-commit commits this offset in the background, after the handler',
-          };
-        }
-        const outcome = await commit();
-        if (outcome.status !== 'ok') redeliver(RETRY_PAUSE_MS);
-        return outcome;
-      },
-      nack: async ({ requeue, delayMs }) => {
-        if (setup.commit === 'on-delivery') return ok; // committed already: the record is gone
-        if (setup.retryTopics) {
-          const origin = { partition: originPartition, offset: originOffset };
-          return this.retryLater(
-            connection,
-            partition,
-            body,
-            attempt,
-            origin,
-            requeue,
-            delayMs ?? 0,
-            commit,
-            redeliver,
-          );
-        }
-        if (requeue || setup.commit === 'auto') {
-          // No retry topics: read it again from the same offset once the backoff is over.
-          redeliver(delayMs ?? 0);
-          return ok;
-        }
-        // A log cannot reject one record: skip past it.
-        const outcome = await commit();
-        if (outcome.status !== 'ok') redeliver(RETRY_PAUSE_MS);
-        return outcome;
-      },
-    };
-    if (d.output) {
-      const output = d.output.topic;
-      delivery.forward =
-        setup.commit === 'transactional'
-          ? (out, hooks) =>
-              this.forwardInTransaction(connection, topic, partition, offset, out, output, hooks, redeliver)
-          : (out, hooks) =>
-              this.forwardThenCommit(connection, partition, out, output, hooks, commit, redeliver);
-    }
-    const gone: AckOutcome = { status: 'info', error: 'the consumer crashed or closed meanwhile' };
-    const { ack, nack, forward } = delivery;
-    delivery.ack = () => this.unlessEnded(ack(), gone);
-    delivery.nack = (options) => this.unlessEnded(nack(options), gone);
-    if (forward) delivery.forward = (out, hooks) => this.unlessEnded(forward(out, hooks), gone);
+    record.again = handed !== undefined && offset <= handed;
+    if (!record.again) this.handedUpTo.set(partitionKey, offset);
+    const delivery = d.output ? new KafkaPipelineDelivery(this, record) : new KafkaWorkDelivery(this, record);
     await this.handler?.(delivery);
-    return step;
+    return delivery.step;
+  }
+
+  /** The setup, for this consumer's deliveries. */
+  get setup(): KafkaSetupOptions {
+    return this.d.setup;
+  }
+
+  /** The work topic as the history names it, for this consumer's deliveries. */
+  get dest(): string {
+    return this.d.dest;
+  }
+
+  /** A delivery's forward: in the input's transaction, or produced and then committed. */
+  forward(
+    delivery: KafkaWorkDelivery,
+    out: OutgoingMessage,
+    hooks: { beforeCommit?: () => Promise<void> } | undefined,
+  ): Promise<AckOutcome> {
+    const output = this.d.output?.topic;
+    if (output === undefined)
+      return Promise.resolve({ status: 'fail', error: 'this setup has no output topic' });
+    const { connection, topic, partition, message } = delivery.record;
+    return this.d.setup.commit === 'transactional'
+      ? this.forwardInTransaction(
+          connection,
+          topic,
+          partition,
+          Number(message.offset),
+          out,
+          output,
+          hooks,
+          (ms) => delivery.redeliver(ms),
+        )
+      : this.forwardThenCommit(connection, partition, out, output, hooks, delivery);
   }
 
   /** A dead-letter or output record: recorded by the reader; kafkajs commits it once resolved. */
@@ -391,7 +355,7 @@ export class KafkaConsumer implements Consumer {
   }
 
   /** One offset commit of this generation (no kafkajs retry across a rebalance). */
-  private async commit(
+  async commitOffset(
     commitFn: CommitFn,
     topic: string,
     partition: number,
@@ -415,17 +379,13 @@ export class KafkaConsumer implements Consumer {
    * (its backoff), or after the last attempt to the group's dead-letter topic; the original is then
    * committed. A crash in between delivers it twice (at-least-once), never loses it.
    */
-  private async retryLater(
-    connection: KafkaConnection,
-    partition: number,
-    body: OutgoingMessage,
-    attempt: number,
-    origin: { partition: number; offset: number },
-    requeue: boolean,
-    delayMs: number,
-    commit: () => Promise<AckOutcome>,
-    redeliver: (ms: number) => void,
-  ): Promise<AckOutcome> {
+  async retryLater(delivery: KafkaWorkDelivery, requeue: boolean, delayMs: number): Promise<AckOutcome> {
+    const { connection, partition } = delivery.record;
+    const body = delivery.body();
+    const attempt = delivery.attempt;
+    const origin = { partition: delivery.partition, offset: delivery.offset };
+    const redeliver = (ms: number) => delivery.redeliver(ms);
+    const commit = () => delivery.commit();
     const d = this.d;
     const headers: Record<string, string> = {
       [HEADER.originPartition]: String(origin.partition),
@@ -464,9 +424,10 @@ export class KafkaConsumer implements Consumer {
     out: OutgoingMessage,
     output: string,
     hooks: { beforeCommit?: () => Promise<void> } | undefined,
-    commit: () => Promise<AckOutcome>,
-    redeliver: (ms: number) => void,
+    delivery: KafkaWorkDelivery,
   ): Promise<AckOutcome> {
+    const redeliver = (ms: number) => delivery.redeliver(ms);
+    const commit = () => delivery.commit();
     const sent = await this.produce(connection, output, partition, out, {});
     if (sent.status !== 'ok') {
       redeliver(RETRY_PAUSE_MS);
