@@ -331,7 +331,7 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
           hooks,
           (ms) => delivery.redeliver(ms),
         )
-      : this.forwardThenCommit(connection, partition, out, output, hooks, delivery);
+      : this.forwardThenCommit(delivery, out, output, hooks);
   }
 
   /** A dead-letter or output record: recorded by the reader; kafkajs commits it once resolved. */
@@ -383,20 +383,17 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
     const { connection, partition } = delivery.record;
     const body = delivery.body();
     const attempt = delivery.attempt;
-    const origin = { partition: delivery.partition, offset: delivery.offset };
-    const redeliver = (ms: number) => delivery.redeliver(ms);
-    const commit = () => delivery.commit();
     const d = this.d;
     const headers: Record<string, string> = {
-      [HEADER.originPartition]: String(origin.partition),
-      [HEADER.originOffset]: String(origin.offset),
+      [HEADER.originPartition]: String(delivery.partition),
+      [HEADER.originOffset]: String(delivery.offset),
     };
     const retryTopic = d.retries[this.spec.group]?.[attempt - 1];
     let topic: string;
     if (!requeue || (d.maxAttempts !== undefined && attempt >= d.maxAttempts) || !retryTopic) {
       const deadLetter = d.deadLetters[this.spec.group];
       if (!deadLetter) {
-        redeliver(delayMs);
+        delivery.redeliver(delayMs);
         return ok;
       }
       topic = deadLetter.topic;
@@ -409,35 +406,28 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
     }
     const sent = await this.produce(connection, topic, partition, body, headers);
     if (sent.status !== 'ok') {
-      redeliver(RETRY_PAUSE_MS);
+      delivery.redeliver(RETRY_PAUSE_MS);
       return sent;
     }
-    const committed = await commit();
-    if (committed.status !== 'ok') redeliver(RETRY_PAUSE_MS);
-    return committed;
+    return delivery.commit();
   }
 
   /** Sequential pipeline: the output is produced, then the input committed; a crash in between repeats it. */
   private async forwardThenCommit(
-    connection: KafkaConnection,
-    partition: number,
+    delivery: KafkaWorkDelivery,
     out: OutgoingMessage,
     output: string,
     hooks: { beforeCommit?: () => Promise<void> } | undefined,
-    delivery: KafkaWorkDelivery,
   ): Promise<AckOutcome> {
-    const redeliver = (ms: number) => delivery.redeliver(ms);
-    const commit = () => delivery.commit();
+    const { connection, partition } = delivery.record;
     const sent = await this.produce(connection, output, partition, out, {});
     if (sent.status !== 'ok') {
-      redeliver(RETRY_PAUSE_MS);
+      delivery.redeliver(RETRY_PAUSE_MS);
       return sent;
     }
     await hooks?.beforeCommit?.();
     if (!this.live(connection)) return { status: 'info', error: 'crashed between the output and the commit' };
-    const committed = await commit();
-    if (committed.status !== 'ok') redeliver(RETRY_PAUSE_MS);
-    return committed;
+    return delivery.commit();
   }
 
   /**

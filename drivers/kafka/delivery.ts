@@ -112,8 +112,11 @@ export class KafkaWorkDelivery implements Delivery {
     this.step.redeliverAfterMs ??= ms;
   }
 
-  commit(): Promise<AckOutcome> {
-    return commitPast(this.consumer, this.record);
+  /** Commits past the record; after a failed commit the record is read again, after a pause. */
+  async commit(): Promise<AckOutcome> {
+    const outcome = await commitPast(this.consumer, this.record);
+    if (outcome.status !== 'ok') this.redeliver(RETRY_PAUSE_MS);
+    return outcome;
   }
 
   ack(): Promise<AckOutcome> {
@@ -124,28 +127,24 @@ export class KafkaWorkDelivery implements Delivery {
     return this.consumer.unlessEnded(this.nackNow(options.requeue, options.delayMs ?? 0), gone);
   }
 
-  private async ackNow(): Promise<AckOutcome> {
+  private ackNow(): Promise<AckOutcome> {
     const { commit } = this.consumer.setup;
-    if (commit === 'on-delivery') return ok;
-    if (commit === 'auto') return autoCommitted;
-    const outcome = await this.commit();
-    if (outcome.status !== 'ok') this.redeliver(RETRY_PAUSE_MS);
-    return outcome;
+    if (commit === 'on-delivery') return Promise.resolve(ok);
+    if (commit === 'auto') return Promise.resolve(autoCommitted);
+    return this.commit();
   }
 
-  private async nackNow(requeue: boolean, delayMs: number): Promise<AckOutcome> {
+  private nackNow(requeue: boolean, delayMs: number): Promise<AckOutcome> {
     const setup = this.consumer.setup;
-    if (setup.commit === 'on-delivery') return ok; // committed already: the record is gone
+    if (setup.commit === 'on-delivery') return Promise.resolve(ok); // committed already: the record is gone
     if (setup.retryTopics) return this.consumer.retryLater(this, requeue, delayMs);
     if (requeue || setup.commit === 'auto') {
       // No retry topics: read it again from the same offset once the backoff is over.
       this.redeliver(delayMs);
-      return ok;
+      return Promise.resolve(ok);
     }
     // A log cannot reject one record: skip past it.
-    const outcome = await this.commit();
-    if (outcome.status !== 'ok') this.redeliver(RETRY_PAUSE_MS);
-    return outcome;
+    return this.commit();
   }
 }
 
