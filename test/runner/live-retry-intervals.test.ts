@@ -4,11 +4,16 @@ import { RetryIntervals } from '../../checker/retry-intervals.ts';
 import type { HistoryEvent } from '../../core/events.ts';
 import { LiveRetryIntervals } from '../../runner/live-retry-intervals.ts';
 
-/** Deliveries and nacks (some with a backoff) of a few messages in a few groups, times increasing. */
+/**
+ * Deliveries, acks and nacks (some with a backoff) of a few messages in a few groups by two consumers
+ * that crash now and then, times increasing.
+ */
 const history = fc
   .array(
     fc.record({
-      f: fc.constantFrom('deliver', 'deliver', 'nack', 'ack'),
+      f: fc.constantFrom('deliver', 'deliver', 'nack', 'ack', 'crash'),
+      type: fc.constantFrom('invoke', 'ok'),
+      p: fc.constantFrom('consumer-0', 'consumer-1'),
       id: fc.oneof(
         fc.nat(6).map((n) => `m${n}`),
         fc.constantFrom('order-1', 'x'),
@@ -23,11 +28,13 @@ const history = fc
     let t = 0;
     return steps.map((s, i) => {
       t += s.gap;
+      if (s.f === 'crash')
+        return { i, t, p: 'nemesis', type: 'info', f: 'crash', target: s.p } as HistoryEvent;
       return {
         i,
         t,
-        p: 'consumer-0',
-        type: 'ok',
+        p: s.p,
+        type: s.f === 'ack' ? s.type : 'ok',
         f: s.f,
         id: s.id,
         ...(s.group !== undefined && { group: s.group }),
@@ -35,6 +42,98 @@ const history = fc
       } as HistoryEvent;
     });
   });
+
+const at = (i: number, p: string, f: string, extra: Partial<HistoryEvent> = {}) =>
+  ({ i, t: i * 10_000, p, type: 'ok', f, id: 'm1', ...extra }) as HistoryEvent;
+
+describe.each([
+  ['RetryIntervals', () => new RetryIntervals()],
+  ['LiveRetryIntervals', () => new LiveRetryIntervals()],
+])('%s: a nack’s backoff belongs to the delivery it answers', (_, make) => {
+  const fold = (events: HistoryEvent[]) => {
+    const intervals = make();
+    for (const e of events) intervals.add(e);
+    return intervals.result().map((a) => [a.afterDelivery, a.samples, a.intendedMs]);
+  };
+
+  it('in order: each backoff goes with the interval after the delivery it answered', () => {
+    expect(
+      fold([
+        at(0, 'consumer-3', 'deliver'),
+        at(1, 'consumer-3', 'nack', { delayMs: 10 }),
+        at(2, 'consumer-2', 'deliver'),
+        at(3, 'consumer-2', 'nack', { delayMs: 20 }),
+        at(4, 'consumer-2', 'deliver'),
+      ]),
+    ).toEqual([
+      [1, 1, 10],
+      [2, 1, 20],
+    ]);
+  });
+
+  it('a nack recorded after another consumer already got the copy answers the earlier delivery', () => {
+    // Seen on RabbitMQ: the copy in a 10 ms TTL retry queue was delivered to consumer-2 before
+    // consumer-3, waiting for the copy's publish confirm, recorded its nack.
+    expect(
+      fold([
+        at(0, 'consumer-3', 'deliver'),
+        at(1, 'consumer-2', 'deliver'),
+        at(2, 'consumer-3', 'nack', { delayMs: 10 }),
+        at(3, 'consumer-2', 'nack', { delayMs: 20 }),
+        at(4, 'consumer-1', 'deliver'),
+      ]),
+    ).toEqual([
+      [1, 1, 10],
+      [2, 1, 20],
+    ]);
+  });
+
+  it('the same consumer getting the copy first still answers its deliveries in order', () => {
+    expect(
+      fold([
+        at(0, 'consumer-3', 'deliver'),
+        at(1, 'consumer-3', 'deliver'),
+        at(2, 'consumer-3', 'nack', { delayMs: 10 }),
+        at(3, 'consumer-3', 'nack', { delayMs: 20 }),
+        at(4, 'consumer-3', 'deliver'),
+      ]),
+    ).toEqual([
+      [1, 1, 10],
+      [2, 1, 20],
+    ]);
+  });
+
+  it('a restarted consumer’s nack answers its new delivery, not the one its crashed self left', () => {
+    expect(
+      fold([
+        at(0, 'consumer-3', 'deliver'),
+        { i: 1, t: 10_000, p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-3' } as HistoryEvent,
+        at(2, 'consumer-3', 'deliver'),
+        at(3, 'consumer-3', 'nack', { delayMs: 20 }),
+        at(4, 'consumer-3', 'deliver'),
+      ]),
+    ).toEqual([
+      [1, 1, undefined],
+      [2, 1, 20],
+    ]);
+  });
+
+  it('an ack answers a delivery too: a later nack of the duplicate is the duplicate’s', () => {
+    expect(
+      fold([
+        at(0, 'consumer-3', 'deliver'),
+        at(1, 'consumer-3', 'deliver'),
+        at(2, 'consumer-3', 'ack', { type: 'invoke' }),
+        at(3, 'consumer-3', 'ack', { type: 'ok' }),
+        at(4, 'consumer-3', 'nack', { delayMs: 20 }),
+        at(5, 'consumer-3', 'deliver'),
+      ]),
+    ).toEqual([
+      [1, 1, undefined],
+      [2, 1, 20],
+    ]);
+  });
+});
 
 describe('LiveRetryIntervals (retry intervals folded live, in typed arrays)', () => {
   it('gives what the checker’s RetryIntervals gives for the same history', () => {
