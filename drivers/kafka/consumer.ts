@@ -1,15 +1,13 @@
 import type {
-  Admin,
   EachBatchPayload,
   EachMessagePayload,
   Consumer as KafkaJsConsumer,
-  Producer as KafkaJsProducer,
   KafkaMessage,
 } from 'kafkajs';
 import { sleep } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import type { AckOutcome, Consumer, Delivery, DeliveryHandler, OutgoingMessage } from '../driver.ts';
-import { classify, isFenced, KafkaConnection, within } from './connection.ts';
+import { classify, KafkaConnection, within } from './connection.ts';
 import {
   type CommitFn,
   commitPast,
@@ -22,8 +20,10 @@ import {
   type WorkRecordConsumer,
 } from './delivery.ts';
 import { connectionOptions, type KafkaDescriptor } from './descriptor.ts';
-import { fromRecord, HEADER, headerNumber, headerText, toRecord } from './messages.ts';
+import { fromRecord, HEADER, headerNumber, headerText } from './messages.ts';
+import { RecordOutputs } from './record-outputs.ts';
 import type { KafkaSetupOptions } from './setups.ts';
+import { PartitionTransactions } from './transactions.ts';
 
 /** What a consumer reads: the work (with its retry topics), a dead-letter topic, or a pipeline's output. */
 export type ConsumerRole = 'work' | 'dead-letter' | 'output';
@@ -69,10 +69,8 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
   /** Incremented on every join of the group: a new generation may have moved partitions. */
   private generation = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private side: { connection: KafkaConnection; producer: Promise<KafkaJsProducer> } | undefined;
-  private admin: { connection: KafkaConnection; admin: Promise<Admin> } | undefined;
-  /** Transactional producer per input partition, with the generation it was fenced in for. */
-  private readonly transactional = new Map<string, { producer: KafkaJsProducer; generation: number }>();
+  private readonly outputs: RecordOutputs;
+  private readonly transactions: PartitionTransactions;
   /**
    * The highest offset this incarnation handed over, per topic and partition (Kafka itself counts
    * nothing): records come in offset order, so one at or below it was handed over before and is
@@ -84,6 +82,15 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
   private end!: () => void;
 
   constructor(private readonly spec: KafkaConsumerSpec) {
+    this.outputs = new RecordOutputs(spec.descriptor, spec.group, (connection) => this.live(connection));
+    this.transactions = new PartitionTransactions({
+      name: spec.name,
+      groupId: spec.groupId,
+      transactionTimeoutMs: spec.descriptor.timeouts.transaction,
+      log: spec.log,
+      live: (connection) => this.live(connection),
+      seek: (topic, partition, offset) => this.consumer?.seek({ topic, partition, offset }),
+    });
     this.ended = new Promise<void>((resolve) => {
       this.end = resolve;
     });
@@ -276,7 +283,7 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
 
     if (setup.commit === 'transactional' && d.output) {
       const ready = await this.unlessEnded(
-        this.prepareTransactional(connection, topic, partition, offset, generation),
+        this.transactions.prepare(connection, topic, partition, offset, generation),
         'failed' as const,
       );
       if (ready === 'stale') return { redeliverAfterMs: 0 };
@@ -321,17 +328,15 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
       return Promise.resolve({ status: 'fail', error: 'this setup has no output topic' });
     const { connection, topic, partition, message } = delivery.record;
     return this.d.setup.commit === 'transactional'
-      ? this.forwardInTransaction(
+      ? this.transactions.forward(
           connection,
-          topic,
-          partition,
-          Number(message.offset),
+          { topic, partition, offset: Number(message.offset) },
           out,
           output,
           hooks,
           (ms) => delivery.redeliver(ms),
         )
-      : this.forwardThenCommit(delivery, out, output, hooks);
+      : this.outputs.forwardThenCommit(delivery, out, output, hooks);
   }
 
   /** A dead-letter or output record: recorded by the reader; kafkajs commits it once resolved. */
@@ -374,253 +379,14 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
     }
   }
 
-  /**
-   * The retry-topic pattern: a failed record goes to the retry topic of its attempt with a due time
-   * (its backoff), or after the last attempt to the group's dead-letter topic; the original is then
-   * committed. A crash in between delivers it twice (at-least-once), never loses it.
-   */
-  async retryLater(delivery: KafkaWorkDelivery, requeue: boolean, delayMs: number): Promise<AckOutcome> {
-    const { connection, partition } = delivery.record;
-    const body = delivery.body();
-    const attempt = delivery.attempt;
-    const d = this.d;
-    const headers: Record<string, string> = {
-      [HEADER.originPartition]: String(delivery.partition),
-      [HEADER.originOffset]: String(delivery.offset),
-    };
-    const retryTopic = d.retries[this.spec.group]?.[attempt - 1];
-    let topic: string;
-    if (!requeue || (d.maxAttempts !== undefined && attempt >= d.maxAttempts) || !retryTopic) {
-      const deadLetter = d.deadLetters[this.spec.group];
-      if (!deadLetter) {
-        delivery.redeliver(delayMs);
-        return ok;
-      }
-      topic = deadLetter.topic;
-      headers[HEADER.attempt] = String(attempt);
-      headers[HEADER.reason] = requeue ? 'max-attempts' : 'rejected';
-    } else {
-      topic = retryTopic;
-      headers[HEADER.attempt] = String(attempt + 1);
-      headers[HEADER.due] = String(Date.now() + delayMs);
-    }
-    const sent = await this.produce(connection, topic, partition, body, headers);
-    if (sent.status !== 'ok') {
-      delivery.redeliver(RETRY_PAUSE_MS);
-      return sent;
-    }
-    return delivery.commit();
-  }
-
-  /** Sequential pipeline: the output is produced, then the input committed; a crash in between repeats it. */
-  private async forwardThenCommit(
-    delivery: KafkaWorkDelivery,
-    out: OutgoingMessage,
-    output: string,
-    hooks: { beforeCommit?: () => Promise<void> } | undefined,
-  ): Promise<AckOutcome> {
-    const { connection, partition } = delivery.record;
-    const sent = await this.produce(connection, output, partition, out, {});
-    if (sent.status !== 'ok') {
-      delivery.redeliver(RETRY_PAUSE_MS);
-      return sent;
-    }
-    await hooks?.beforeCommit?.();
-    if (!this.live(connection)) return { status: 'info', error: 'crashed between the output and the commit' };
-    return delivery.commit();
-  }
-
-  /**
-   * Before the first record of a partition in a generation: a new transactional producer for the
-   * partition (its id is the partition's, so initialising it fences whoever held the partition
-   * before and waits out the transaction they may have left half-committed), then the group's
-   * committed offset is read again — the position kafkajs fetched may predate that transaction.
-   * `stale` (after a seek to the committed offset) or `failed` when the record must not be processed.
-   */
-  private async prepareTransactional(
-    connection: KafkaConnection,
-    topic: string,
-    partition: number,
-    offset: number,
-    generation: number,
-  ): Promise<'ready' | 'stale' | 'failed'> {
-    const key = `${topic}|${partition}`;
-    const current = this.transactional.get(key);
-    if (current && current.generation === generation) return 'ready';
-    this.dropTransactional(key);
-    const producer = connection.kafka.producer({
-      transactionalId: `${this.spec.groupId}|${topic}|${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.d.timeouts.transaction,
-      allowAutoTopicCreation: false,
-    });
-    this.transactional.set(key, { producer, generation: -1 });
-    try {
-      await producer.connect();
-      const empty = await producer.transaction(); // InitProducerId: fences, completes the old transaction
-      await empty.abort(); // nothing was added: no request
-      const committed = await this.committedOffset(connection, topic, partition);
-      if (committed !== undefined && committed > offset) {
-        this.consumer?.seek({ topic, partition, offset: String(committed) });
-        return 'stale';
-      }
-      this.transactional.set(key, { producer, generation });
-      return 'ready';
-    } catch (error) {
-      if (this.live(connection))
-        this.spec.log(`${this.spec.name}: transactional producer for ${key}: ${describeError(error)}`);
-      this.dropTransactional(key);
-      return 'failed';
-    }
-  }
-
-  private dropTransactional(key: string): void {
-    const entry = this.transactional.get(key);
-    this.transactional.delete(key);
-    void entry?.producer.disconnect().catch(() => {});
-  }
-
-  /** Consume-transform-produce in one transaction: output record, input offset (sendOffsets), commit. */
-  private async forwardInTransaction(
-    connection: KafkaConnection,
-    topic: string,
-    partition: number,
-    offset: number,
-    out: OutgoingMessage,
-    output: string,
-    hooks: { beforeCommit?: () => Promise<void> } | undefined,
-    redeliver: (ms: number) => void,
-  ): Promise<AckOutcome> {
-    const key = `${topic}|${partition}`;
-    const entry = this.transactional.get(key);
-    if (!entry) {
-      redeliver(RETRY_PAUSE_MS);
-      return { status: 'fail', error: 'no transactional producer for this partition' };
-    }
-    let transaction: Awaited<ReturnType<KafkaJsProducer['transaction']>>;
-    try {
-      transaction = await entry.producer.transaction();
-    } catch (error) {
-      this.dropTransactional(key);
-      redeliver(RETRY_PAUSE_MS);
-      return { status: 'fail', error: `cannot begin a transaction: ${describeError(error)}` };
-    }
-    // Before the commit is asked for, nothing can be committed: every failure is a definite abort.
-    const abort = async (doing: string, error: unknown): Promise<AckOutcome> => {
-      redeliver(RETRY_PAUSE_MS);
-      let aborted = true;
-      await transaction.abort().catch(() => {
-        aborted = false;
-      });
-      if (!aborted || isFenced(error)) this.dropTransactional(key);
-      return { status: 'fail', error: `${doing}: ${describeError(error)}; nothing was committed` };
-    };
-    try {
-      await transaction.send({ topic: output, acks: -1, messages: [toRecord(out, partition)] });
-    } catch (error) {
-      return abort('producing the output', error);
-    }
-    await hooks?.beforeCommit?.();
-    if (!this.live(connection)) {
-      return {
-        status: 'info',
-        error: 'crashed inside the transaction: it stays open until fenced or timed out',
-      };
-    }
-    try {
-      await transaction.sendOffsets({
-        consumerGroupId: this.spec.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: String(offset + 1) }] }],
-      });
-    } catch (error) {
-      return abort('adding the input offset to the transaction', error);
-    }
-    try {
-      await transaction.commit();
-      return ok;
-    } catch (error) {
-      this.dropTransactional(key);
-      redeliver(RETRY_PAUSE_MS);
-      return classify(error, 'committing the transaction');
-    }
-  }
-
-  private async committedOffset(
-    connection: KafkaConnection,
-    topic: string,
-    partition: number,
-  ): Promise<number | undefined> {
-    if (this.admin?.connection !== connection) {
-      const admin = connection.kafka.admin();
-      this.admin = { connection, admin: admin.connect().then(() => admin) };
-    }
-    const admin = await this.admin.admin;
-    const [entry] = await admin.fetchOffsets({ groupId: this.spec.groupId, topics: [topic] });
-    const found = entry?.partitions.find((p) => p.partition === partition);
-    const value = found ? Number(found.offset) : -1;
-    return value >= 0 ? value : undefined;
-  }
-
-  /** One record to a retry, dead-letter or output topic, with an idempotent producer (acks=-1). */
-  private async produce(
-    connection: KafkaConnection,
-    topic: string,
-    partition: number,
-    message: OutgoingMessage,
-    headers: Record<string, string>,
-  ): Promise<AckOutcome> {
-    if (this.side?.connection !== connection) {
-      const producer = connection.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      this.side = { connection, producer: producer.connect().then(() => producer) };
-    }
-    const side = this.side;
-    let producer: KafkaJsProducer;
-    try {
-      producer = await side.producer;
-    } catch (error) {
-      if (this.side === side) this.side = undefined;
-      return {
-        status: 'fail',
-        error: `cannot connect a producer, nothing was sent: ${describeError(error)}`,
-      };
-    }
-    const timeout = this.d.timeouts.send;
-    // After a send that did not end ok, a new producer id (kafkajs reuses the sequence numbers of
-    // a batch it gave up on even if the broker wrote it: see KafkaProducer).
-    const retire = () => {
-      if (this.side !== side) return;
-      this.side = undefined;
-      void producer.disconnect().catch(() => {});
-    };
-    try {
-      const sent = await within(
-        producer.send({ topic, acks: -1, messages: [toRecord(message, partition, headers)] }),
-        timeout,
-      );
-      if (sent.done) return ok;
-      retire();
-      return { status: 'info', error: `no acknowledgement from ${topic} within ${timeout} ms` };
-    } catch (error) {
-      retire();
-      return classify(error, `producing to ${topic}`);
-    }
+  /** A failed record to its retry topic (with its backoff) or dead-letter topic, then committed. */
+  retryLater(delivery: KafkaWorkDelivery, requeue: boolean, delayMs: number): Promise<AckOutcome> {
+    return this.outputs.retryLater(delivery, requeue, delayMs);
   }
 
   private stopTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-  }
-
-  private producers(): Promise<KafkaJsProducer>[] {
-    return [
-      ...(this.side ? [this.side.producer] : []),
-      ...[...this.transactional.values()].map((t) => Promise.resolve(t.producer)),
-    ];
   }
 
   async crash(): Promise<void> {
@@ -633,8 +399,8 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
     this.connection?.kill();
     // kafkajs' loops would notice on their own; stop them now (no request can reach the broker).
     void this.consumer?.disconnect().catch(() => {});
-    for (const p of this.producers()) void p.then((x) => x.disconnect()).catch(() => {});
-    void this.admin?.admin.then((a) => a.disconnect()).catch(() => {});
+    void this.outputs.disconnect();
+    void this.transactions.disconnect();
   }
 
   async close(): Promise<void> {
@@ -643,7 +409,7 @@ export class KafkaConsumer implements Consumer, WorkRecordConsumer {
     this.stopTimers();
     this.end();
     await this.consumer?.disconnect().catch(() => {}); // leaves the group
-    await Promise.allSettled(this.producers().map((p) => p.then((x) => x.disconnect())));
-    await this.admin?.admin.then((a) => a.disconnect()).catch(() => {});
+    await this.outputs.disconnect();
+    await this.transactions.disconnect();
   }
 }
