@@ -30,6 +30,9 @@ interface Delivery {
  * its nack (it waits for the copy's publish confirm first). So a nack (or ack invoke) answers the
  * earlier of the message's last two deliveries that its own process incarnation received and has
  * not answered yet; a backoff that lands on the previous delivery joins the interval already taken.
+ * (A nack that failed is not recorded, so its delivery stays unanswered: if the same consumer gets
+ * the message again and nacks it, that backoff is counted one attempt early. Only a lost connection
+ * makes a nack fail.)
  */
 export class RetryIntervals {
   private readonly incarnations = new ProcessIncarnations();
