@@ -2,12 +2,13 @@
 // fault coverage each pass reached. Long (minutes per broker): behind `npm run chaos`, not in `npm test`.
 //
 //   npm run chaos                       # every broker, 10 cases each
-//   npm run chaos -- --runs 3 nats sqs  # a subset, fewer cases
+//   npm run chaos -- --runs 3 nats sqs  # a subset, fewer cases (rabbitmq, kafka, nats, sqs, pubsub)
 //   npm run soak                        # every broker, one 5-minute case with faults throughout
 //   npm run soak -- --soak 30 kafka     # one broker, a 30-minute case
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 interface ChaosTarget {
   driver: string;
@@ -42,18 +43,54 @@ const TARGETS: Record<string, ChaosTarget> = {
     scenario: 'work-queue',
     faults: ['consumer-crash', 'partition', 'latency', 'broker-pause'],
   },
+  // Network faults only: the emulator keeps everything in memory (drivers/pubsub/setups.ts).
+  pubsub: {
+    driver: 'pubsub',
+    setup: 'pull',
+    scenario: 'work-queue',
+    faults: ['consumer-crash', 'partition', 'latency'],
+  },
 };
 
-const args = process.argv.slice(2);
-const runsAt = args.indexOf('--runs');
-const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
-const seedAt = args.indexOf('--seed');
-const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 77;
-const soakAt = args.lastIndexOf('--soak');
-const soak = soakAt >= 0 ? args[soakAt + 1] : undefined;
-const valued = new Set(['--runs', '--seed', '--soak']);
-const named = args.filter((a, k) => !a.startsWith('--') && !valued.has(args[k - 1]!));
-const brokers = named.length ? named : Object.keys(TARGETS);
+/** Says what was wrong and how to call it; exits 2 before any case runs. */
+function usage(message: string): never {
+  console.error(`chaos: ${message}`);
+  console.error('usage: npm run chaos -- [--runs N] [--seed N] [--soak MINUTES] [broker ...]');
+  console.error(`brokers: ${Object.keys(TARGETS).join(', ')}`);
+  process.exit(2);
+}
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      // `npm run soak` passes its own --soak and --runs first; one given after them wins.
+      options: {
+        runs: { type: 'string', multiple: true },
+        seed: { type: 'string', multiple: true },
+        soak: { type: 'string', multiple: true },
+      },
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+})();
+const last = (values: string[] | undefined) => values?.at(-1);
+function wholeNumber(name: string, value: string | undefined, fallback: number, least: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least)
+    usage(`--${name} must be a whole number ≥ ${least} (got "${value}")`);
+  return n;
+}
+const runs = wholeNumber('runs', last(parsed.values.runs), 10, 1);
+const seed = wholeNumber('seed', last(parsed.values.seed), 77, 0);
+const soak = last(parsed.values.soak);
+if (soak !== undefined && !(Number(soak) > 0))
+  usage(`--soak must be a number of minutes above 0 (got "${soak}")`);
+const unknown = parsed.positionals.filter((name) => !TARGETS[name]);
+if (unknown.length) usage(`no chaos target for ${unknown.map((n) => `"${n}"`).join(', ')}`);
+const brokers = parsed.positionals.length ? parsed.positionals : Object.keys(TARGETS);
 const outRoot = resolve(soak !== undefined ? 'soak-report' : 'chaos-report');
 const bin = new URL('../bin/brokerproof.js', import.meta.url).pathname;
 
@@ -106,25 +143,26 @@ function runPass(broker: string, target: ChaosTarget): Promise<PassResult> {
 
 mkdirSync(outRoot, { recursive: true });
 const results: PassResult[] = [];
+/** The table of the passes so far, written after each one: an interrupted run keeps what finished. */
+function summarise(): string {
+  const table = [
+    '| broker | setup | cases | held | violated | unknown | fault coverage | minutes |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.broker} | ${TARGETS[r.broker]!.setup} | ${r.cases} | ${r.held} | ${r.violated} | ${r.unknown} | ${r.coverage} | ${r.minutes.toFixed(1)} |`,
+    ),
+  ].join('\n');
+  writeFileSync(join(outRoot, 'summary.md'), `${table}\n`);
+  return table;
+}
 for (const broker of brokers) {
-  const target = TARGETS[broker];
-  if (!target) {
-    console.error(`chaos: no target for "${broker}" (known: ${Object.keys(TARGETS).join(', ')})`);
-    process.exit(2);
-  }
+  const target = TARGETS[broker]!;
   console.error(
     `${soak !== undefined ? `soak (${soak} min a case)` : 'chaos'}: ${broker} ${target.setup} ${target.scenario}, faults ${target.faults.join(',')}, ${runs} cases`,
   );
   results.push(await runPass(broker, target));
+  summarise();
 }
-const table = [
-  '| broker | setup | cases | held | violated | unknown | fault coverage | minutes |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...results.map(
-    (r) =>
-      `| ${r.broker} | ${TARGETS[r.broker]!.setup} | ${r.cases} | ${r.held} | ${r.violated} | ${r.unknown} | ${r.coverage} | ${r.minutes.toFixed(1)} |`,
-  ),
-].join('\n');
-writeFileSync(join(outRoot, 'summary.md'), `${table}\n`);
-console.log(table);
+console.log(summarise());
 process.exit(results.some((r) => r.exit === 1) ? 1 : results.some((r) => r.exit !== 0) ? 2 : 0);

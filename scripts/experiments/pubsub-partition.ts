@@ -1,0 +1,130 @@
+/**
+ * Experiment behind docs/drivers/pubsub.md "A partition wedges the subscription": what the Pub/Sub
+ * emulator does with a subscription whose streaming-pull connections a Toxiproxy partition cut
+ * (the proxy disabled: every connection through it closed, new ones refused). One subscriber
+ * through a proxy of its own; 100 messages before the cut, 300 published (straight to the emulator)
+ * during a 7 s cut, 50 after the heal; then the subscriber is closed and a fresh one reads straight
+ * from the emulator while 20 more are published. Prints what each group got, and when.
+ *
+ * Usage (brokers up: `npx brokerproof brokers up`):
+ *   node --import tsx scripts/experiments/pubsub-partition.ts [--no-partition] [--watch-s 30]
+ *     [--fresh-s 60] [--subscribers 1] [--driver-options]
+ * `--no-partition` is the control: the same steps with the proxy left alone. `--driver-options`
+ * subscribes as the driver does (one stream, a 10 s ack deadline, leases extended up to 30 s);
+ * otherwise with the library's defaults.
+ */
+import { parseArgs } from 'node:util';
+import { Duration, PubSub } from '@google-cloud/pubsub';
+import { endpointsFor } from '../../provision/local/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    'no-partition': { type: 'boolean', default: false },
+    'watch-s': { type: 'string', default: '30' },
+    'fresh-s': { type: 'string', default: '60' },
+    subscribers: { type: 'string', default: '1' },
+    'driver-options': { type: 'boolean', default: false },
+  },
+});
+const pubsub = endpointsFor('pubsub');
+const toxiproxy = pubsub.toxiproxy!.apiUrl;
+const direct = `${pubsub.upstream!.host}:${pubsub.upstream!.port}`;
+const PROXY = 'bp-experiment-pubsub-partition';
+const LISTEN = '127.0.0.1:8099';
+
+async function proxyApi(path: string, method: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${toxiproxy}${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (!response.ok && response.status !== 404)
+    throw new Error(`toxiproxy ${method} ${path}: ${response.status} ${await response.text()}`);
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const started = Date.now();
+const log = (line: string) =>
+  console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
+
+await proxyApi(`/proxies/${PROXY}`, 'DELETE');
+await proxyApi('/proxies', 'POST', { name: PROXY, listen: LISTEN, upstream: direct, enabled: true });
+const admin = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
+const name = `bp-experiment-${Date.now()}`;
+const [topic] = await admin.createTopic(name);
+const [subscription] = await topic.createSubscription(`${name}-s`, { ackDeadlineSeconds: 10 });
+const publisher = admin.topic(name, { batching: { maxMessages: 10, maxMilliseconds: 5 } });
+const publish = (from: number, count: number) =>
+  Promise.all(
+    Array.from({ length: count }, (_, k) =>
+      publisher.publishMessage({ data: Buffer.from('x'), attributes: { n: String(from + k) } }),
+    ),
+  );
+const inRange = (got: Set<number>, from: number, count: number) =>
+  [...got].filter((n) => n >= from && n < from + count).length;
+
+try {
+  const viaProxy = new PubSub({ projectId: 'brokerproof', apiEndpoint: LISTEN, emulatorMode: true });
+  const got = new Set<number>();
+  const deadline = Duration.from({ seconds: 10 });
+  const subscribers = Array.from({ length: Number(values.subscribers) }, (_, k) => {
+    const subscriber = viaProxy.subscription(`${name}-s`, {
+      flowControl: { maxMessages: 1000, allowExcessMessages: true },
+      ...(values['driver-options'] && {
+        streamingOptions: { maxStreams: 1 },
+        minAckDeadline: deadline,
+        maxAckDeadline: deadline,
+        maxExtensionTime: Duration.from({ seconds: 30 }),
+      }),
+    });
+    subscriber.on('message', (m) => {
+      got.add(Number(m.attributes.n));
+      m.ack();
+    });
+    subscriber.on('error', (e: Error) => log(`subscriber ${k} error: ${e.message.slice(0, 120)}`));
+    return subscriber;
+  });
+  await publish(0, 100);
+  await sleep(5000);
+  log(`before the cut: ${inRange(got, 0, 100)} of 100 delivered`);
+  if (!values['no-partition']) await proxyApi(`/proxies/${PROXY}`, 'POST', { enabled: false });
+  log(values['no-partition'] ? 'no cut (control)' : 'cut: proxy disabled');
+  await sleep(2000);
+  await publish(100, 300);
+  log('published 300 during the cut (n 100–399)');
+  await sleep(5000);
+  await proxyApi(`/proxies/${PROXY}`, 'POST', { enabled: true });
+  log('healed: proxy enabled');
+  await sleep(3000);
+  await publish(1000, 50);
+  log('published 50 after the heal (n 1000–1049)');
+  for (let waited = 0; waited < Number(values['watch-s']); waited += 10) {
+    await sleep(10_000);
+    log(`through the proxy: ${inRange(got, 100, 300)} of the 300, ${inRange(got, 1000, 50)} of the 50`);
+  }
+  for (const subscriber of subscribers) await subscriber.close();
+  await viaProxy.close();
+
+  const fresh = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
+  const freshGot = new Set<number>();
+  const freshSubscriber = fresh.subscription(`${name}-s`);
+  freshSubscriber.on('message', (m) => {
+    freshGot.add(Number(m.attributes.n));
+    m.ack();
+  });
+  await sleep(3000);
+  await publish(2000, 20);
+  log('a fresh subscriber straight to the emulator; published 20 more (n 2000–2019)');
+  await sleep(Number(values['fresh-s']) * 1000);
+  const missing = Array.from({ length: 300 }, (_, k) => 100 + k).filter((n) => !got.has(n));
+  log(
+    `fresh subscriber after ${values['fresh-s']} s: ${missing.filter((n) => freshGot.has(n)).length} of the ${missing.length} the first never got, ` +
+      `${inRange(freshGot, 1000, 50)} of the 50, ${inRange(freshGot, 2000, 20)} of the 20`,
+  );
+  await freshSubscriber.close();
+  await fresh.close();
+} finally {
+  await subscription.delete().catch(() => {});
+  await topic.delete().catch(() => {});
+  await proxyApi(`/proxies/${PROXY}`, 'DELETE').catch(() => {});
+  await admin.close();
+}
