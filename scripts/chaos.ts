@@ -43,7 +43,7 @@ const TARGETS: Record<string, ChaosTarget> = {
     scenario: 'work-queue',
     faults: ['consumer-crash', 'partition', 'latency', 'broker-pause'],
   },
-  // Network faults only: the emulator keeps everything in memory (drivers/pubsub/setups.ts).
+  // No broker faults: the emulator keeps everything in memory (drivers/pubsub/setups.ts).
   pubsub: {
     driver: 'pubsub',
     setup: 'pull',
