@@ -44,12 +44,12 @@ export class LiveRetryIntervals {
     const group = e.group ?? DEFAULT_GROUP;
     const slot = this.slots.slot(String(e.id));
     const n = this.count.of(group).get(slot);
+    if (answers && n === 0) return; // nothing delivered yet to answer
     const process = this.incarnations.of(e.p);
     const owner = this.owner.of(group);
     const answered = this.answered.of(group);
     const flags = answered.get(slot);
     if (answers) {
-      if (n === 0) return;
       const delayMs = e.f === 'nack' && typeof e.delayMs === 'number' ? e.delayMs : Number.NaN;
       if (n > 1 && this.previousOwner.of(group).get(slot) === process && !(flags & PREVIOUS_ANSWERED)) {
         answered.set(slot, flags | PREVIOUS_ANSWERED);

@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { Duration, PubSub } from '@google-cloud/pubsub';
 import { endpointsFor } from '../../provision/local/index.ts';
+import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,27 +28,16 @@ const { values } = parseArgs({
   },
 });
 const pubsub = endpointsFor('pubsub');
-const toxiproxy = pubsub.toxiproxy!.apiUrl;
+const toxiproxy = new ToxiproxyApi(pubsub.toxiproxy!.apiUrl);
 const direct = `${pubsub.upstream!.host}:${pubsub.upstream!.port}`;
 const PROXY = 'bp-experiment-pubsub-partition';
-const LISTEN = '127.0.0.1:8099';
-
-async function proxyApi(path: string, method: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${toxiproxy}${path}`, {
-    method,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (!response.ok && response.status !== 404)
-    throw new Error(`toxiproxy ${method} ${path}: ${response.status} ${await response.text()}`);
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const started = Date.now();
 const log = (line: string) =>
   console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
 
-await proxyApi(`/proxies/${PROXY}`, 'DELETE');
-await proxyApi('/proxies', 'POST', { name: PROXY, listen: LISTEN, upstream: direct, enabled: true });
+// Port 0: Toxiproxy picks a free one.
+const { listen } = await toxiproxy.createProxy({ name: PROXY, listen: '127.0.0.1:0', upstream: direct });
 const admin = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
 const name = `bp-experiment-${Date.now()}`;
 const [topic] = await admin.createTopic(name);
@@ -63,7 +53,7 @@ const inRange = (got: Set<number>, from: number, count: number) =>
   [...got].filter((n) => n >= from && n < from + count).length;
 
 try {
-  const viaProxy = new PubSub({ projectId: 'brokerproof', apiEndpoint: LISTEN, emulatorMode: true });
+  const viaProxy = new PubSub({ projectId: 'brokerproof', apiEndpoint: listen, emulatorMode: true });
   const got = new Set<number>();
   const deadline = Duration.from({ seconds: 10 });
   const subscribers = Array.from({ length: Number(values.subscribers) }, (_, k) => {
@@ -86,13 +76,13 @@ try {
   await publish(0, 100);
   await sleep(5000);
   log(`before the cut: ${inRange(got, 0, 100)} of 100 delivered`);
-  if (!values['no-partition']) await proxyApi(`/proxies/${PROXY}`, 'POST', { enabled: false });
+  if (!values['no-partition']) await toxiproxy.setEnabled(PROXY, false);
   log(values['no-partition'] ? 'no cut (control)' : 'cut: proxy disabled');
   await sleep(2000);
   await publish(100, 300);
   log('published 300 during the cut (n 100–399)');
   await sleep(5000);
-  await proxyApi(`/proxies/${PROXY}`, 'POST', { enabled: true });
+  await toxiproxy.setEnabled(PROXY, true);
   log('healed: proxy enabled');
   await sleep(3000);
   await publish(1000, 50);
@@ -125,6 +115,6 @@ try {
 } finally {
   await subscription.delete().catch(() => {});
   await topic.delete().catch(() => {});
-  await proxyApi(`/proxies/${PROXY}`, 'DELETE').catch(() => {});
+  await toxiproxy.deleteProxy(PROXY).catch(() => {});
   await admin.close();
 }

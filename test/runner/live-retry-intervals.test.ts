@@ -43,95 +43,103 @@ const history = fc
     });
   });
 
-const at = (i: number, p: string, f: string, extra: Partial<HistoryEvent> = {}) =>
-  ({ i, t: i * 10_000, p, type: 'ok', f, id: 'm1', ...extra }) as HistoryEvent;
+/** One event per step, 10 ms apart, all of message m1: [process, f, extra fields]. */
+type Step = [p: string, f: string, extra?: Partial<HistoryEvent>];
+const events = (steps: Step[]) =>
+  steps.map(
+    ([p, f, extra], i) => ({ i, t: i * 10_000, p, type: 'ok', f, id: 'm1', ...extra }) as HistoryEvent,
+  );
+const crash = (target: string): Step => [
+  'nemesis',
+  'crash',
+  { type: 'info', target } as Partial<HistoryEvent>,
+];
+
+/** [title, steps, per attempt: [afterDelivery, samples, intendedMs]] */
+const answered: [string, Step[], unknown[][]][] = [
+  [
+    'in order: each backoff goes with the interval after the delivery it answered',
+    [
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'nack', { delayMs: 10 }],
+      ['consumer-2', 'deliver'],
+      ['consumer-2', 'nack', { delayMs: 20 }],
+      ['consumer-2', 'deliver'],
+    ],
+    [
+      [1, 1, 10],
+      [2, 1, 20],
+    ],
+  ],
+  [
+    // Seen on RabbitMQ: the copy in a 10 ms TTL retry queue was delivered to consumer-2 before
+    // consumer-3, waiting for the copy's publish confirm, recorded its nack.
+    'a nack recorded after another consumer already got the copy answers the earlier delivery',
+    [
+      ['consumer-3', 'deliver'],
+      ['consumer-2', 'deliver'],
+      ['consumer-3', 'nack', { delayMs: 10 }],
+      ['consumer-2', 'nack', { delayMs: 20 }],
+      ['consumer-1', 'deliver'],
+    ],
+    [
+      [1, 1, 10],
+      [2, 1, 20],
+    ],
+  ],
+  [
+    'the same consumer getting the copy first still answers its deliveries in order',
+    [
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'nack', { delayMs: 10 }],
+      ['consumer-3', 'nack', { delayMs: 20 }],
+      ['consumer-3', 'deliver'],
+    ],
+    [
+      [1, 1, 10],
+      [2, 1, 20],
+    ],
+  ],
+  [
+    'a restarted consumer’s nack answers its new delivery, not the one its crashed self left',
+    [
+      ['consumer-3', 'deliver'],
+      crash('consumer-3'),
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'nack', { delayMs: 20 }],
+      ['consumer-3', 'deliver'],
+    ],
+    [
+      [1, 1, undefined],
+      [2, 1, 20],
+    ],
+  ],
+  [
+    'an ack answers a delivery too: a later nack of the duplicate is the duplicate’s',
+    [
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'deliver'],
+      ['consumer-3', 'ack', { type: 'invoke' }],
+      ['consumer-3', 'ack', { type: 'ok' }],
+      ['consumer-3', 'nack', { delayMs: 20 }],
+      ['consumer-3', 'deliver'],
+    ],
+    [
+      [1, 1, undefined],
+      [2, 1, 20],
+    ],
+  ],
+];
 
 describe.each([
   ['RetryIntervals', () => new RetryIntervals()],
   ['LiveRetryIntervals', () => new LiveRetryIntervals()],
 ])('%s: a nack’s backoff belongs to the delivery it answers', (_, make) => {
-  const fold = (events: HistoryEvent[]) => {
+  it.each(answered)('%s', (_title, steps, expected) => {
     const intervals = make();
-    for (const e of events) intervals.add(e);
-    return intervals.result().map((a) => [a.afterDelivery, a.samples, a.intendedMs]);
-  };
-
-  it('in order: each backoff goes with the interval after the delivery it answered', () => {
-    expect(
-      fold([
-        at(0, 'consumer-3', 'deliver'),
-        at(1, 'consumer-3', 'nack', { delayMs: 10 }),
-        at(2, 'consumer-2', 'deliver'),
-        at(3, 'consumer-2', 'nack', { delayMs: 20 }),
-        at(4, 'consumer-2', 'deliver'),
-      ]),
-    ).toEqual([
-      [1, 1, 10],
-      [2, 1, 20],
-    ]);
-  });
-
-  it('a nack recorded after another consumer already got the copy answers the earlier delivery', () => {
-    // Seen on RabbitMQ: the copy in a 10 ms TTL retry queue was delivered to consumer-2 before
-    // consumer-3, waiting for the copy's publish confirm, recorded its nack.
-    expect(
-      fold([
-        at(0, 'consumer-3', 'deliver'),
-        at(1, 'consumer-2', 'deliver'),
-        at(2, 'consumer-3', 'nack', { delayMs: 10 }),
-        at(3, 'consumer-2', 'nack', { delayMs: 20 }),
-        at(4, 'consumer-1', 'deliver'),
-      ]),
-    ).toEqual([
-      [1, 1, 10],
-      [2, 1, 20],
-    ]);
-  });
-
-  it('the same consumer getting the copy first still answers its deliveries in order', () => {
-    expect(
-      fold([
-        at(0, 'consumer-3', 'deliver'),
-        at(1, 'consumer-3', 'deliver'),
-        at(2, 'consumer-3', 'nack', { delayMs: 10 }),
-        at(3, 'consumer-3', 'nack', { delayMs: 20 }),
-        at(4, 'consumer-3', 'deliver'),
-      ]),
-    ).toEqual([
-      [1, 1, 10],
-      [2, 1, 20],
-    ]);
-  });
-
-  it('a restarted consumer’s nack answers its new delivery, not the one its crashed self left', () => {
-    expect(
-      fold([
-        at(0, 'consumer-3', 'deliver'),
-        { i: 1, t: 10_000, p: 'nemesis', type: 'info', f: 'crash', target: 'consumer-3' } as HistoryEvent,
-        at(2, 'consumer-3', 'deliver'),
-        at(3, 'consumer-3', 'nack', { delayMs: 20 }),
-        at(4, 'consumer-3', 'deliver'),
-      ]),
-    ).toEqual([
-      [1, 1, undefined],
-      [2, 1, 20],
-    ]);
-  });
-
-  it('an ack answers a delivery too: a later nack of the duplicate is the duplicate’s', () => {
-    expect(
-      fold([
-        at(0, 'consumer-3', 'deliver'),
-        at(1, 'consumer-3', 'deliver'),
-        at(2, 'consumer-3', 'ack', { type: 'invoke' }),
-        at(3, 'consumer-3', 'ack', { type: 'ok' }),
-        at(4, 'consumer-3', 'nack', { delayMs: 20 }),
-        at(5, 'consumer-3', 'deliver'),
-      ]),
-    ).toEqual([
-      [1, 1, undefined],
-      [2, 1, 20],
-    ]);
+    for (const e of events(steps)) intervals.add(e);
+    expect(intervals.result().map((a) => [a.afterDelivery, a.samples, a.intendedMs])).toEqual(expected);
   });
 });
 
