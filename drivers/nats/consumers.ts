@@ -3,6 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { describeError } from '../../core/errors.ts';
 import type { AckOutcome, Consumer, Delivery, DeliveryHandler } from '../driver.ts';
+import { readAckSubject } from './ack-subject.ts';
 import { destroyConnection, openConnection } from './connection.ts';
 import { type NatsDescriptor, serversFor } from './descriptor.ts';
 import { deadLetterInfo, readHeaders } from './message-headers.ts';
@@ -302,13 +303,15 @@ class JetStreamDelivery implements Delivery {
     deadLetter: boolean,
   ) {
     const h = m.headers;
-    const info = m.info;
+    // `reply` is on nats.js's message object but not in its JsMsg type; without it, ask nats.js.
+    const reply = (m as JsMsg & { readonly reply?: string }).reply;
+    const info = (reply !== undefined && readAckSubject(reply)) || m.info;
     const { id, key, poison } = readHeaders(h);
     this.id = id;
     this.key = key;
     this.poison = poison;
     this.offset = info.streamSequence;
-    this.redelivered = info.redelivered;
+    this.redelivered = info.deliveryCount > 1;
     this.deliveryCount = deadLetter ? undefined : info.deliveryCount;
     this.payload = m.data;
     this.deadLetter = deadLetter ? deadLetterInfo(h) : undefined;
