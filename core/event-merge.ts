@@ -52,8 +52,21 @@ export class EventMerge {
     this.progress.set(id, 0);
     return {
       push: (t, input, json) => {
+        const progress = this.progress.get(id);
+        if (progress === undefined) {
+          // A closed source's late event: held like any other, released by the next pump or flush.
+          this.insert({ t, seq: this.seq++, input, json });
+          return;
+        }
+        if (t > progress) this.progress.set(id, t);
+        // The usual case, one event at a time from a worker ahead of the rest: nothing is held and
+        // nothing earlier can still come, so it goes out as the heap would have released it.
+        if (this.heap.length === 0 && t <= this.watermark()) {
+          this.emit(input, t, json);
+          return;
+        }
         this.insert({ t, seq: this.seq++, input, json });
-        this.advanceSource(id, t);
+        this.pump();
       },
       advance: (t) => this.advanceSource(id, t),
       close: () => {
@@ -86,11 +99,20 @@ export class EventMerge {
     this.pump();
   }
 
-  private pump(): void {
+  /** How far every open source has got (+∞ with none open). */
+  private watermark(): number {
     let watermark = Number.POSITIVE_INFINITY;
     for (const t of this.progress.values()) if (t < watermark) watermark = t;
-    const limit = Math.max(watermark, this.now() - this.maxHoldMicros);
-    while (this.heap.length > 0 && this.heap[0]!.t <= limit) this.release(this.pop());
+    return watermark;
+  }
+
+  private pump(): void {
+    const watermark = this.watermark();
+    while (this.heap.length > 0 && this.heap[0]!.t <= watermark) this.release(this.pop());
+    if (this.heap.length === 0) return;
+    // The clock is read only when something is still held (it costs more than the rest of a push).
+    const overdue = this.now() - this.maxHoldMicros;
+    while (this.heap.length > 0 && this.heap[0]!.t <= overdue) this.release(this.pop());
     if (this.heap.length > 0 && !this.timer) {
       this.timer = setTimeout(
         () => {

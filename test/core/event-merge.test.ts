@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventMerge } from '../../core/event-merge.ts';
 import type { EventInput } from '../../core/events.ts';
@@ -61,5 +62,56 @@ describe('merging events of several processes by time', () => {
     now = 200;
     m.pushLocal(200, ev('y'));
     expect(out).toEqual(['x@10']);
+  });
+
+  it('puts out every event once, in time order (arrival order for equal times), however sources interleave', () => {
+    // Steps: a source pushes an event or reports progress (each source's times never go back), this
+    // process records one (stamped at or after everything so far), or a source closes.
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), source: fc.nat(2), dt: fc.nat(3) }),
+      fc.record({ kind: fc.constant('advance' as const), source: fc.nat(2), dt: fc.nat(3) }),
+      fc.record({ kind: fc.constant('local' as const), source: fc.constant(0), dt: fc.nat(3) }),
+      fc.record({ kind: fc.constant('close' as const), source: fc.nat(2), dt: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const out: string[] = [];
+        const m = new EventMerge(
+          (input, t) => out.push(`${(input as { id: string }).id}@${t}`),
+          () => 0,
+          1e15,
+        );
+        const sources = [m.open(), m.open(), m.open()];
+        const at = [0, 0, 0];
+        const open = [true, true, true];
+        let local = 0;
+        const sent: { id: string; t: number }[] = [];
+        for (const [n, s] of steps.entries()) {
+          if (s.kind === 'local') {
+            const t = Math.max(local, ...at) + s.dt;
+            local = t;
+            sent.push({ id: `l${n}`, t });
+            m.pushLocal(t, ev(`l${n}`));
+            continue;
+          }
+          if (!open[s.source]) continue;
+          at[s.source]! += s.dt;
+          const source = sources[s.source]!;
+          if (s.kind === 'push') {
+            sent.push({ id: `s${n}`, t: at[s.source]! });
+            source.push(at[s.source]!, ev(`s${n}`));
+          } else if (s.kind === 'advance') source.advance(at[s.source]!);
+          else {
+            open[s.source] = false;
+            source.close();
+          }
+        }
+        m.flush();
+        // Array.prototype.sort is stable: equal times stay in the order they were sent.
+        const expected = [...sent].sort((a, b) => a.t - b.t).map((e) => `${e.id}@${e.t}`);
+        expect(out).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
