@@ -28,6 +28,9 @@ const setup = (s: Omit<Setup, 'options'> & { options: PubsubSetupOptions }): Set
  */
 const EMULATOR_NOTE =
   ' Broker faults are not offered: the emulator keeps everything in memory, so a kill would lose every topic, subscription and message — a property of the emulator, not of Pub/Sub.';
+/** Measured (docs/drivers/pubsub.md, "the emulator keeps dealing messages to streams whose connection has closed"). */
+const DEAD_STREAMS_NOTE =
+  ' On the emulator, a streaming pull whose connection closed (a killed consumer, a partition) stays a subscriber for minutes and is still dealt messages, each back only after its ack deadline and maybe to a dead stream again: after such faults deliveries come late, and one may miss the drain (then reported lost) — the emulator, not Pub/Sub, which ends a closed stream at once.';
 
 /**
  * Pub/Sub setups, each with the guarantee it claims (docs/drivers/pubsub.md for what really held).
@@ -37,7 +40,7 @@ const EMULATOR_NOTE =
 export const PUBSUB_SETUPS: readonly Setup[] = [
   setup({
     name: 'pull',
-    description: `A topic and a subscription, streaming pull, ack after processing; an unacknowledged message is redelivered once its ack deadline passes (the client stops extending it after a crash, a partition, or maxExtension).${EMULATOR_NOTE}`,
+    description: `A topic and a subscription, streaming pull, ack after processing; an unacknowledged message is redelivered once its ack deadline passes (the client stops extending it after a crash, a partition, or maxExtension).${EMULATOR_NOTE}${DEAD_STREAMS_NOTE}`,
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -48,7 +51,7 @@ export const PUBSUB_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'ordering-keys',
-    description: `Ordering keys: producers publish with orderingKey = message key (the client pauses a key after a failed publish until it is resumed), the subscription has message ordering enabled, and each consumer handles one message of a key at a time. A redelivery of a key's message brings the key's later messages again.${EMULATOR_NOTE}`,
+    description: `Ordering keys: producers publish with orderingKey = message key (the client pauses a key after a failed publish until it is resumed), the subscription has message ordering enabled, and each consumer handles one message of a key at a time. A redelivery of a key's message brings the key's later messages again.${EMULATOR_NOTE}${DEAD_STREAMS_NOTE}`,
     claim: { delivery: 'at-least-once', ordering: 'per-key' },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -59,7 +62,7 @@ export const PUBSUB_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'dead-letter',
-    description: `Dead-letter policy with max delivery attempts N (5, or --max-attempts N, 5–100) to a dead-letter topic with its own subscription, and a retry policy: a nack is redelivered after an exponential backoff (min 200 ms, max 2 s by default). Pub/Sub counts delivery attempts only on subscriptions with a dead-letter policy, best effort: the DLQ policy is claimed without network faults.${EMULATOR_NOTE}`,
+    description: `Dead-letter policy with max delivery attempts N (5, or --max-attempts N, 5–100) to a dead-letter topic with its own subscription, and a retry policy: a nack is redelivered after an exponential backoff (min 200 ms, max 2 s by default). Pub/Sub counts delivery attempts only on subscriptions with a dead-letter policy, best effort: the DLQ policy is claimed without network faults.${EMULATOR_NOTE}${DEAD_STREAMS_NOTE}`,
     claim: { delivery: 'at-least-once', ordering: 'none', maxAttempts: 5 },
     claimBasis: 'configuration',
     resends: 'new-message',
@@ -70,7 +73,7 @@ export const PUBSUB_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'exactly-once-delivery',
-    description: `Exactly-once delivery subscription: acks and nacks are confirmed (ackWithResponse), a confirmed ack is never followed by a redelivery, and an expired ack id is refused. What the configuration gives is no redelivery after a confirmed ack; a consumer that dies after processing and before its ack is confirmed gets the message processed again (at-least-once processing).${EMULATOR_NOTE}`,
+    description: `Exactly-once delivery subscription: acks and nacks are confirmed (ackWithResponse), a confirmed ack is never followed by a redelivery, and an expired ack id is refused. What the configuration gives is no redelivery after a confirmed ack; a consumer that dies after processing and before its ack is confirmed gets the message processed again (at-least-once processing).${EMULATOR_NOTE}${DEAD_STREAMS_NOTE}`,
     claim: { delivery: 'exactly-once', ordering: 'none' },
     claimBasis: 'vendor',
     vendorClaim:
@@ -83,7 +86,7 @@ export const PUBSUB_SETUPS: readonly Setup[] = [
   }),
   setup({
     name: 'fan-out',
-    description: `One topic, one subscription per subscriber group: each group gets every message, streaming pull, ack after processing.${EMULATOR_NOTE}`,
+    description: `One topic, one subscription per subscriber group: each group gets every message, streaming pull, ack after processing.${EMULATOR_NOTE}${DEAD_STREAMS_NOTE}`,
     claim: { delivery: 'at-least-once', ordering: 'none' },
     claimBasis: 'configuration',
     resends: 'new-message',
