@@ -1,16 +1,17 @@
 /**
- * Experiment behind docs/drivers/pubsub.md "A cancelled streaming pull stays open": does the Pub/Sub
- * emulator stop sending to a streaming pull that the client cancelled while keeping its connection?
- * Its all-in-one jar (0.8.20) bundles a grpc-netty newer than its grpc-api, and logs
- * `NoSuchMethodError: InternalStatus.asRuntimeException(Status, Metadata, boolean)` in
- * `onRstStreamRead` for each RST_STREAM a client sends — the call may never learn it was cancelled.
+ * Experiment behind docs/drivers/pubsub.md "Found: the emulator keeps dealing messages to streams
+ * whose connection has closed": does the Pub/Sub emulator stop dealing messages to a streaming pull
+ * that is gone? Two ways to be gone. `--how disconnect`: the subscribers read through a Toxiproxy
+ * proxy that is then disabled, so their connections close at both ends, as a SIGKILL or a partition
+ * closes them. The emulator keeps those streams and deals them messages. `--how cancel`: the
+ * subscribers close their subscription, which cancels the stream (RST_STREAM) and keeps the
+ * connection. Nothing is lost to them, though the emulator's jar logs a `NoSuchMethodError` for
+ * each RST_STREAM.
  *
- * Steps: `--cancelled` subscribers (clients of their own) open a stream each and then close their
- * subscription, which cancels the stream, but keep their client (the connection) open; one live
- * subscriber, on another client, then reads while 200 messages are published. Prints how many the
- * live subscriber got, and when. `--cancelled 0` is the control. `--how disconnect`: the subscribers
- * read through a Toxiproxy proxy that is then disabled (their connections closed at both ends)
- * instead of closing their subscription.
+ * Steps: `--cancelled` subscribers (clients of their own) open a stream each and are then gone as
+ * above. One live subscriber, on another client, reads while 200 messages are published at once
+ * (or, with `--trickle-s`, 10 a second). Prints how many the live subscriber got and when, and the
+ * delays by bucket. `--cancelled 0` is the control.
  *
  * Usage (brokers up): node --import tsx scripts/experiments/pubsub-cancelled-stream.ts
  *   [--cancelled 2] [--how cancel|disconnect] [--watch-s 45] [--trickle-s 60]
