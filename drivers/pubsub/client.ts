@@ -14,6 +14,36 @@ export function pubsubModule(): Promise<PubSubModule> {
   return loaded;
 }
 
+/** How long a consumer's leases run, and how many messages it holds (the driver's settings). */
+export interface LeaseSettings {
+  ackDeadlineSeconds: number;
+  maxExtensionSeconds: number;
+  flowControlMessages: number;
+}
+
+/** The driver's defaults (`drivers.pubsub` settings override each). */
+export const DEFAULT_LEASES: LeaseSettings = {
+  ackDeadlineSeconds: 10,
+  maxExtensionSeconds: 30,
+  flowControlMessages: 1000,
+};
+
+/**
+ * How a consumer subscribes: one stream, with the ack deadline as both the stream's and every lease
+ * modAck's, leases extended for at most `maxExtensionSeconds`, and each message handed over as it
+ * arrives. Tests and experiments that stand in for a consumer subscribe the same way.
+ */
+export function streamingPullOptions(Duration: PubSubModule['Duration'], s: LeaseSettings) {
+  const deadline = Duration.from({ seconds: s.ackDeadlineSeconds });
+  return {
+    flowControl: { maxMessages: s.flowControlMessages, allowExcessMessages: true },
+    streamingOptions: { maxStreams: 1 },
+    minAckDeadline: deadline,
+    maxAckDeadline: deadline,
+    maxExtensionTime: Duration.from({ seconds: s.maxExtensionSeconds }),
+  };
+}
+
 /**
  * A client of its own (its own gRPC channel, so a crash or a per-consumer proxy affects this client
  * alone) for `role`: the emulator's address for the role, else Google's default endpoint with

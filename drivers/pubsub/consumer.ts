@@ -1,7 +1,7 @@
 import type { Duration, Message, Subscription } from '@google-cloud/pubsub';
 import { describeError } from '../../core/errors.ts';
 import type { AckOutcome, Consumer, Delivery, DeliveryHandler } from '../driver.ts';
-import { newClient, type PubSubClient, pubsubModule } from './client.ts';
+import { newClient, type PubSubClient, pubsubModule, streamingPullOptions } from './client.ts';
 import type { PubsubDescriptor } from './descriptor.ts';
 import { readAttributes } from './messages.ts';
 import { ackFailure, acknowledged } from './outcomes.ts';
@@ -77,14 +77,10 @@ export class PubsubConsumer implements Consumer {
     this.client = client;
     this.zero = D.from({ seconds: 0 });
     this.closeOptions.timeout = D.from({ seconds: CLOSE_SECONDS });
-    const deadline = D.from({ seconds: d.ackDeadlineSeconds });
-    this.deadline = deadline;
+    const pull = streamingPullOptions(D, d);
+    this.deadline = pull.minAckDeadline;
     const subscription = client.subscription(this.target.subscription, {
-      flowControl: { maxMessages: d.flowControlMessages, allowExcessMessages: true },
-      streamingOptions: { maxStreams: 1 },
-      minAckDeadline: deadline,
-      maxAckDeadline: deadline,
-      maxExtensionTime: D.from({ seconds: d.maxExtensionSeconds }),
+      ...pull,
       batching: { maxMessages: 100, maxMilliseconds: 10 },
       closeOptions: this.closeOptions,
     });

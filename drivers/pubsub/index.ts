@@ -1,6 +1,7 @@
 import { PUBSUB_PROJECT_ID, type PubsubEndpoint } from '../../provision/endpoints.ts';
 import type { Driver } from '../driver.ts';
 import { faultTargetsOf, type Placement } from '../placement.ts';
+import { DEFAULT_LEASES } from './client.ts';
 import { PubsubDriver } from './pubsub-driver.ts';
 import type { PubsubSettings } from './settings.ts';
 
@@ -32,10 +33,10 @@ export async function createPubsubDriver(
     projectId: settings.projectId ?? placed?.projectId ?? PUBSUB_PROJECT_ID,
     endpoints,
     attachOnly: !endpoints && !settings.projectId,
-    ackDeadlineSeconds: settings.ackDeadlineSeconds ?? 10,
-    maxExtensionSeconds: settings.maxExtensionSeconds ?? 30,
+    ackDeadlineSeconds: settings.ackDeadlineSeconds ?? DEFAULT_LEASES.ackDeadlineSeconds,
+    maxExtensionSeconds: settings.maxExtensionSeconds ?? DEFAULT_LEASES.maxExtensionSeconds,
     publishTimeoutMs: settings.publishTimeoutMs ?? 5000,
-    flowControlMessages: settings.flowControlMessages ?? 1000,
+    flowControlMessages: settings.flowControlMessages ?? DEFAULT_LEASES.flowControlMessages,
     retryMinBackoffMs: settings.retryMinBackoffMs ?? 200,
     retryMaxBackoffMs: settings.retryMaxBackoffMs ?? 2000,
     // Network faults only: `native: false` leaves the process out of reach (no broker-kill/pause).

@@ -17,9 +17,9 @@
  *   [--cancelled 2] [--how cancel|disconnect] [--watch-s 45] [--trickle-s 60]
  */
 import { parseArgs } from 'node:util';
-import { Duration, type Message, PubSub } from '@google-cloud/pubsub';
-import { endpointsFor } from '../../provision/local/index.ts';
-import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
+import { Duration, type Message, type PubSub } from '@google-cloud/pubsub';
+import { DEFAULT_LEASES, streamingPullOptions } from '../../drivers/pubsub/client.ts';
+import { openPubsubLab, sleep } from './pubsub-lab.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,39 +30,15 @@ const { values } = parseArgs({
     'trickle-s': { type: 'string' },
   },
 });
-const pubsub = endpointsFor('pubsub');
-const direct = `${pubsub.upstream!.host}:${pubsub.upstream!.port}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const started = Date.now();
-const log = (line: string) =>
-  console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
-const newClient = (endpoint = direct) =>
-  new PubSub({ projectId: 'brokerproof', apiEndpoint: endpoint, emulatorMode: true });
-const toxiproxy = new ToxiproxyApi(pubsub.toxiproxy!.apiUrl);
-const PROXY = 'bp-experiment-pubsub-cancelled-stream';
 const disconnect = values.how === 'disconnect';
-const DEADLINE = Duration.from({ seconds: 10 });
-const subscriberOf = (client: PubSub, name: string) =>
-  client.subscription(name, {
-    flowControl: { maxMessages: 1000, allowExcessMessages: true },
-    streamingOptions: { maxStreams: 1 },
-    minAckDeadline: DEADLINE,
-    maxAckDeadline: DEADLINE,
-    maxExtensionTime: Duration.from({ seconds: 30 }),
-  });
+const lab = await openPubsubLab('bp-experiment-pubsub-cancelled-stream');
+const { log } = lab;
+const subscriberOf = (client: PubSub) =>
+  client.subscription(lab.subscription, streamingPullOptions(Duration, DEFAULT_LEASES));
 
-const admin = newClient();
-const name = `bp-experiment-${Date.now()}`;
-const [topic] = await admin.createTopic(name);
-const [subscription] = await topic.createSubscription(`${name}-s`, { ackDeadlineSeconds: 10 });
-const publisher = admin.topic(name, { batching: { maxMessages: 10, maxMilliseconds: 5 } });
-const kept: PubSub[] = [];
-const { listen } = await toxiproxy.createProxy({ name: PROXY, listen: '127.0.0.1:0', upstream: direct });
 try {
   for (let k = 0; k < Number(values.cancelled); k++) {
-    const client = newClient(disconnect ? listen : direct);
-    kept.push(client);
-    const subscriber = subscriberOf(client, `${name}-s`);
+    const subscriber = subscriberOf(lab.client(disconnect ? lab.listen : lab.direct));
     subscriber.on('message', (m: Message) =>
       log(`cancelled subscriber ${k} got ${m.attributes.n} (before closing)`),
     );
@@ -72,21 +48,20 @@ try {
     if (!disconnect) await subscriber.close();
   }
   // Every connection through the proxy closed, at both ends; the subscribers are left as they are.
-  if (disconnect) await toxiproxy.setEnabled(PROXY, false);
+  if (disconnect) await lab.toxiproxy.setEnabled(lab.proxy, false);
   log(
     disconnect
-      ? `${kept.length} subscribers opened a stream; then their proxy was cut (connections closed, new ones refused)`
-      : `${kept.length} subscribers opened a stream and closed it; their clients stay connected`,
+      ? `${values.cancelled} subscribers opened a stream; then their proxy was cut (connections closed, new ones refused)`
+      : `${values.cancelled} subscribers opened a stream and closed it; their clients stay connected`,
   );
-  const live = newClient();
   const got = new Map<number, number>();
-  const subscriber = subscriberOf(live, `${name}-s`);
+  const subscriber = subscriberOf(lab.client());
   subscriber.on('message', (m: Message) => {
-    got.set(Number(m.attributes.n), Date.now() - started);
+    got.set(Number(m.attributes.n), Date.now());
     m.ack();
   });
   await sleep(2000);
-  const publishedAt = Date.now() - started;
+  const publishedAt = Date.now();
   const sentAt = new Map<number, number>();
   const trickleS = values['trickle-s'] === undefined ? undefined : Number(values['trickle-s']);
   const total = trickleS === undefined ? 200 : trickleS * 10;
@@ -94,14 +69,14 @@ try {
     await Promise.all(
       Array.from({ length: total }, (_, n) => {
         sentAt.set(n, publishedAt);
-        return publisher.publishMessage({ data: Buffer.from('x'), attributes: { n: String(n) } });
+        return lab.publishOne(n);
       }),
     );
     log(`published ${total}`);
   } else {
     for (let n = 0; n < total; n++) {
-      sentAt.set(n, Date.now() - started);
-      void publisher.publishMessage({ data: Buffer.from('x'), attributes: { n: String(n) } });
+      sentAt.set(n, Date.now());
+      void lab.publishOne(n);
       await sleep(100);
     }
     log(`published ${total}, 10 a second`);
@@ -112,23 +87,21 @@ try {
     log(`live subscriber: ${got.size} of ${total} (${late} more than 3 s after publishing)`);
     if (got.size === total && waited >= 15) break;
   }
-  const buckets = { '< 3 s': 0, '3–15 s': 0, '15–30 s': 0, '30–60 s': 0, '≥ 60 s': 0, never: 0 };
+  // Upper bounds of the delay buckets; a message that never came is in none of them.
+  const bounds: [string, number][] = [
+    ['< 3 s', 3000],
+    ['3–15 s', 15_000],
+    ['15–30 s', 30_000],
+    ['30–60 s', 60_000],
+    ['≥ 60 s', Number.POSITIVE_INFINITY],
+  ];
+  const buckets: Record<string, number> = Object.fromEntries([
+    ...bounds.map(([label]) => [label, 0]),
+    ['never', 0],
+  ]);
   for (const [n, at] of sentAt) {
-    const arrived = got.get(n);
-    const delay = arrived === undefined ? Number.POSITIVE_INFINITY : arrived - at;
-    const bucket =
-      delay < 3000
-        ? '< 3 s'
-        : delay < 15_000
-          ? '3–15 s'
-          : delay < 30_000
-            ? '15–30 s'
-            : delay < 60_000
-              ? '30–60 s'
-              : delay < Number.POSITIVE_INFINITY
-                ? '≥ 60 s'
-                : 'never';
-    buckets[bucket]++;
+    const delay = (got.get(n) ?? Number.POSITIVE_INFINITY) - at;
+    buckets[bounds.find(([, bound]) => delay < bound)?.[0] ?? 'never']!++;
   }
   log(`delay from publishing to the live subscriber: ${JSON.stringify(buckets)}`);
   if (trickleS !== undefined) {
@@ -144,11 +117,6 @@ try {
     log(`published in each 10 s, arrived within 3 s: ${windows.join(', ')}`);
   }
   await subscriber.close();
-  await live.close();
 } finally {
-  for (const client of kept) await client.close().catch(() => {});
-  await subscription.delete().catch(() => {});
-  await topic.delete().catch(() => {});
-  await toxiproxy.deleteProxy(PROXY).catch(() => {});
-  await admin.close();
+  await lab.close();
 }

@@ -22,8 +22,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Duration, type Message, PubSub } from '@google-cloud/pubsub';
-import { endpointsFor } from '../../provision/local/index.ts';
-import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
+import { DEFAULT_LEASES, streamingPullOptions } from '../../drivers/pubsub/client.ts';
+import { openPubsubLab, sleep } from './pubsub-lab.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,17 +36,9 @@ const { values } = parseArgs({
     'fresh-s': { type: 'string', default: '40' },
   },
 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const DEADLINE = Duration.from({ seconds: 10 });
 /** A subscriber as the driver makes one. */
 const driverLike = (client: PubSub, subscription: string) =>
-  client.subscription(subscription, {
-    flowControl: { maxMessages: 1000, allowExcessMessages: true },
-    streamingOptions: { maxStreams: 1 },
-    minAckDeadline: DEADLINE,
-    maxAckDeadline: DEADLINE,
-    maxExtensionTime: Duration.from({ seconds: 30 }),
-  });
+  client.subscription(subscription, streamingPullOptions(Duration, DEFAULT_LEASES));
 
 if (values.child) {
   // Child: report each message as it arrives ("got n") and as it is acked ("acked n"), one at a time.
@@ -76,25 +68,8 @@ if (values.child) {
 }
 
 async function parent(): Promise<void> {
-  const pubsub = endpointsFor('pubsub');
-  const toxiproxy = new ToxiproxyApi(pubsub.toxiproxy!.apiUrl);
-  const direct = `${pubsub.upstream!.host}:${pubsub.upstream!.port}`;
-  const PROXY = 'bp-experiment-pubsub-killed-lease';
-  const started = Date.now();
-  const log = (line: string) =>
-    console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
-  const { listen } = await toxiproxy.createProxy({ name: PROXY, listen: '127.0.0.1:0', upstream: direct });
-  const admin = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
-  const name = `bp-experiment-${Date.now()}`;
-  const [topic] = await admin.createTopic(name);
-  const [subscription] = await topic.createSubscription(`${name}-s`, { ackDeadlineSeconds: 10 });
-  const publisher = admin.topic(name, { batching: { maxMessages: 10, maxMilliseconds: 5 } });
-  const publish = (from: number, count: number) =>
-    Promise.all(
-      Array.from({ length: count }, (_, k) =>
-        publisher.publishMessage({ data: Buffer.from('x'), attributes: { n: String(from + k) } }),
-      ),
-    );
+  const lab = await openPubsubLab('bp-experiment-pubsub-killed-lease');
+  const { log, publish, toxiproxy } = lab;
   const acked = new Set<number>();
   const childGot = new Set<number>();
   let healedAt = Number.POSITIVE_INFINITY;
@@ -106,7 +81,14 @@ async function parent(): Promise<void> {
     const spawnChild = (endpoint: string) => {
       const child = spawn(
         process.execPath,
-        [...process.execArgv, self, '--child', `${endpoint} ${name}-s`, '--handle-ms', values['handle-ms']!],
+        [
+          ...process.execArgv,
+          self,
+          '--child',
+          `${endpoint} ${lab.subscription}`,
+          '--handle-ms',
+          values['handle-ms']!,
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -119,12 +101,12 @@ async function parent(): Promise<void> {
       });
       return child;
     };
-    for (let k = 0; k < Number(values.children); k++) children.push(spawnChild(listen));
+    for (let k = 0; k < Number(values.children); k++) children.push(spawnChild(lab.listen));
     await sleep(3000);
     await publish(0, 100);
     await sleep(5000);
     log(`before the cut: ${[...acked].filter((n) => n < 100).length} of 100 acked`);
-    if (!values['no-partition']) await toxiproxy.setEnabled(PROXY, false);
+    if (!values['no-partition']) await toxiproxy.setEnabled(lab.proxy, false);
     log(values['no-partition'] ? 'no cut (control)' : "cut: the children's proxy disabled");
     await sleep(2000);
     await publish(100, 300);
@@ -134,13 +116,13 @@ async function parent(): Promise<void> {
       firstWave = resolve;
     });
     healedAt = Date.now();
-    await toxiproxy.setEnabled(PROXY, true);
+    await toxiproxy.setEnabled(lab.proxy, true);
     log('healed');
     await Promise.race([wave, sleep(60_000)]);
     await sleep(300);
     for (const child of children) child.kill('SIGKILL');
     // Then the survivors (as the runner restarts crashed consumers): straight to the emulator.
-    for (let k = 0; k < Number(values.survivors); k++) survivors.push(spawnChild(direct));
+    for (let k = 0; k < Number(values.survivors); k++) survivors.push(spawnChild(lab.direct));
     const unacked = () => Array.from({ length: 400 }, (_, n) => n).filter((n) => !acked.has(n));
     log(
       `SIGKILLed ${children.length} children; they had got ${childGot.size}, ${unacked().length} of 400 not acked yet`,
@@ -151,9 +133,9 @@ async function parent(): Promise<void> {
     }
     const missing = unacked();
     for (const child of survivors) child.kill('SIGTERM');
-    const fresh = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
+    const fresh = lab.client();
     const freshGot = new Set<number>();
-    const freshSubscriber = fresh.subscription(`${name}-s`);
+    const freshSubscriber = fresh.subscription(lab.subscription);
     freshSubscriber.on('message', (m: Message) => {
       freshGot.add(Number(m.attributes.n));
       m.ack();
@@ -168,9 +150,6 @@ async function parent(): Promise<void> {
     await fresh.close();
   } finally {
     for (const child of [...children, ...survivors]) child.kill('SIGKILL');
-    await subscription.delete().catch(() => {});
-    await topic.delete().catch(() => {});
-    await toxiproxy.deleteProxy(PROXY).catch(() => {});
-    await admin.close();
+    await lab.close();
   }
 }

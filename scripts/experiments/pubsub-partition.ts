@@ -14,9 +14,9 @@
  * otherwise with the library's defaults.
  */
 import { parseArgs } from 'node:util';
-import { Duration, PubSub } from '@google-cloud/pubsub';
-import { endpointsFor } from '../../provision/local/index.ts';
-import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
+import { Duration } from '@google-cloud/pubsub';
+import { DEFAULT_LEASES, streamingPullOptions } from '../../drivers/pubsub/client.ts';
+import { openPubsubLab, sleep } from './pubsub-lab.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,45 +27,21 @@ const { values } = parseArgs({
     'driver-options': { type: 'boolean', default: false },
   },
 });
-const pubsub = endpointsFor('pubsub');
-const toxiproxy = new ToxiproxyApi(pubsub.toxiproxy!.apiUrl);
-const direct = `${pubsub.upstream!.host}:${pubsub.upstream!.port}`;
-const PROXY = 'bp-experiment-pubsub-partition';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const started = Date.now();
-const log = (line: string) =>
-  console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
-
-// Port 0: Toxiproxy picks a free one.
-const { listen } = await toxiproxy.createProxy({ name: PROXY, listen: '127.0.0.1:0', upstream: direct });
-const admin = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
-const name = `bp-experiment-${Date.now()}`;
-const [topic] = await admin.createTopic(name);
-const [subscription] = await topic.createSubscription(`${name}-s`, { ackDeadlineSeconds: 10 });
-const publisher = admin.topic(name, { batching: { maxMessages: 10, maxMilliseconds: 5 } });
-const publish = (from: number, count: number) =>
-  Promise.all(
-    Array.from({ length: count }, (_, k) =>
-      publisher.publishMessage({ data: Buffer.from('x'), attributes: { n: String(from + k) } }),
-    ),
-  );
+const lab = await openPubsubLab('bp-experiment-pubsub-partition');
+const { log, publish, toxiproxy } = lab;
 const inRange = (got: Set<number>, from: number, count: number) =>
   [...got].filter((n) => n >= from && n < from + count).length;
 
 try {
-  const viaProxy = new PubSub({ projectId: 'brokerproof', apiEndpoint: listen, emulatorMode: true });
+  const viaProxy = lab.client(lab.listen);
   const got = new Set<number>();
-  const deadline = Duration.from({ seconds: 10 });
   const subscribers = Array.from({ length: Number(values.subscribers) }, (_, k) => {
-    const subscriber = viaProxy.subscription(`${name}-s`, {
-      flowControl: { maxMessages: 1000, allowExcessMessages: true },
-      ...(values['driver-options'] && {
-        streamingOptions: { maxStreams: 1 },
-        minAckDeadline: deadline,
-        maxAckDeadline: deadline,
-        maxExtensionTime: Duration.from({ seconds: 30 }),
-      }),
-    });
+    const subscriber = viaProxy.subscription(
+      lab.subscription,
+      values['driver-options']
+        ? streamingPullOptions(Duration, DEFAULT_LEASES)
+        : { flowControl: { maxMessages: DEFAULT_LEASES.flowControlMessages, allowExcessMessages: true } },
+    );
     subscriber.on('message', (m) => {
       got.add(Number(m.attributes.n));
       m.ack();
@@ -76,13 +52,13 @@ try {
   await publish(0, 100);
   await sleep(5000);
   log(`before the cut: ${inRange(got, 0, 100)} of 100 delivered`);
-  if (!values['no-partition']) await toxiproxy.setEnabled(PROXY, false);
+  if (!values['no-partition']) await toxiproxy.setEnabled(lab.proxy, false);
   log(values['no-partition'] ? 'no cut (control)' : 'cut: proxy disabled');
   await sleep(2000);
   await publish(100, 300);
   log('published 300 during the cut (n 100–399)');
   await sleep(5000);
-  await toxiproxy.setEnabled(PROXY, true);
+  await toxiproxy.setEnabled(lab.proxy, true);
   log('healed: proxy enabled');
   await sleep(3000);
   await publish(1000, 50);
@@ -94,9 +70,9 @@ try {
   for (const subscriber of subscribers) await subscriber.close();
   await viaProxy.close();
 
-  const fresh = new PubSub({ projectId: 'brokerproof', apiEndpoint: direct, emulatorMode: true });
+  const fresh = lab.client();
   const freshGot = new Set<number>();
-  const freshSubscriber = fresh.subscription(`${name}-s`);
+  const freshSubscriber = fresh.subscription(lab.subscription);
   freshSubscriber.on('message', (m) => {
     freshGot.add(Number(m.attributes.n));
     m.ack();
@@ -113,8 +89,5 @@ try {
   await freshSubscriber.close();
   await fresh.close();
 } finally {
-  await subscription.delete().catch(() => {});
-  await topic.delete().catch(() => {});
-  await toxiproxy.deleteProxy(PROXY).catch(() => {});
-  await admin.close();
+  await lab.close();
 }

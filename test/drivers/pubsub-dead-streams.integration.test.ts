@@ -7,6 +7,7 @@
  */
 import { Duration, type Message, PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LEASES, streamingPullOptions } from '../../drivers/pubsub/client.ts';
 import type { PubsubEndpoint } from '../../provision/endpoints.ts';
 import { pubsubUnavailable } from '../../provision/local/brokers/pubsub.ts';
 import { ToxiproxyApi } from '../../provision/toxiproxy-api.ts';
@@ -41,16 +42,9 @@ function client(apiEndpoint: string): PubSub {
   return made;
 }
 
-/** A subscriber as the driver makes one: one stream, a 10 s ack deadline, leases extended ≤ 30 s. */
+/** A subscriber as the driver makes one (its streaming-pull options, default settings). */
 function subscribe(via: PubSub, subscription: string, onMessage: (m: Message) => void) {
-  const deadline = Duration.from({ seconds: 10 });
-  const subscriber = via.subscription(subscription, {
-    flowControl: { maxMessages: 1000, allowExcessMessages: true },
-    streamingOptions: { maxStreams: 1 },
-    minAckDeadline: deadline,
-    maxAckDeadline: deadline,
-    maxExtensionTime: Duration.from({ seconds: 30 }),
-  });
+  const subscriber = via.subscription(subscription, streamingPullOptions(Duration, DEFAULT_LEASES));
   subscriber.on('message', onMessage);
   subscriber.on('error', () => {}); // the cut subscribers' streams fail; that is the point
   cleanups.push(() => subscriber.close());
