@@ -1,6 +1,6 @@
 /**
  * Experiment behind docs/drivers/pubsub.md "Found: the emulator keeps dealing messages to streams
- * whose connection has closed" (the killed-lease guess it rules out): do messages held by a
+ * whose connection has closed" (the same effect seen from the killed side): do messages held by a
  * streaming-pull subscriber that is SIGKILLed come back to the others on the Pub/Sub emulator, also
  * when the kill follows a partition of that subscriber's link? Subscribers in child processes (so
  * the kill is a real SIGKILL, as the runner's consumer crashes are) read through a Toxiproxy proxy
