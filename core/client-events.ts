@@ -1,6 +1,15 @@
 import { jsonString } from './event-json.ts';
 import type { EventInput } from './events.ts';
-import type { Recorder } from './recorder.ts';
+import type { ConsumerEvents, Recorder } from './recorder.ts';
+
+/**
+ * The writer for a consumer's per-message events: the recorder's own when it carries them more
+ * cheaply than as events (a worker's pipe, runner/compact-consumer-events.ts), else one that builds
+ * each event and its JSON.
+ */
+export function consumerEventsFor(recorder: Recorder, p: string, group: string | undefined): ConsumerEvents {
+  return recorder.consumerEvents?.(p, group) ?? new ConsumerRecorder(recorder, p, group);
+}
 
 /**
  * Typed writers for the events a client records for every message (send, deliver, process, ack):
@@ -11,7 +20,7 @@ import type { Recorder } from './recorder.ts';
  * values to hold them to it); a value JSON cannot write as a plain number (NaN, Infinity) leaves
  * the event without a line, and it is serialised the generic way.
  */
-export class ConsumerRecorder {
+export class ConsumerRecorder implements ConsumerEvents {
   private readonly head: string;
   private readonly groupJson: string;
 

@@ -1,8 +1,8 @@
-import { ConsumerRecorder } from '../core/client-events.ts';
+import { consumerEventsFor } from '../core/client-events.ts';
 import { sleep } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
 import type { Random } from '../core/random.ts';
-import type { Recorder } from '../core/recorder.ts';
+import type { ConsumerEvents, Recorder } from '../core/recorder.ts';
 import type { Consumer, Delivery, TopologyClients } from '../drivers/driver.ts';
 import type { HostPort } from '../provision/endpoints.ts';
 import type { CrashPlan, Scenario, Workload } from '../scenarios/scenario.ts';
@@ -77,10 +77,10 @@ export class ConsumerClient implements StepHost {
   lastActivity = 0;
 
   /** This consumer's per-message events, written without a generic serialiser. */
-  readonly events: ConsumerRecorder;
+  readonly events: ConsumerEvents;
 
   constructor(readonly options: ConsumerClientOptions) {
-    this.events = new ConsumerRecorder(options.recorder, options.name, options.group);
+    this.events = consumerEventsFor(options.recorder, options.name, options.group);
     this.deliveries = options.deliveriesSoFar ?? 0;
   }
 

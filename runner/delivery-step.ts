@@ -1,7 +1,7 @@
-import type { ConsumerRecorder } from '../core/client-events.ts';
 import { sleep } from '../core/clock.ts';
 import type { EventInput } from '../core/events.ts';
 import { forkRandom, type Random, randomInt } from '../core/random.ts';
+import type { ConsumerEvents } from '../core/recorder.ts';
 import type { Delivery } from '../drivers/driver.ts';
 import type { ConsumerStep, CrashPoint, Workload } from '../scenarios/scenario.ts';
 import type { ConsumerClientOptions, IndexedCrash } from './consumer-client.ts';
@@ -12,7 +12,7 @@ const RESOLVED_FALSE = Promise.resolve(false);
 /** What a delivery's step needs of the consumer client that runs it. */
 export interface StepHost {
   readonly options: ConsumerClientOptions;
-  readonly events: ConsumerRecorder;
+  readonly events: ConsumerEvents;
   alive(incarnation: number): boolean;
   crash(incarnation: number, planned: IndexedCrash): Promise<void>;
   ack(d: Delivery, incarnation: number): Promise<boolean>;

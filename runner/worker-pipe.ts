@@ -1,16 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ConsumerRecorder } from '../core/client-events.ts';
 import type { CaseClock } from '../core/clock.ts';
 import { eventJson } from '../core/event-json.ts';
 import type { EventInput } from '../core/events.ts';
 import type { History } from '../core/history-writer.ts';
-import type { Recorder } from '../core/recorder.ts';
+import type { ConsumerEvents, Recorder } from '../core/recorder.ts';
+import { CompactConsumerDecoder, CompactConsumerEvents, declaration } from './compact-consumer-events.ts';
 
 /**
  * Producers and consumers may run in processes of their own, so that a crash is a real SIGKILL.
  * A worker records by writing one line per event to its stdout: `[t, event]`, stamped with the
- * case clock (same epoch as the runner's). Lines are collected and written together with the
+ * case clock (same epoch as the runner's); a consumer's per-message events go as compact lines,
+ * the typed writer's arguments, which the runner turns into the same events and JSON
+ * (runner/compact-consumer-events.ts). Lines are collected and written together with the
  * heartbeat, every `heartbeatMs` (or sooner, past `batchChars`), straight to the file descriptor.
  * A write per event cost the consumer about 4 µs, more than everything else it records; a write
  * per turn of the event loop was still one per message for a consumer that takes one message at a
@@ -27,22 +31,38 @@ import type { Recorder } from '../core/recorder.ts';
  * the events recorded before it, never ahead of them.
  */
 export class PipeRecorder implements Recorder {
+  readonly clock: CaseClock;
+  private readonly fd: number;
+  private readonly batchChars: number;
+  private readonly compact: boolean;
   private readonly heartbeat: NodeJS.Timeout;
   private pending = '';
+  private consumers = 0;
   private readonly flushAtExit = () => this.flush();
 
-  constructor(
-    private readonly clock: CaseClock,
-    private readonly fd: number = 1,
-    heartbeatMs = 10,
-    private readonly batchChars = 64 * 1024,
-  ) {
-    this.heartbeat = setInterval(
-      () => this.line({ control: 'tick', t: this.clock.nowMicros() }),
-      heartbeatMs,
-    );
+  constructor(clock: CaseClock, options: PipeRecorderOptions = {}) {
+    this.clock = clock;
+    this.fd = options.fd ?? 1;
+    this.batchChars = options.batchChars ?? 64 * 1024;
+    this.compact = options.compactConsumerEvents ?? true;
+    this.heartbeat = setInterval(() => this.control('tick'), options.heartbeatMs ?? 10);
     this.heartbeat.unref();
     process.on('exit', this.flushAtExit);
+  }
+
+  /** A consumer's per-message events as compact lines (runner/compact-consumer-events.ts). */
+  consumerEvents(p: string, group: string | undefined): ConsumerEvents {
+    const json = new ConsumerRecorder(this, p, group);
+    if (!this.compact) return json;
+    const k = this.consumers++;
+    this.pending += `${declaration(k, p, group)}\n`;
+    return new CompactConsumerEvents(this, k, json);
+  }
+
+  /** A line of the worker's own (a compact event), in order with the events recorded. */
+  line(text: string): void {
+    this.pending += `${text}\n`;
+    if (this.pending.length >= this.batchChars) this.flush();
   }
 
   record(event: EventInput, json?: string): void {
@@ -53,7 +73,8 @@ export class PipeRecorder implements Recorder {
 
   /** A message for the runner that is not an event (e.g. "ready"), written at once. */
   control(message: string): void {
-    this.line({ control: message, t: this.clock.nowMicros() });
+    this.pending += `${JSON.stringify({ control: message, t: this.clock.nowMicros() })}\n`;
+    this.flush();
   }
 
   /** Writes every line recorded so far; they are in the pipe when it returns. */
@@ -64,16 +85,22 @@ export class PipeRecorder implements Recorder {
     writeAll(this.fd, lines);
   }
 
-  private line(value: unknown): void {
-    this.pending += `${JSON.stringify(value)}\n`;
-    this.flush();
-  }
-
   stop(): void {
     clearInterval(this.heartbeat);
     this.flush();
     process.off('exit', this.flushAtExit);
   }
+}
+
+export interface PipeRecorderOptions {
+  /** Where the lines go (default: stdout). */
+  fd?: number;
+  /** How often the worker tells how far its clock got, and writes what it has (default 10 ms). */
+  heartbeatMs?: number;
+  /** Write sooner once this many characters wait (default 64 Ki). */
+  batchChars?: number;
+  /** Consumers' per-message events as compact lines (default); false: as JSON event lines. */
+  compactConsumerEvents?: boolean;
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -125,8 +152,11 @@ export function collectWorkerEvents(
   const { onControl, onEvent, onBadLine } = options;
   if (!child.stdout) throw new Error('worker was spawned without a stdout pipe');
   const source = history.openSource();
-  const onLine = (line: string) => {
-    if (line.length === 0) return;
+  const compact = new CompactConsumerDecoder((t, event, json) => {
+    source.push(t, event, json);
+    onEvent?.(event);
+  });
+  const onJson = (line: string) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -139,13 +169,19 @@ export function collectWorkerEvents(
       onEvent?.(parsed[1] as EventInput);
       return;
     }
-    const control = parsed as { control?: unknown; t?: unknown };
-    if (control && typeof control.control === 'string') {
+    const control = parsed as Record<string, unknown> | null;
+    if (control && control.control === 'consumer') {
+      if (!compact.declare(control)) onBadLine?.(line);
+    } else if (control && typeof control.control === 'string') {
       if (typeof control.t === 'number') source.advance(control.t);
       if (control.control !== 'tick') onControl?.(control.control);
-      return;
-    }
-    onBadLine?.(line);
+    } else onBadLine?.(line);
+  };
+  const onLine = (line: string) => {
+    if (line.length === 0) return;
+    const first = line.charCodeAt(0);
+    if (first === 91 /* [ */ || first === 123 /* { */) onJson(line);
+    else if (!compact.decode(line)) onBadLine?.(line);
   };
   // Split by hand: readline costs the runner more per line than the JSON.parse of it.
   const stdout = child.stdout;
@@ -162,8 +198,13 @@ export function collectWorkerEvents(
   });
   return new Promise((resolve) =>
     stdout.once('close', () => {
-      // A last line without its newline was cut short by the kill: unreadable unless it is whole.
-      if (partial.length > 0) onLine(partial);
+      // A last line without its newline was cut short by the kill: unreadable unless it is whole
+      // JSON (a compact line cut after a tab could still look whole, so it is never taken).
+      if (partial.length > 0) {
+        const first = partial.charCodeAt(0);
+        if (first === 91 || first === 123) onJson(partial);
+        else onBadLine?.(partial);
+      }
       partial = '';
       source.close();
       resolve();

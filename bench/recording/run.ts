@@ -1,10 +1,12 @@
 // The recording path on its own, no broker: what a consumer worker and the runner spend per
 // message to get a consumer's four events from the worker into the history file, with the runner's
-// live folds (retry intervals, coverage) listening. "json" is the path cases use (JSON lines down
-// the pipe, parsed back by the runner); "binary" sends fixed 13-byte records that the runner turns
-// into the same events and lines, the cheapest a compact pipe format could be (it carries only
-// these four shapes, nothing a real case's events need beyond them). Alternating rounds, medians.
-// Usage: npm run bench:recording [-- <messages per round>]   BENCH_ROUNDS=5, BENCH_JSON=1
+// live folds (retry intervals, coverage) listening. "compact" is the path cases use (the typed
+// writer's arguments down the pipe, one tab-separated line an event, rebuilt by the runner with the
+// same writer: runner/compact-consumer-events.ts); "json" is the path before it (JSON event lines,
+// parsed back by the runner); "binary" sends fixed 13-byte records that the runner turns into the
+// same events and lines, the cheapest a pipe format could be (it carries only these four shapes,
+// nothing a real case's events need beyond them). Alternating rounds, medians.
+// Usage: npm run bench:recording [-- <messages per round>]   BENCH_ROUNDS=5, BENCH_JSON=1, BENCH_MODES
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +24,18 @@ const RECORD_BYTES = 13;
 const TICK = 255;
 const dir = mkdtempSync(join(tmpdir(), 'bp-bench-recording-'));
 
+const ALL_MODES = ['compact', 'json', 'binary'] as const;
+type Mode = (typeof ALL_MODES)[number];
+/** `BENCH_MODES=compact,binary`: only these (for a profile of one path). */
+const MODES = ALL_MODES.filter((m) => process.env.BENCH_MODES?.split(',').includes(m) ?? true);
+
 interface Round {
   workerUs: number;
   runnerUs: number;
   wallMs: number;
 }
 
-async function round(mode: 'json' | 'binary', k: number): Promise<Round> {
+async function round(mode: Mode, k: number): Promise<Round> {
   const clock = new CaseClock();
   const writer = new HistoryWriter(join(dir, `${mode}-${k}.ndjson`));
   const history = new History(writer, clock);
@@ -56,7 +63,7 @@ async function round(mode: 'json' | 'binary', k: number): Promise<Round> {
     cpu = process.cpuUsage();
     wall = performance.now();
   });
-  await (mode === 'json' ? collectWorkerEvents(child, history) : collectBinary(child.stdout!, history));
+  await (mode === 'binary' ? collectBinary(child.stdout!, history) : collectWorkerEvents(child, history));
   history.flush();
   writer.close();
   const runner = process.cpuUsage(cpu);
@@ -116,15 +123,15 @@ function collectBinary(stdout: NodeJS.ReadableStream, history: History): Promise
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const results: Record<'json' | 'binary', Round[]> = { json: [], binary: [] };
+const results: Record<Mode, Round[]> = { compact: [], json: [], binary: [] };
 try {
   for (let k = 0; k < ROUNDS; k++) {
-    for (const mode of ['json', 'binary'] as const) results[mode].push(await round(mode, k));
+    for (const mode of MODES) results[mode].push(await round(mode, k));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const rows = (['json', 'binary'] as const).map((mode) => {
+const rows = MODES.map((mode) => {
   const rs = results[mode];
   const worker = rs.map((r) => r.workerUs);
   const runner = rs.map((r) => r.runnerUs);

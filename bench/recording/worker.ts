@@ -1,10 +1,11 @@
 // The worker side of bench/recording/run.ts: a consumer's four events per message (deliver,
 // process, ack invoke, ack ok), `BATCH` messages a turn of the event loop as a prefetching consumer
-// takes them, recorded either as the project records them (JSON lines down the pipe with the 10 ms
-// heartbeat) or as fixed 13-byte binary records (kind, t, message number), the cheapest a pipe
-// record could be. Prints its CPU per message on stderr.
+// takes them, recorded as the project records them ("compact": the typed writer's arguments, one
+// line an event, with the 10 ms heartbeat), as it did before (JSON event lines), or as fixed 13-byte
+// binary records (kind, t, message number), the cheapest a pipe record could be. Prints its CPU per
+// message on stderr.
 import { writeSync } from 'node:fs';
-import { ConsumerRecorder } from '../../core/client-events.ts';
+import { consumerEventsFor } from '../../core/client-events.ts';
 import { CaseClock } from '../../core/clock.ts';
 import { PipeRecorder } from '../../runner/worker-pipe.ts';
 
@@ -18,9 +19,9 @@ interface Recording {
   stop(): void;
 }
 
-function jsonLines(): Recording {
-  const pipe = new PipeRecorder(clock, 1);
-  const events = new ConsumerRecorder(pipe, 'consumer-0', undefined);
+function lines(compactConsumerEvents: boolean): Recording {
+  const pipe = new PipeRecorder(clock, { compactConsumerEvents });
+  const events = consumerEventsFor(pipe, 'consumer-0', undefined);
   return {
     record(kind, id) {
       if (kind === 0) events.deliver(id, 'bp.bench', undefined, undefined, false, undefined);
@@ -71,7 +72,7 @@ function binaryRecords(): Recording {
   };
 }
 
-const recording = mode === 'json' ? jsonLines() : binaryRecords();
+const recording = mode === 'binary' ? binaryRecords() : lines(mode === 'compact');
 const before = process.cpuUsage();
 let n = 0;
 await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,28 +70,63 @@ describe('worker processes', () => {
     expect(big.bad).toEqual([]);
   }, 30_000);
 
-  it("writes a worker's events to the history file as the worker wrote them, i and t first", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bp-pipe-')), 'h.ndjson');
-    const writer = new HistoryWriter(file);
-    const clock = new CaseClock();
-    const history = new History(writer, clock);
-    const child = spawnWorker(new URL('../fixtures/recording-worker.ts', import.meta.url), [
-      String(clock.epochMs),
-      '50',
-      'consumer-0',
-    ]);
-    await collectWorkerEvents(child, history);
-    writer.close();
-    const { events } = await readHistory(file);
-    expect(events.map((e) => e.i)).toEqual(events.map((_, n) => n));
-    expect(events.map(({ i, t, ...rest }) => rest)).toEqual(
-      Array.from({ length: 50 }, (_, n) => ({
-        p: 'consumer-0',
-        type: 'ok',
-        f: 'process',
-        id: `m${n}`,
-        group: 'default',
-      })),
+  it.each(['compact', 'json'])(
+    "writes a worker's events to the history file as the in-process writer does, i and t first (%s lines)",
+    async (lines) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'bp-pipe-')), 'h.ndjson');
+      const writer = new HistoryWriter(file);
+      const clock = new CaseClock();
+      const history = new History(writer, clock);
+      const child = spawnWorker(new URL('../fixtures/recording-worker.ts', import.meta.url), [
+        String(clock.epochMs),
+        '50',
+        'consumer-0',
+        'planned',
+        lines,
+      ]);
+      const bad: string[] = [];
+      await collectWorkerEvents(child, history, { onBadLine: (line) => bad.push(line) });
+      writer.close();
+      expect(bad).toEqual([]);
+      const { events } = await readHistory(file);
+      expect(events.map((e) => e.i)).toEqual(events.map((_, n) => n));
+      expect(events.map(({ i, t, ...rest }) => rest)).toEqual(
+        Array.from({ length: 50 }, (_, n) => ({
+          p: 'consumer-0',
+          type: 'ok',
+          f: 'process',
+          id: `m${n}`,
+          group: 'default',
+        })),
+      );
+      // Byte for byte what the in-process writer gives: JSON.stringify's, i and t first.
+      const text = readFileSync(file, 'utf8').trim().split('\n');
+      expect(text).toEqual(
+        events.map(
+          (e) =>
+            `{"i":${e.i},"t":${e.t},"p":"consumer-0","type":"ok","f":"process","id":"${(e as { id: string }).id}","group":"default"}`,
+        ),
+      );
+    },
+    30_000,
+  );
+
+  it('never takes a compact line cut short by the kill, and says so', async () => {
+    const sink = new MemorySink();
+    const history = new History(sink, new CaseClock());
+    // A worker whose last line has no newline: the kill cut it inside the id (m12 of m123).
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `process.stdout.write('{"control":"consumer","k":0,"p":"c","group":"g"}\\nS\\t0\\t5\\tok\\tprocess\\tm1\\nS\\t0\\t6\\tok\\tprocess\\tm12')`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    const bad: string[] = [];
+    await collectWorkerEvents(child, history, { onBadLine: (line) => bad.push(line) });
+    history.flush();
+    expect(sink.events.map((e) => (e as { id?: string }).id)).toEqual(['m1']);
+    expect(bad).toEqual(['S\t0\t6\tok\tprocess\tm12']);
   }, 30_000);
 });

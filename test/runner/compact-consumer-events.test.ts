@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ConsumerRecorder } from '../../core/client-events.ts';
+import type { EventInput } from '../../core/events.ts';
+import { CompactConsumerDecoder, CompactConsumerEvents } from '../../runner/compact-consumer-events.ts';
+
+// A worker sends a consumer's per-message events as the writer's arguments; the runner rebuilds
+// them with the same writer. What reaches the history must be exactly what the in-process writer
+// records, call for call, or a worker's history would say something its consumer did not record.
+
+const text = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.stringMatching(/^[a-z0-9.-]{1,12}$/), // the usual: ids, queue names, offsets
+  fc.constantFrom('', "'7", 'tab\there', 'new\nline', 'quote " \\', '\u0000', 'lone \ud800', 'pair 🙂'),
+);
+const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 1e21, Number.NaN, Infinity));
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+const time = fc.oneof(fc.nat({ max: 2 ** 40 }), fc.constantFrom(0.5, -1, 1e15, Number.NaN));
+
+type Call =
+  | [
+      'deliver',
+      string,
+      string,
+      number | undefined,
+      string | number | undefined,
+      boolean | undefined,
+      number | undefined,
+    ]
+  | ['simple', 'ok' | 'invoke', 'process' | 'ack', string]
+  | ['ackOutcome', 'ok' | 'fail' | 'info', string, string | undefined];
+
+const call: fc.Arbitrary<Call> = fc.oneof(
+  fc.tuple(
+    fc.constant('deliver' as const),
+    text,
+    text,
+    maybe(number),
+    maybe(fc.oneof(text, number)),
+    maybe(fc.boolean()),
+    maybe(number),
+  ),
+  fc.tuple(
+    fc.constant('simple' as const),
+    fc.constantFrom('ok', 'invoke'),
+    fc.constantFrom('process', 'ack'),
+    text,
+  ),
+  fc.tuple(fc.constant('ackOutcome' as const), fc.constantFrom('ok', 'fail', 'info'), text, maybe(text)),
+);
+
+interface Recorded {
+  event: EventInput;
+  json: string | undefined;
+}
+
+function apply(writer: ConsumerRecorder | CompactConsumerEvents, c: Call): void {
+  if (c[0] === 'deliver') writer.deliver(c[1], c[2], c[3], c[4], c[5], c[6]);
+  else if (c[0] === 'simple') writer.simple(c[1], c[2], c[3]);
+  else writer.ackOutcome(c[1], c[2], c[3]);
+}
+
+/** What the in-process writer records for the call. */
+function direct(p: string, group: string | undefined, c: Call): Recorded {
+  const out: Recorded[] = [];
+  apply(new ConsumerRecorder({ record: (event, json) => void out.push({ event, json }) }, p, group), c);
+  return out[0]!;
+}
+
+/** A line the compact writer can carry: every string plain and not empty, every number plain. */
+function carriable(c: Call, t: number): boolean {
+  const str = (s: string | undefined) =>
+    s === undefined || (s !== '' && !/["\\\u0000-\u001f\ud800-\udfff]/.test(s));
+  const num = (n: number | undefined) => n === undefined || (Number.isFinite(n) && !Object.is(n, -0));
+  const timeOk = Number.isInteger(t) && t >= 0 && t < 1e15;
+  if (c[0] === 'deliver')
+    return (
+      timeOk &&
+      str(c[1]) &&
+      str(c[2]) &&
+      num(c[3]) &&
+      (typeof c[4] === 'string' ? str(c[4]) : num(c[4])) &&
+      num(c[6])
+    );
+  if (c[0] === 'simple') return timeOk && str(c[3]);
+  return timeOk && str(c[2]) && str(c[3]);
+}
+
+describe('compact consumer events', () => {
+  it('rebuild in the runner exactly the event and JSON the in-process writer records', () => {
+    const seen = { compact: 0, json: 0 };
+    fc.assert(
+      fc.property(text, maybe(text), call, time, (p, group, c, t) => {
+        const lines: string[] = [];
+        const fallback: Recorded[] = [];
+        const writer = new CompactConsumerEvents(
+          { clock: { nowMicros: () => t }, line: (s) => void lines.push(s) },
+          3,
+          new ConsumerRecorder({ record: (event, json) => void fallback.push({ event, json }) }, p, group),
+        );
+        apply(writer, c);
+        const expected = direct(p, group, c);
+        if (!carriable(c, t)) {
+          // Recorded as a JSON event line instead, by the same writer.
+          expect(lines).toEqual([]);
+          expect(fallback).toEqual([expected]);
+          seen.json++;
+          return;
+        }
+        expect(fallback).toEqual([]);
+        expect(lines).toHaveLength(1);
+        seen.compact++;
+        const decoded: (Recorded & { t: number })[] = [];
+        const decoder = new CompactConsumerDecoder(
+          (at, event, json) => void decoded.push({ t: at, event, json }),
+        );
+        expect(decoder.declare({ control: 'consumer', k: 3, p, group })).toBe(true);
+        expect(decoder.decode(lines[0]!)).toBe(true);
+        expect(decoded).toEqual([{ t, ...expected }]);
+        expect(
+          Object.is(
+            (decoded[0]!.event as { offset?: unknown }).offset,
+            (expected.event as { offset?: unknown }).offset,
+          ),
+        ).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+    // Both ways were taken often (the draws are not all of one kind).
+    expect(seen.compact).toBeGreaterThan(500);
+    expect(seen.json).toBeGreaterThan(500);
+  });
+
+  it('write the usual calls compactly, short lines', () => {
+    const lines: string[] = [];
+    const writer = new CompactConsumerEvents(
+      { clock: { nowMicros: () => 1234 }, line: (s) => void lines.push(s) },
+      0,
+      new ConsumerRecorder({ record: () => expect.unreachable('no fallback') }, 'consumer-0', 'default'),
+    );
+    writer.deliver('m1', 'bp.q', 2, '17', true, 3);
+    writer.deliver('m1', 'bp.q', undefined, 17, undefined, undefined);
+    writer.simple('ok', 'process', 'm1');
+    writer.simple('invoke', 'ack', 'm1');
+    writer.ackOutcome('fail', 'm1', 'channel-closed');
+    writer.ackOutcome('ok', 'm1', undefined);
+    expect(lines).toEqual([
+      "D\t0\t1234\tm1\tbp.q\t2\t'17\t1\t3",
+      'D\t0\t1234\tm1\tbp.q\t\t17\t\t',
+      'S\t0\t1234\tok\tprocess\tm1',
+      'S\t0\t1234\tinvoke\tack\tm1',
+      'A\t0\t1234\tfail\tm1\tchannel-closed',
+      'A\t0\t1234\tok\tm1\t',
+    ]);
+  });
+
+  it('refuse lines that are not whole compact lines of a declared consumer', () => {
+    const decoded: EventInput[] = [];
+    const decoder = new CompactConsumerDecoder((_t, event) => void decoded.push(event));
+    expect(decoder.declare({ control: 'consumer', k: 0, p: 'consumer-0', group: 'default' })).toBe(true);
+    expect(decoder.declare({ control: 'consumer', k: -1, p: 'consumer-0' })).toBe(false);
+    expect(decoder.declare({ control: 'consumer', k: 1, p: 7 })).toBe(false);
+    expect(decoder.declare({ control: 'consumer', k: 1, p: 'c', group: 7 })).toBe(false);
+    for (const line of [
+      'S\t1\t10\tok\tprocess\tm1', // consumer 1 was never declared
+      'X\t0\t10\tok\tprocess\tm1', // no such operation
+      'S\t0\t1x\tok\tprocess\tm1', // time not a number
+      'S\t0\t\tok\tprocess\tm1',
+      'S\t0\t10\tokay\tprocess\tm1',
+      'S\t0\t10\tok\tprocessed\tm1',
+      'S\t0\t10\tok\tprocess\t', // no id
+      'S\t0\t10\tok\tprocess\tm1\textra',
+      'S\t0\t10\tok\tprocess', // cut short
+      'D\t0\t10\tm1\tq\t\t\t2\t', // a flag that is neither 1 nor 0
+      'D\t0\t10\tm1\tq\tp\t\t\t', // partition not a number
+      'D\t0\t10\tm1\tq\t\t\t', // a field short
+      'D\t0\t10\t\tq\t\t\t\t',
+      'A\t0\t10\tmaybe\tm1\t',
+      'A\t0\t10\tok\tm1', // cut short
+      'A\t0\t10\tok\t\t',
+      'S0\t10\tok\tprocess\tm1',
+      '',
+    ])
+      expect(decoder.decode(line), JSON.stringify(line)).toBe(false);
+    expect(decoded).toEqual([]);
+    expect(decoder.decode('S\t0\t10\tok\tprocess\tm1')).toBe(true);
+    expect(decoded).toEqual([{ p: 'consumer-0', type: 'ok', f: 'process', id: 'm1', group: 'default' }]);
+  });
+});
