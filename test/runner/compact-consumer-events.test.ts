@@ -10,10 +10,15 @@ import { CompactConsumerDecoder, CompactConsumerEvents } from '../../runner/comp
 
 const text = fc.oneof(
   fc.string({ unit: 'binary' }),
-  fc.stringMatching(/^[a-z0-9.-]{1,12}$/), // the usual: ids, queue names, offsets
+  { arbitrary: fc.stringMatching(/^[a-z0-9.-]{1,12}$/), weight: 4 }, // the usual: ids, queue names, offsets
   fc.constantFrom('', "'7", 'tab\there', 'new\nline', 'quote " \\', '\u0000', 'lone \ud800', 'pair 🙂'),
 );
-const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 1e21, Number.NaN, Infinity));
+const number = fc.oneof(
+  { arbitrary: fc.nat(), weight: 4 },
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(-0, 1e21, Number.NaN, Infinity),
+);
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 const time = fc.oneof(fc.nat({ max: 2 ** 40 }), fc.constantFrom(0.5, -1, 1e15, Number.NaN));
 
@@ -88,9 +93,15 @@ function carriable(c: Call, t: number): boolean {
 
 describe('compact consumer events', () => {
   it('rebuild in the runner exactly the event and JSON the in-process writer records', () => {
-    const seen = { compact: 0, json: 0 };
+    const seen = { compact: 0, json: 0, sameDest: 0 };
+    // Destinations drawn from a few, so that "the same as the last delivery's" comes up often.
+    const calls = fc.array(fc.tuple(call, time, fc.constantFrom('q1', 'q2', undefined)), {
+      minLength: 1,
+      maxLength: 6,
+    });
     fc.assert(
-      fc.property(text, maybe(text), call, time, (p, group, c, t) => {
+      fc.property(text, maybe(text), calls, (p, group, drawn) => {
+        let t = 0;
         const lines: string[] = [];
         const fallback: Recorded[] = [];
         const writer = new CompactConsumerEvents(
@@ -98,37 +109,82 @@ describe('compact consumer events', () => {
           3,
           new ConsumerRecorder({ record: (event, json) => void fallback.push({ event, json }) }, p, group),
         );
-        apply(writer, c);
-        const expected = direct(p, group, c);
-        if (!carriable(c, t)) {
-          // Recorded as a JSON event line instead, by the same writer.
-          expect(lines).toEqual([]);
-          expect(fallback).toEqual([expected]);
-          seen.json++;
-          return;
-        }
-        expect(fallback).toEqual([]);
-        expect(lines).toHaveLength(1);
-        seen.compact++;
         const decoded: (Recorded & { t: number })[] = [];
         const decoder = new CompactConsumerDecoder(
           (at, event, json) => void decoded.push({ t: at, event, json }),
         );
         expect(decoder.declare({ control: 'consumer', k: 3, p, group })).toBe(true);
-        expect(decoder.decode(lines[0]!)).toBe(true);
-        expect(decoded).toEqual([{ t, ...expected }]);
-        expect(
-          Object.is(
-            (decoded[0]!.event as { offset?: unknown }).offset,
-            (expected.event as { offset?: unknown }).offset,
-          ),
-        ).toBe(true);
+        for (const [drawnCall, at, dest] of drawn) {
+          const c: Call =
+            drawnCall[0] === 'deliver' && dest
+              ? (['deliver', drawnCall[1], dest, ...drawnCall.slice(3)] as Call)
+              : drawnCall;
+          t = at;
+          lines.length = 0;
+          fallback.length = 0;
+          decoded.length = 0;
+          apply(writer, c);
+          const expected = direct(p, group, c);
+          if (!carriable(c, t)) {
+            // Recorded as a JSON event line instead, by the same writer.
+            expect(lines).toEqual([]);
+            expect(fallback).toEqual([expected]);
+            seen.json++;
+            continue;
+          }
+          expect(fallback).toEqual([]);
+          expect(lines).toHaveLength(1);
+          seen.compact++;
+          if (lines[0]!.startsWith('D') && lines[0]!.split('\t')[4] === '') seen.sameDest++;
+          expect(decoder.decode(lines[0]!)).toBe(true);
+          expect(decoded).toEqual([{ t, ...expected }]);
+          const offset = (e: EventInput) => (e as { offset?: unknown }).offset;
+          expect(Object.is(offset(decoded[0]!.event), offset(expected.event))).toBe(true);
+        }
       }),
-      { numRuns: 5000 },
+      { numRuns: 3000 },
     );
-    // Both ways were taken often (the draws are not all of one kind).
-    expect(seen.compact).toBeGreaterThan(500);
-    expect(seen.json).toBeGreaterThan(500);
+    // Every way was taken often (the draws are not all of one kind).
+    expect(seen.compact).toBeGreaterThan(1000);
+    expect(seen.json).toBeGreaterThan(1000);
+  });
+
+  it('name a destination once for a run of deliveries to it, deliveries sent as JSON among them', () => {
+    let same = 0;
+    const step = fc.oneof(
+      fc.tuple(fc.constant('deliver' as const), fc.constantFrom('q1', 'q2', 'quote"q', '')),
+      fc.tuple(fc.constant('process' as const), fc.constant('')),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+        const lines: string[] = [];
+        const json: Recorded[] = [];
+        const writer = new CompactConsumerEvents(
+          { clock: { nowMicros: () => 7 }, line: (s) => void lines.push(s) },
+          0,
+          new ConsumerRecorder({ record: (event, j) => void json.push({ event, json: j }) }, 'c', 'g'),
+        );
+        const decoded: EventInput[] = [];
+        const decoder = new CompactConsumerDecoder((_t, event) => void decoded.push(event));
+        decoder.declare({ control: 'consumer', k: 0, p: 'c', group: 'g' });
+        steps.forEach(([kind, dest], n) => {
+          lines.length = 0;
+          json.length = 0;
+          decoded.length = 0;
+          if (kind === 'process') writer.simple('ok', 'process', `m${n}`);
+          else writer.deliver(`m${n}`, dest, undefined, undefined, undefined, undefined);
+          if (json.length > 0) return; // a destination JSON escapes, or an empty one
+          if (lines[0]!.split('\t')[4] === '') same++;
+          expect(decoder.decode(lines[0]!)).toBe(true);
+          if (kind === 'deliver')
+            expect(decoded).toEqual([
+              direct('c', 'g', ['deliver', `m${n}`, dest, undefined, undefined, undefined, undefined]).event,
+            ]);
+        });
+      }),
+      { numRuns: 500 },
+    );
+    expect(same).toBeGreaterThan(50);
   });
 
   it('write the usual calls compactly, short lines', () => {
@@ -139,18 +195,24 @@ describe('compact consumer events', () => {
       new ConsumerRecorder({ record: () => expect.unreachable('no fallback') }, 'consumer-0', 'default'),
     );
     writer.deliver('m1', 'bp.q', 2, '17', true, 3);
-    writer.deliver('m1', 'bp.q', undefined, 17, undefined, undefined);
+    writer.deliver('m2', 'bp.q', undefined, 17, undefined, undefined);
+    writer.deliver('m3', 'bp.dlq', undefined, undefined, false, undefined);
     writer.simple('ok', 'process', 'm1');
     writer.simple('invoke', 'ack', 'm1');
+    writer.simple('invoke', 'process', 'm1');
     writer.ackOutcome('fail', 'm1', 'channel-closed');
     writer.ackOutcome('ok', 'm1', undefined);
+    writer.ackOutcome('ok', 'm1', 'odd');
     expect(lines).toEqual([
       "D\t0\t1234\tm1\tbp.q\t2\t'17\t1\t3",
-      'D\t0\t1234\tm1\tbp.q\t\t17\t\t',
-      'S\t0\t1234\tok\tprocess\tm1',
-      'S\t0\t1234\tinvoke\tack\tm1',
+      'D\t0\t1234\tm2\t\t\t17\t\t', // the same destination as the last delivery
+      'D\t0\t1234\tm3\tbp.dlq\t\t\t0\t',
+      'P\t0\t1234\tm1',
+      'K\t0\t1234\tm1',
+      'S\t0\t1234\tinvoke\tprocess\tm1',
       'A\t0\t1234\tfail\tm1\tchannel-closed',
-      'A\t0\t1234\tok\tm1\t',
+      'O\t0\t1234\tm1',
+      'A\t0\t1234\tok\tm1\todd',
     ]);
   });
 
@@ -162,28 +224,31 @@ describe('compact consumer events', () => {
     expect(decoder.declare({ control: 'consumer', k: 1, p: 7 })).toBe(false);
     expect(decoder.declare({ control: 'consumer', k: 1, p: 'c', group: 7 })).toBe(false);
     for (const line of [
-      'S\t1\t10\tok\tprocess\tm1', // consumer 1 was never declared
-      'X\t0\t10\tok\tprocess\tm1', // no such operation
-      'S\t0\t1x\tok\tprocess\tm1', // time not a number
-      'S\t0\t\tok\tprocess\tm1',
+      'P\t1\t10\tm1', // consumer 1 was never declared
+      'X\t0\t10\tm1', // no such operation
+      'P\t0\t1x\tm1', // time not a number
+      'P\t0\t\tm1',
+      'P\t0\t10\t', // no id
+      'P\t0\t10\tm1\textra',
+      'P\t0\t10', // cut short
       'S\t0\t10\tokay\tprocess\tm1',
       'S\t0\t10\tok\tprocessed\tm1',
-      'S\t0\t10\tok\tprocess\t', // no id
-      'S\t0\t10\tok\tprocess\tm1\textra',
-      'S\t0\t10\tok\tprocess', // cut short
+      'S\t0\t10\tok\tprocess\t',
+      'D\t0\t10\tm1\t\t\t\t\t', // "the same destination" before any delivery
       'D\t0\t10\tm1\tq\t\t\t2\t', // a flag that is neither 1 nor 0
       'D\t0\t10\tm1\tq\tp\t\t\t', // partition not a number
+      'D\t0\t10\tm1\tq\tInfinity\t\t\t',
       'D\t0\t10\tm1\tq\t\t\t', // a field short
       'D\t0\t10\t\tq\t\t\t\t',
       'A\t0\t10\tmaybe\tm1\t',
       'A\t0\t10\tok\tm1', // cut short
       'A\t0\t10\tok\t\t',
-      'S0\t10\tok\tprocess\tm1',
+      'P0\t10\tm1',
       '',
     ])
       expect(decoder.decode(line), JSON.stringify(line)).toBe(false);
     expect(decoded).toEqual([]);
-    expect(decoder.decode('S\t0\t10\tok\tprocess\tm1')).toBe(true);
+    expect(decoder.decode('P\t0\t10\tm1')).toBe(true);
     expect(decoded).toEqual([{ p: 'consumer-0', type: 'ok', f: 'process', id: 'm1', group: 'default' }]);
   });
 });

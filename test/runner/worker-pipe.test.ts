@@ -119,7 +119,7 @@ describe('worker processes', () => {
       process.execPath,
       [
         '-e',
-        `process.stdout.write('{"control":"consumer","k":0,"p":"c","group":"g"}\\nS\\t0\\t5\\tok\\tprocess\\tm1\\nS\\t0\\t6\\tok\\tprocess\\tm12')`,
+        `process.stdout.write('{"control":"consumer","k":0,"p":"c","group":"g"}\\nP\\t0\\t5\\tm1\\nP\\t0\\t6\\tm12')`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -127,6 +127,6 @@ describe('worker processes', () => {
     await collectWorkerEvents(child, history, { onBadLine: (line) => bad.push(line) });
     history.flush();
     expect(sink.events.map((e) => (e as { id?: string }).id)).toEqual(['m1']);
-    expect(bad).toEqual(['S\t0\t6\tok\tprocess\tm12']);
+    expect(bad).toEqual(['P\t0\t6\tm12']);
   }, 30_000);
 });
