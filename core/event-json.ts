@@ -59,7 +59,7 @@ const SHAPES: Record<string, Shape> = {
 /** Characters JSON.stringify escapes (lone surrogates too; a pair is left to it as well). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** JSON.stringify writes the string as it is, between quotes (no tab, newline, quote or backslash in it). */
+/** JSON.stringify writes the string as it is, between quotes: no quote, backslash, control character (tab, newline) or surrogate in it. */
 export function isPlainJsonString(s: string): boolean {
   return !NEEDS_ESCAPE.test(s);
 }
