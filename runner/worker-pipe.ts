@@ -177,11 +177,12 @@ export function collectWorkerEvents(
       if (control.control !== 'tick') onControl?.(control.control);
     } else onBadLine?.(line);
   };
-  const onLine = (line: string) => {
+  /** `whole`: the line ended with its newline (a compact line cut short can still look whole). */
+  const onLine = (line: string, whole = true) => {
     if (line.length === 0) return;
     const first = line.charCodeAt(0);
     if (first === 91 /* [ */ || first === 123 /* { */) onJson(line);
-    else if (!compact.decode(line)) onBadLine?.(line);
+    else if (!whole || !compact.decode(line)) onBadLine?.(line);
   };
   // Split by hand: readline costs the runner more per line than the JSON.parse of it.
   const stdout = child.stdout;
@@ -199,12 +200,8 @@ export function collectWorkerEvents(
   return new Promise((resolve) =>
     stdout.once('close', () => {
       // A last line without its newline was cut short by the kill: unreadable unless it is whole
-      // JSON (a compact line cut after a tab could still look whole, so it is never taken).
-      if (partial.length > 0) {
-        const first = partial.charCodeAt(0);
-        if (first === 91 || first === 123) onJson(partial);
-        else onBadLine?.(partial);
-      }
+      // JSON (a cut compact line is never taken).
+      onLine(partial, false);
       partial = '';
       source.close();
       resolve();
