@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateHistory } from '../bench/checker/generate.ts';
-import type { BenchRow } from '../bench/shared/harness.ts';
+import { type BenchRow, CPU_LEGEND, tableRow } from '../bench/shared/harness.ts';
 
 const BROKER_BENCHES = ['rabbitmq', 'nats', 'kafka', 'sqs', 'pubsub'] as const;
 
@@ -116,20 +116,14 @@ if (values.json) {
   const rows = brokers.flatMap((b) =>
     b.error
       ? [{ broker: b.bench, side: `failed: ${b.error}` }]
-      : b.rows.map((r) => ({
-          broker: r.bench,
-          side: r.side,
-          'raw msg/s': r.rawMsgPerSec,
-          'harness msg/s': r.harnessMsgPerSec,
-          ratio: r.ratio,
-          spread: r.ratioSpread.join('–'),
-          'raw CPU µs/msg': r.rawCpuMicrosPerMessage,
-          'harness CPU µs/msg': r.harnessCpuMicrosPerMessage,
-        })),
+      : b.rows.map((r) => {
+          const { phase: _, ...row } = tableRow(r);
+          return { broker: r.bench, side: r.side, ...row };
+        }),
   );
   if (rows.length) {
     console.log(
-      `Brokers: medians of ${values.rounds} alternating raw/harness rounds (CPU: the benchmark process)`,
+      `Brokers: medians of ${values.rounds} alternating raw/harness rounds. CPU µs/msg by process: ${CPU_LEGEND}`,
     );
     console.table(rows);
   }

@@ -3,17 +3,17 @@
 // the same work, in one run. Goal: the harness keeps at least 80% of raw throughput.
 // Usage: node --import tsx bench/kafka/run.ts [<messages>]   (brings Kafka up through the provisioner;
 // BROKERPROOF_KAFKA_VERSION picks the release, BENCH_ROUNDS the rounds, default 3)
-import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaDriver } from '../../drivers/kafka/kafka-driver.ts';
 import { brokersStatus, endpointsFor } from '../../provision/local/index.ts';
-import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import type { PhaseMeter, RunningPhase } from '../shared/cpu.ts';
+import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 10_000);
 const WINDOW = 256; // sends in flight
 const PAYLOAD = 64;
 
-await ensureBroker('kafka');
+const processes = await ensureBroker('kafka');
 const status = await brokersStatus({ only: ['kafka'] });
 const { brokers } = endpointsFor('kafka');
 const version = status.brokers.kafka?.version ?? 'unknown';
@@ -24,7 +24,7 @@ const setup = new KafkaDriver({ brokers }).setups.find((s) => s.name === 'commit
  * (what the harness's batching achieves with WINDOW sends in flight), then a consumer group member
  * committing offset + 1 after each message, as `eachMessage` code that commits manually does.
  */
-async function raw(): Promise<Rates> {
+async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -33,7 +33,7 @@ async function raw(): Promise<Rates> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const body = Buffer.alloc(PAYLOAD);
-  const started = performance.now();
+  const sending = meter.start();
   for (let next = 0; next < MESSAGES; next += WINDOW) {
     const messages = Array.from({ length: Math.min(WINDOW, MESSAGES - next) }, (_, k) => ({
       key: null,
@@ -44,7 +44,7 @@ async function raw(): Promise<Rates> {
     }));
     await producer.send({ topic, acks: -1, messages });
   }
-  const produceMs = performance.now() - started;
+  const send = sending.stop();
   await producer.disconnect();
 
   const groupId = `${topic}.group`;
@@ -53,7 +53,7 @@ async function raw(): Promise<Rates> {
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let consumed = 0;
   // Both sides time consumption from the first delivery to the last commit (joining is not consuming).
-  let consumeStarted = 0;
+  let consuming: RunningPhase | undefined;
   let done!: () => void;
   const all = new Promise<void>((resolve) => {
     done = resolve;
@@ -61,18 +61,18 @@ async function raw(): Promise<Rates> {
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic, partition, message }) => {
-      if (consumed === 0) consumeStarted = performance.now();
+      if (consumed === 0) consuming = meter.start();
       await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
       if (++consumed === MESSAGES) done();
     },
   });
   await all;
-  const consumeMs = performance.now() - consumeStarted;
+  const consume = consuming!.stop();
   await consumer.disconnect();
   await admin.deleteTopics({ topics: [topic] });
   await admin.deleteGroups([groupId]).catch(() => {});
   await admin.disconnect();
-  return { send: rate(MESSAGES, produceMs), consume: rate(MESSAGES, consumeMs) };
+  return { send, consume };
 }
 
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
@@ -80,11 +80,17 @@ await compare(
   `Kafka ${version}, ${MESSAGES} ${PAYLOAD}-byte messages, acks=-1 idempotent, ${WINDOW} sends in flight, a commit per message`,
   { send: 'produce (acks=-1)', consume: 'consume + commit' },
   raw,
-  () =>
-    measureHarness(new KafkaDriver({ brokers, minPartitions: 1 }), setup, shape, {
-      name: 'kafka',
-      settings: { kafka: { minPartitions: 1 } },
-    }),
-  { bench: 'kafka', messages: MESSAGES },
+  (meter) =>
+    measureHarness(
+      new KafkaDriver({ brokers, minPartitions: 1 }),
+      setup,
+      shape,
+      {
+        name: 'kafka',
+        settings: { kafka: { minPartitions: 1 } },
+      },
+      meter,
+    ),
+  { bench: 'kafka', messages: MESSAGES, servers: processes },
 );
 process.exit(0);

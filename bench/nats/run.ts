@@ -3,26 +3,26 @@
 // nats.js doing the same work, in one run. Goal: the harness keeps at least 80% of raw throughput.
 // Usage: node --import tsx bench/nats/run.ts [<messages>]   (brings NATS up through the provisioner)
 //        BENCH_ROUNDS=3 (median of rounds), BENCH_ONLY=harness|raw
-import { performance } from 'node:perf_hooks';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, nanos } from '@nats-io/transport-node';
 import type { Setup } from '../../drivers/driver.ts';
 import { NatsDriver } from '../../drivers/nats/nats-driver.ts';
 import { NATS_SETUPS } from '../../drivers/nats/setups.ts';
 import { endpointsFor } from '../../provision/local/index.ts';
-import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import type { PhaseMeter, RunningPhase } from '../shared/cpu.ts';
+import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 20_000);
 const WINDOW = 256; // publishes in flight
 const PREFETCH = 500; // messages pulled / handled at once
 const PAYLOAD = 64;
 
-await ensureBroker('nats');
+const processes = await ensureBroker('nats');
 const { servers } = endpointsFor('nats');
 const base: Setup = NATS_SETUPS.find((s) => s.name === 'jetstream')!;
 const setup: Setup = { ...base, options: { ...base.options, prefetch: PREFETCH } };
 
-async function raw(): Promise<Rates> {
+async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   // The client options the driver uses where they matter for speed (no async stack traces).
   const nc = await connect({ servers, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
@@ -38,7 +38,7 @@ async function raw(): Promise<Rates> {
   });
   const body = new Uint8Array(PAYLOAD);
   let next = 0;
-  const started = performance.now();
+  const sending = meter.start();
   const lane = async () => {
     while (next < MESSAGES) {
       const id = `m${next++}`;
@@ -49,11 +49,11 @@ async function raw(): Promise<Rates> {
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
-  const publishMs = performance.now() - started;
+  const send = sending.stop();
   const consumer = await js.consumers.get(stream, 'c');
   let consumed = 0;
   // Both sides time consumption from the first delivery to the last ack (connecting is not consuming).
-  let consumeStarted = 0;
+  let consuming: RunningPhase | undefined;
   // The same consume mode the driver uses: a callback per message as it arrives.
   let finished!: () => void;
   const all = new Promise<void>((resolve) => {
@@ -62,7 +62,7 @@ async function raw(): Promise<Rates> {
   const messages = await consumer.consume({
     max_messages: PREFETCH,
     callback: (m) => {
-      if (consumed === 0) consumeStarted = performance.now();
+      if (consumed === 0) consuming = meter.start();
       // Any consumer reads what it got: the id (nats.js parses headers only when asked).
       if (!m.headers?.get('bp-id')) throw new Error('a message without an id');
       m.ack();
@@ -70,12 +70,12 @@ async function raw(): Promise<Rates> {
     },
   });
   await all;
-  const consumeMs = performance.now() - consumeStarted;
+  const consume = consuming!.stop();
   await messages.close();
   await nc.flush();
   await jsm.streams.delete(stream);
   await nc.close();
-  return { send: rate(MESSAGES, publishMs), consume: rate(MESSAGES, consumeMs) };
+  return { send, consume };
 }
 
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
@@ -83,11 +83,17 @@ await compare(
   `NATS JetStream ${MESSAGES} ${PAYLOAD}-byte messages, file storage, ${WINDOW} publishes in flight, ${PREFETCH} pulled at once`,
   { send: 'publish + publish ack', consume: 'pull + ack' },
   raw,
-  () =>
-    measureHarness(new NatsDriver({ servers, ackWaitMs: 30_000 }), setup, shape, {
-      name: 'nats',
-      settings: { nats: { ackWaitMs: 30_000 } },
-    }),
-  { bench: 'nats', messages: MESSAGES },
+  (meter) =>
+    measureHarness(
+      new NatsDriver({ servers, ackWaitMs: 30_000 }),
+      setup,
+      shape,
+      {
+        name: 'nats',
+        settings: { nats: { ackWaitMs: 30_000 } },
+      },
+      meter,
+    ),
+  { bench: 'nats', messages: MESSAGES, servers: processes },
 );
 process.exit(0);

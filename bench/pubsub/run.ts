@@ -4,12 +4,12 @@
 // Goal: the harness keeps at least 80% of raw throughput.
 // Usage: node --import tsx bench/pubsub/run.ts [<messages>]   (brings the emulator up through the provisioner)
 //        BENCH_ROUNDS=3 (median of rounds), BENCH_ONLY=harness|raw
-import { performance } from 'node:perf_hooks';
 import { Duration, type Message, PubSub } from '@google-cloud/pubsub';
 import { createPubsubDriver } from '../../drivers/pubsub/index.ts';
 import { PUBSUB_SETUPS } from '../../drivers/pubsub/setups.ts';
 import { endpointsFor } from '../../provision/local/index.ts';
-import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import type { PhaseMeter, RunningPhase } from '../shared/cpu.ts';
+import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 5_000);
 const WINDOW = 256; // publishes in flight
@@ -17,11 +17,11 @@ const PREFETCH = 500; // messages the subscriber holds at once (flow control)
 const PAYLOAD = 64;
 
 process.env.METADATA_SERVER_DETECTION ??= 'none';
-await ensureBroker('pubsub');
+const processes = await ensureBroker('pubsub');
 const endpoint = endpointsFor('pubsub');
 const setup = PUBSUB_SETUPS.find((s) => s.name === 'pull')!;
 
-async function raw(): Promise<Rates> {
+async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   const client = new PubSub({
     projectId: endpoint.projectId,
     apiEndpoint: endpoint.apiEndpoint,
@@ -34,7 +34,7 @@ async function raw(): Promise<Rates> {
   const topic = client.topic(name, { batching: { maxMessages: 100, maxMilliseconds: 5 } });
   const body = Buffer.alloc(PAYLOAD);
   let next = 0;
-  const started = performance.now();
+  const sending = meter.start();
   const lane = async () => {
     while (next < MESSAGES) {
       // The same metadata the harness carries: the id (and key, poison when set) as attributes.
@@ -42,7 +42,7 @@ async function raw(): Promise<Rates> {
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
-  const publishMs = performance.now() - started;
+  const send = sending.stop();
   const deadline = Duration.from({ seconds: 10 });
   const subscription = client.subscription(`${name}-s`, {
     flowControl: { maxMessages: PREFETCH, allowExcessMessages: true },
@@ -52,13 +52,13 @@ async function raw(): Promise<Rates> {
     batching: { maxMessages: 100, maxMilliseconds: 10 },
   });
   let acked = 0;
-  let consumeStarted = 0;
+  let consuming: RunningPhase | undefined;
   let finished!: () => void;
   const all = new Promise<void>((resolve) => {
     finished = resolve;
   });
   subscription.on('message', (m: Message) => {
-    if (consumeStarted === 0) consumeStarted = performance.now();
+    consuming ??= meter.start();
     if (!m.attributes['bp-id']) throw new Error('a message without an id');
     // The driver awaits each ack's response too (a confirmation on exactly-once subscriptions).
     void m.ackWithResponse().then(() => {
@@ -66,12 +66,12 @@ async function raw(): Promise<Rates> {
     });
   });
   await all;
-  const consumeMs = performance.now() - consumeStarted;
+  const consume = consuming!.stop();
   await subscription.close();
   await client.subscription(`${name}-s`).delete();
   await client.topic(name).delete();
   await client.close();
-  return { send: rate(MESSAGES, publishMs), consume: rate(MESSAGES, consumeMs) };
+  return { send, consume };
 }
 
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
@@ -80,11 +80,17 @@ await compare(
   `Pub/Sub emulator ${MESSAGES} ${PAYLOAD}-byte messages, ${WINDOW} publishes in flight, ${PREFETCH} held at once`,
   { send: 'publish + message id', consume: 'streaming pull + ackWithResponse' },
   raw,
-  () =>
-    measureHarness(driver, setup, shape, {
-      name: 'pubsub',
-      settings: { pubsub: { flowControlMessages: PREFETCH } },
-    }),
-  { bench: 'pubsub', messages: MESSAGES },
+  (meter) =>
+    measureHarness(
+      driver,
+      setup,
+      shape,
+      {
+        name: 'pubsub',
+        settings: { pubsub: { flowControlMessages: PREFETCH } },
+      },
+      meter,
+    ),
+  { bench: 'pubsub', messages: MESSAGES, servers: processes },
 );
 process.exit(0);

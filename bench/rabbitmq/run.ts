@@ -2,32 +2,32 @@
 // (driver + recording clients + history file) versus raw amqplib doing the same work, in one run.
 // Goal: the harness keeps at least 80% of raw throughput.
 // Usage: npm run bench:rabbitmq [-- <messages>]      (brings RabbitMQ up through the provisioner)
-import { performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
 import type { Setup } from '../../drivers/driver.ts';
 import { RabbitmqDriver } from '../../drivers/rabbitmq/rabbitmq-driver.ts';
 import { RABBITMQ_SETUPS } from '../../drivers/rabbitmq/setups.ts';
 import { endpointsFor } from '../../provision/local/index.ts';
-import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import type { PhaseMeter, RunningPhase } from '../shared/cpu.ts';
+import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 20_000);
 const WINDOW = 256; // publishes in flight
 const PREFETCH = 500;
 const PAYLOAD = 64;
 
-await ensureBroker('rabbitmq');
+const processes = await ensureBroker('rabbitmq');
 const { url } = endpointsFor('rabbitmq');
 const base: Setup = RABBITMQ_SETUPS.find((s) => s.name === 'quorum')!;
 const setup: Setup = { ...base, options: { ...base.options, prefetch: PREFETCH } };
 
-async function raw(): Promise<Rates> {
+async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   const connection = await amqp.connect(url);
   const channel = await connection.createConfirmChannel();
   const queue = `bp.bench.raw.${Date.now()}`;
   await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   const body = Buffer.alloc(PAYLOAD);
   let next = 0;
-  const started = performance.now();
+  const sending = meter.start();
   const lane = async () => {
     while (next < MESSAGES) {
       const id = `m${next++}`;
@@ -43,24 +43,24 @@ async function raw(): Promise<Rates> {
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
-  const publishMs = performance.now() - started;
+  const send = sending.stop();
   const consumer = await connection.createChannel();
   await consumer.prefetch(PREFETCH);
   let consumed = 0;
   // Both sides time consumption from the first delivery to the last ack (connecting is not consuming).
-  let consumeStarted = 0;
+  let consuming: RunningPhase | undefined;
   await new Promise<void>((resolve) => {
     void consumer.consume(queue, (m) => {
       if (!m) return;
-      if (consumed === 0) consumeStarted = performance.now();
+      if (consumed === 0) consuming = meter.start();
       consumer.ack(m);
       if (++consumed === MESSAGES) resolve();
     });
   });
-  const consumeMs = performance.now() - consumeStarted;
+  const consume = consuming!.stop();
   await channel.deleteQueue(queue);
   await connection.close();
-  return { send: rate(MESSAGES, publishMs), consume: rate(MESSAGES, consumeMs) };
+  return { send, consume };
 }
 
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
@@ -68,7 +68,8 @@ await compare(
   `RabbitMQ ${MESSAGES} persistent ${PAYLOAD}-byte messages, quorum queue, ${WINDOW} publishes in flight, prefetch ${PREFETCH}`,
   { send: 'publish + confirm', consume: 'consume + ack' },
   raw,
-  () => measureHarness(new RabbitmqDriver({ url }), setup, shape, { name: 'rabbitmq', settings: {} }),
-  { bench: 'rabbitmq', messages: MESSAGES },
+  (meter) =>
+    measureHarness(new RabbitmqDriver({ url }), setup, shape, { name: 'rabbitmq', settings: {} }, meter),
+  { bench: 'rabbitmq', messages: MESSAGES, servers: processes },
 );
 process.exit(0);

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { CaseClock } from '../../core/clock.ts';
 import type { EventInput } from '../../core/events.ts';
 import { History, HistoryWriter } from '../../core/history-writer.ts';
@@ -17,6 +16,7 @@ import { ProcessConsumer } from '../../runner/process-consumer.ts';
 import { runProducer } from '../../runner/producer-client.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
 import { workQueue } from '../../scenarios/work-queue/index.ts';
+import { type CpuPart, PhaseMeter, type PhaseSample, type RunningPhase, type ServerPids } from './cpu.ts';
 
 /**
  * What the broker benchmarks share: the harness side (a driver's producer and consumer through the
@@ -26,10 +26,13 @@ import { workQueue } from '../../scenarios/work-queue/index.ts';
  * process isolation runs it).
  */
 
-/** Messages per second sent (with the broker's confirmation) and consumed (with acks). */
-export interface Rates {
-  send: number;
-  consume: number;
+/**
+ * One round of one side: how long each phase took and where its CPU went. Send: from the first send
+ * to the last confirmation; consume: from the first delivery to the last ack.
+ */
+export interface RoundPhases {
+  send: PhaseSample;
+  consume: PhaseSample;
 }
 
 export interface BenchShape {
@@ -45,11 +48,17 @@ export const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
  * The broker through the project's provisioner (idempotent), or a clear failure. A broker already
  * up is used as it is, without taking the provisioner's lock (another run may hold it).
  */
-export async function ensureBroker(broker: BrokerName): Promise<void> {
-  const status = await brokersStatus({ only: [broker] });
-  if (status.brokers[broker]?.up) return;
-  const { failures } = await brokersUp({ only: [broker], log: (line) => process.stderr.write(`${line}\n`) });
-  if (failures.length) throw new Error(`${broker} did not come up: ${failures[0]!.message}`);
+export async function ensureBroker(broker: BrokerName): Promise<ServerPids> {
+  let status = await brokersStatus({ only: [broker] });
+  if (!status.brokers[broker]?.up) {
+    const { failures } = await brokersUp({
+      only: [broker],
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (failures.length) throw new Error(`${broker} did not come up: ${failures[0]!.message}`);
+    status = await brokersStatus({ only: [broker] });
+  }
+  return { broker: status.brokers[broker]?.pid ?? null, proxy: status.toxiproxy.pid };
 }
 
 /** How a consumer worker process makes the same driver: its name and settings (as in a config file). */
@@ -58,10 +67,9 @@ export interface WorkerDriver {
   settings: DriverSettings;
 }
 
-/** What the harness side of a round measured; `workerCpuMicros`: the consumer worker's CPU time. */
-export interface HarnessRates extends Rates {
+/** What the harness side of a round measured, and how many history events it recorded. */
+export interface HarnessRound extends RoundPhases {
   events: number;
-  workerCpuMicros: number;
 }
 
 /**
@@ -73,7 +81,8 @@ export async function measureHarness(
   setup: Setup,
   shape: BenchShape,
   worker: WorkerDriver,
-): Promise<HarnessRates> {
+  meter: PhaseMeter,
+): Promise<HarnessRound> {
   const dir = mkdtempSync(join(tmpdir(), 'bp-bench-'));
   const writer = new HistoryWriter(join(dir, 'history.ndjson'));
   const history = new History(writer, new CaseClock());
@@ -101,7 +110,7 @@ export async function measureHarness(
   };
   try {
     const producer = await topology.producer('producer-0');
-    const sendStarted = performance.now();
+    const sending = meter.start();
     await runProducer(planMessages(workload), {
       name: 'producer-0',
       dest: topology.dest,
@@ -111,11 +120,11 @@ export async function measureHarness(
       retries: 0,
       signal: new AbortController().signal,
     });
-    const sendMs = performance.now() - sendStarted;
+    const send = sending.stop();
     await producer.close();
 
     let acked = 0;
-    let consumeStarted = 0;
+    let consuming: RunningPhase | undefined;
     let done!: () => void;
     const all = new Promise<void>((resolve) => {
       done = resolve;
@@ -160,27 +169,17 @@ export async function measureHarness(
         );
     // The worker's CPU counts from its first delivery: starting a process (and compiling its
     // TypeScript) is not consuming, and the raw client's process started long before.
-    const workerCpu = () => (consumer instanceof ProcessConsumer ? processCpuMicros(consumer.pid) : 0);
-    let workerCpuAtStart = 0;
     history.onEvent((e) => {
-      if (e.f === 'deliver' && consumeStarted === 0) {
-        consumeStarted = performance.now();
-        workerCpuAtStart = workerCpu();
-      }
+      if (e.f === 'deliver' && consuming === undefined)
+        consuming = meter.start(consumer instanceof ProcessConsumer ? consumer.pid : undefined);
       if (e.f === 'ack' && e.type !== 'invoke' && ++acked === shape.messages) done();
     });
     await consumer.start();
     await all;
-    const consumeMs = performance.now() - consumeStarted;
-    const workerCpuMicros = workerCpu() - workerCpuAtStart;
+    const consume = consuming!.stop();
     await consumer.stop();
     history.flush();
-    return {
-      send: rate(shape.messages, sendMs),
-      consume: rate(shape.messages, consumeMs),
-      events: history.size,
-      workerCpuMicros,
-    };
+    return { send, consume, events: history.size };
   } finally {
     await topology.dispose();
     writer.close();
@@ -188,27 +187,8 @@ export async function measureHarness(
   }
 }
 
-/** CPU time (user + system) a process has used so far, from /proc (0 where there is none). */
-function processCpuMicros(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * (1_000_000 / CLOCK_TICKS_PER_SECOND) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Node runs on here. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** One round of one side: its rates and the CPU time its processes spent, per message sent and consumed. */
-interface Round extends Rates {
-  cpuMicrosPerMessage: number;
-}
+/** CPU µs per message of one side in one phase, by process, and their sum. */
+export type CpuPerMessage = Record<CpuPart, number> & { total: number };
 
 /** One row of `npm run bench`: a side of a broker, raw against harness (medians of rounds). */
 export interface BenchRow {
@@ -220,77 +200,106 @@ export interface BenchRow {
   ratio: number;
   /** min–max of harness/raw over the rounds, paired in the order they ran. */
   ratioSpread: [number, number];
-  rawCpuMicrosPerMessage: number;
-  harnessCpuMicrosPerMessage: number;
+  /**
+   * CPU per message during the phase, by process: `bench` is the raw client, or the runner
+   * (producers, recording, history); `worker` the harness's consumer worker process.
+   */
+  rawCpu: CpuPerMessage;
+  harnessCpu: CpuPerMessage;
+  /**
+   * Raw's CPU per message over the harness's: the most of the raw rate the harness can keep on a
+   * host that both keep busy (see `hostBusy`), whatever the recording path does.
+   */
+  cpuRatio: number;
+  /** Share of the host's CPU in use during the phase (0–1), raw and harness. */
+  rawHostBusy: number;
+  harnessHostBusy: number;
   rounds: number;
 }
 
-async function timedRound(
-  run: () => Promise<Rates & { workerCpuMicros?: number }>,
-  messages: number,
-): Promise<Round> {
-  const before = process.cpuUsage();
-  const rates = await run();
-  const cpu = process.cpuUsage(before);
-  const micros = cpu.user + cpu.system + (rates.workerCpuMicros ?? 0);
-  // Each message is sent once and consumed once in a round.
-  return { send: rates.send, consume: rates.consume, cpuMicrosPerMessage: round2(micros / (2 * messages)) };
-}
-
+const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const PARTS: CpuPart[] = ['bench', 'worker', 'broker', 'proxy'];
+
+/** Median CPU µs per message of each part (and of their sum) over the rounds' samples of a phase. */
+function cpuPerMessage(samples: PhaseSample[], messages: number): CpuPerMessage {
+  const per = (s: PhaseSample, part: CpuPart) => s.cpuMicros[part] / messages;
+  const out = { total: round1(median(samples.map((s) => PARTS.reduce((n, part) => n + per(s, part), 0)))) };
+  for (const part of PARTS) Object.assign(out, { [part]: round1(median(samples.map((s) => per(s, part)))) });
+  return out as CpuPerMessage;
+}
 
 /**
  * Raw client and harness in alternating rounds (so neither always meets the warmer broker), the
  * median of each printed side by side. `BENCH_ROUNDS` sets the rounds, `BENCH_ONLY=raw|harness`
  * runs one side once (for profiling), `BENCH_JSON=1` prints the rows as one JSON line on stdout
- * (for `npm run bench`). CPU is the bench's processes' (the clients, the recording, the consumer
- * worker), not the broker's.
+ * (for `npm run bench`). CPU is counted per process for each phase: the benchmark process, the
+ * consumer worker, the broker (with its child processes) and Toxiproxy.
  */
 export async function compare(
   title: string,
   labels: { send: string; consume: string },
-  raw: () => Promise<Rates>,
-  harness: () => Promise<HarnessRates>,
+  raw: (meter: PhaseMeter) => Promise<RoundPhases>,
+  harness: (meter: PhaseMeter) => Promise<HarnessRound>,
   /** `bench`: the name in `npm run bench`'s table; `messages`: sent and consumed per round. */
-  options: { bench: string; messages: number },
+  options: { bench: string; messages: number; servers: ServerPids },
 ): Promise<void> {
+  const meter = new PhaseMeter(options.servers);
   const only = process.env.BENCH_ONLY;
   if (only === 'raw' || only === 'harness') {
-    console.log(only === 'raw' ? await raw() : await harness());
+    const round = only === 'raw' ? await raw(meter) : await harness(meter);
+    console.log({
+      sendMsgPerSec: rate(options.messages, round.send.ms),
+      consumeMsgPerSec: rate(options.messages, round.consume.ms),
+      ...round,
+    });
     return;
   }
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const raws: Round[] = [];
-  const harnesses: Round[] = [];
+  const raws: RoundPhases[] = [];
+  const harnesses: RoundPhases[] = [];
   let events = 0;
-  const harnessRound = () =>
-    timedRound(async () => {
-      const result = await harness();
-      events = result.events;
-      return result;
-    }, options.messages);
+  const harnessRound = async () => {
+    const result = await harness(meter);
+    events = result.events;
+    return result;
+  };
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {
-      raws.push(await timedRound(raw, options.messages));
+      raws.push(await raw(meter));
       harnesses.push(await harnessRound());
     } else {
       harnesses.push(await harnessRound());
-      raws.push(await timedRound(raw, options.messages));
+      raws.push(await raw(meter));
     }
   }
+  const { messages } = options;
   const rows: BenchRow[] = (['send', 'consume'] as const).map((side) => {
-    const ratios = raws.map((r, k) => harnesses[k]![side] / r[side]);
+    const rawRates = raws.map((r) => rate(messages, r[side].ms));
+    const harnessRates = harnesses.map((r) => rate(messages, r[side].ms));
+    const ratios = rawRates.map((r, k) => harnessRates[k]! / r);
+    const rawCpu = cpuPerMessage(
+      raws.map((r) => r[side]),
+      messages,
+    );
+    const harnessCpu = cpuPerMessage(
+      harnesses.map((r) => r[side]),
+      messages,
+    );
     return {
       bench: options.bench,
       side,
       phase: labels[side],
-      rawMsgPerSec: median(raws.map((r) => r[side])),
-      harnessMsgPerSec: median(harnesses.map((r) => r[side])),
+      rawMsgPerSec: median(rawRates),
+      harnessMsgPerSec: median(harnessRates),
       ratio: round2(median(ratios)),
       ratioSpread: [round2(Math.min(...ratios)), round2(Math.max(...ratios))],
-      rawCpuMicrosPerMessage: median(raws.map((r) => r.cpuMicrosPerMessage)),
-      harnessCpuMicrosPerMessage: median(harnesses.map((r) => r.cpuMicrosPerMessage)),
+      rawCpu,
+      harnessCpu,
+      cpuRatio: harnessCpu.total > 0 ? round2(rawCpu.total / harnessCpu.total) : 0,
+      rawHostBusy: round2(median(raws.map((r) => r[side].hostBusy))),
+      harnessHostBusy: round2(median(harnesses.map((r) => r[side].hostBusy))),
       rounds,
     };
   });
@@ -299,16 +308,28 @@ export async function compare(
     return;
   }
   console.log(`${title}, median of ${rounds} rounds`);
-  console.table(
-    rows.map((r) => ({
-      phase: r.phase,
-      rawMsgPerSec: r.rawMsgPerSec,
-      harnessMsgPerSec: r.harnessMsgPerSec,
-      ratio: r.ratio,
-      spread: r.ratioSpread.join('–'),
-      'raw CPU µs/msg': r.rawCpuMicrosPerMessage,
-      'harness CPU µs/msg': r.harnessCpuMicrosPerMessage,
-    })),
+  console.table(rows.map(tableRow));
+  console.log(
+    `history events recorded per harness run: ${events}; goal: harness ≥ 90% of raw. ` +
+      `CPU µs/msg by process: ${CPU_LEGEND}`,
   );
-  console.log(`history events recorded per harness run: ${events}; goal: harness ≥ 90% of raw`);
+}
+
+/** How the CPU columns read, under a table. */
+export const CPU_LEGEND = 'client or runner + consumer worker + broker + proxy = total';
+
+/** A bench row as one line of a console table. */
+export function tableRow(r: BenchRow): Record<string, string | number> {
+  const cpu = (c: CpuPerMessage) => `${c.bench} + ${c.worker} + ${c.broker} + ${c.proxy} = ${c.total}`;
+  return {
+    phase: r.phase,
+    'raw msg/s': r.rawMsgPerSec,
+    'harness msg/s': r.harnessMsgPerSec,
+    ratio: r.ratio,
+    spread: r.ratioSpread.join('–'),
+    'CPU ratio': r.cpuRatio,
+    'raw CPU µs/msg': cpu(r.rawCpu),
+    'harness CPU µs/msg': cpu(r.harnessCpu),
+    'host busy': `${Math.round(r.rawHostBusy * 100)}% / ${Math.round(r.harnessHostBusy * 100)}%`,
+  };
 }

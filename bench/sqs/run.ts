@@ -4,7 +4,6 @@
 // Usage: node --import tsx bench/sqs/run.ts [<messages>]
 //   BENCH_IMPLEMENTATIONS=elasticmq,moto (default elasticmq)   BENCH_ROUNDS=3   BENCH_ONLY=harness
 // Brings the emulators up through the provisioner (honours BROKERPROOF_*_PORT and BROKERPROOF_STATE_DIR).
-import { performance } from 'node:perf_hooks';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -19,7 +18,8 @@ import { SQS_SETUPS } from '../../drivers/sqs/setups.ts';
 import { endpointsFor } from '../../provision/local/index.ts';
 import { planMessages } from '../../runner/messages.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
-import { compare, ensureBroker, measureHarness, type Rates, rate } from '../shared/harness.ts';
+import type { PhaseMeter, RunningPhase, ServerPids } from '../shared/cpu.ts';
+import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 5000);
 const BATCHES_IN_FLIGHT = 16; // SendMessageBatch requests in flight
@@ -31,7 +31,9 @@ const VISIBILITY_S = 30;
 type Emulator = 'elasticmq' | 'moto';
 const implementations = (process.env.BENCH_IMPLEMENTATIONS ?? 'elasticmq').split(',') as Emulator[];
 
-for (const implementation of implementations) await ensureBroker(implementation);
+const processes = new Map<Emulator, ServerPids>();
+for (const implementation of implementations)
+  processes.set(implementation, await ensureBroker(implementation));
 
 const workload: Workload = {
   messages: MESSAGES,
@@ -51,7 +53,7 @@ const workload: Workload = {
   seed: 1,
 };
 
-async function raw(implementation: Emulator): Promise<Rates> {
+async function raw(implementation: Emulator, meter: PhaseMeter): Promise<RoundPhases> {
   const endpoint = endpointsFor(implementation);
   const sqs = new SQSClient({
     endpoint: endpoint.endpoint,
@@ -68,7 +70,7 @@ async function raw(implementation: Emulator): Promise<Rates> {
   // The same messages and metadata the harness carries: base64 body, id/key/poison attributes.
   const messages = planMessages(workload);
   let next = 0;
-  const started = performance.now();
+  const sending = meter.start();
   const lane = async () => {
     while (next < messages.length) {
       const batch = messages.slice(next, next + 10);
@@ -86,11 +88,11 @@ async function raw(implementation: Emulator): Promise<Rates> {
     }
   };
   await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, lane));
-  const publishMs = performance.now() - started;
+  const send = sending.stop();
   // One consumer: receives run ahead while deletes are under way, holding at most RECEIVES_AHEAD.
   let consumed = 0;
   let held = 0;
-  let consumeStarted = 0;
+  let consuming: RunningPhase | undefined;
   const deletes = new Set<Promise<unknown>>();
   while (consumed < MESSAGES) {
     if (held >= RECEIVES_AHEAD) {
@@ -107,7 +109,7 @@ async function raw(implementation: Emulator): Promise<Rates> {
       }),
     );
     if (Messages.length === 0) continue;
-    if (consumeStarted === 0) consumeStarted = performance.now();
+    consuming ??= meter.start();
     held += Messages.length;
     const request = sqs
       .send(
@@ -124,10 +126,10 @@ async function raw(implementation: Emulator): Promise<Rates> {
     deletes.add(request);
   }
   await Promise.all(deletes);
-  const consumeMs = performance.now() - consumeStarted;
+  const consume = consuming!.stop();
   await sqs.send(new DeleteQueueCommand({ QueueUrl }));
   sqs.destroy();
-  return { send: rate(MESSAGES, publishMs), consume: rate(MESSAGES, consumeMs) };
+  return { send, consume };
 }
 
 const shape = { messages: MESSAGES, window: WINDOW, payloadBytes: PAYLOAD };
@@ -140,13 +142,19 @@ for (const implementation of implementations) {
   await compare(
     `${implementation}: ${MESSAGES} ${PAYLOAD}-byte messages, standard queue, ${BATCHES_IN_FLIGHT} send batches in flight, one consumer holding up to ${RECEIVES_AHEAD}`,
     { send: 'SendMessageBatch', consume: 'receive + DeleteMessageBatch' },
-    () => raw(implementation),
-    () =>
-      measureHarness(driver, setup, shape, {
-        name: 'sqs',
-        settings: { sqs: { implementation, visibilityTimeoutSeconds: VISIBILITY_S } },
-      }),
-    { bench: `sqs (${implementation})`, messages: MESSAGES },
+    (meter) => raw(implementation, meter),
+    (meter) =>
+      measureHarness(
+        driver,
+        setup,
+        shape,
+        {
+          name: 'sqs',
+          settings: { sqs: { implementation, visibilityTimeoutSeconds: VISIBILITY_S } },
+        },
+        meter,
+      ),
+    { bench: `sqs (${implementation})`, messages: MESSAGES, servers: processes.get(implementation)! },
   );
   await driver.close();
 }
