@@ -229,13 +229,19 @@ function eventText(line: string): string | undefined {
 export function spawnWorker(
   moduleUrl: URL,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; stderr?: 'inherit' | 'pipe'; typescript?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    stderr?: 'inherit' | 'pipe';
+    typescript?: boolean;
+    /** V8 options for the new process (`--max-semi-space-size=32`). */
+    v8Flags?: readonly string[];
+  } = {},
 ): ChildProcess {
   const file = fileURLToPath(moduleUrl);
   // Resolved from here, not from the working directory (a user's project need not have tsx). Also
   // for a built worker that loads TypeScript of the user's (`typescript`: a handler module).
   const loader = file.endsWith('.ts') || options.typescript ? ['--import', import.meta.resolve('tsx')] : [];
-  return spawn(process.execPath, [...loader, file, ...args], {
+  return spawn(process.execPath, [...(options.v8Flags ?? []), ...loader, file, ...args], {
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     env: { ...process.env, ...options.env },
   });

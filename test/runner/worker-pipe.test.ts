@@ -9,6 +9,20 @@ import { History, HistoryWriter, MemorySink } from '../../core/history-writer.ts
 import { collectWorkerEvents, spawnWorker } from '../../runner/worker-pipe.ts';
 
 describe('worker processes', () => {
+  it('starts a worker with the V8 options it is given, before the loader', async () => {
+    const child = spawnWorker(new URL('../fixtures/print-exec-argv.ts', import.meta.url), [], {
+      v8Flags: ['--max-semi-space-size=32'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    await new Promise((resolve) => child.once('close', resolve));
+    const execArgv = JSON.parse(out) as string[];
+    expect(execArgv[0]).toBe('--max-semi-space-size=32');
+    expect(execArgv).toContain('--import');
+  }, 30_000);
+
   it('keeps every event a worker recorded before its planned SIGKILL, merged into one history', async () => {
     const sink = new MemorySink();
     const clock = new CaseClock();
