@@ -25,6 +25,10 @@ async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   const channel = await connection.createConfirmChannel();
   const queue = `bp.bench.raw.${Date.now()}`;
   await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  // Through a fanout exchange bound to the queue, as the driver publishes (one exchange per case).
+  const exchange = `${queue}.x`;
+  await channel.assertExchange(exchange, 'fanout', { durable: true });
+  await channel.bindQueue(queue, exchange, '');
   const body = Buffer.alloc(PAYLOAD);
   let next = 0;
   const sending = meter.start();
@@ -33,8 +37,9 @@ async function raw(meter: PhaseMeter): Promise<RoundPhases> {
       const id = `m${next++}`;
       await new Promise<void>((resolve, reject) =>
         // The same metadata the harness carries: id, key, poison flag.
-        channel.sendToQueue(
-          queue,
+        channel.publish(
+          exchange,
+          '',
           body,
           { persistent: true, messageId: id, headers: { 'bp-key': undefined, 'bp-poison': false } },
           (e: Error | null) => (e ? reject(e) : resolve()),
@@ -59,6 +64,7 @@ async function raw(meter: PhaseMeter): Promise<RoundPhases> {
   });
   const consume = consuming!.stop();
   await channel.deleteQueue(queue);
+  await channel.deleteExchange(exchange);
   await connection.close();
   return { send, consume };
 }

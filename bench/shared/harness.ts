@@ -11,9 +11,9 @@ import type { BrokerName } from '../../provision/endpoints.ts';
 import { brokersStatus, brokersUp } from '../../provision/local/index.ts';
 import { ConsumerClient } from '../../runner/consumer-client.ts';
 import { CrashClaims } from '../../runner/crash-claims.ts';
-import { planMessages } from '../../runner/messages.ts';
+import { MessagePlan } from '../../runner/messages.ts';
 import { ProcessConsumer } from '../../runner/process-consumer.ts';
-import { runProducer } from '../../runner/producer-client.ts';
+import { ProducerClient } from '../../runner/producer-client.ts';
 import type { Workload } from '../../scenarios/scenario.ts';
 import { workQueue } from '../../scenarios/work-queue/index.ts';
 import { type CpuPart, PhaseMeter, type PhaseSample, type RunningPhase, type ServerPids } from './cpu.ts';
@@ -109,19 +109,23 @@ export async function measureHarness(
     seed: 1,
   };
   try {
-    const producer = await topology.producer('producer-0');
+    // As a case sends: a producer client taking each message from the plan as it sends it.
+    const plan = new MessagePlan(workload);
+    const producer = new ProducerClient(
+      topology,
+      { size: plan.size, message: (n) => plan.message(n) },
+      {
+        name: 'producer-0',
+        recorder,
+        window: shape.window,
+        retries: 0,
+        signal: new AbortController().signal,
+      },
+      { index: 0, workload },
+    );
     const sending = meter.start();
-    await runProducer(planMessages(workload), {
-      name: 'producer-0',
-      dest: topology.dest,
-      producer,
-      recorder,
-      window: shape.window,
-      retries: 0,
-      signal: new AbortController().signal,
-    });
+    await producer.run();
     const send = sending.stop();
-    await producer.close();
 
     let acked = 0;
     let consuming: RunningPhase | undefined;
