@@ -47,7 +47,7 @@ const STOP_GRACE_MS = 10_000;
  * A consumer worker makes a few short-lived objects per message (the delivery, its step, promises).
  * With young-generation semi-spaces of 32 MB instead of V8's 16, it scavenges less often and
  * promotes less: on the NATS bench its CPU per message fell by about a tenth and its consume rate
- * rose in each of 6 alternating rounds, for about 30 MB more peak memory (docs/performance.md).
+ * rose in each of 6 alternating pairs of rounds, for about 30 MB more peak memory (docs/performance.md).
  */
 const CONSUMER_WORKER_V8_FLAGS = ['--max-semi-space-size=32'];
 const MAX_UNPLANNED_RESTARTS = 3;

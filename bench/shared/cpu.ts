@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -122,6 +121,3 @@ export class RunningPhase {
     };
   }
 }
-
-/** Cores the host shows, for the table's header. */
-export const cores = availableParallelism();

@@ -229,9 +229,11 @@ const PARTS: CpuPart[] = ['bench', 'worker', 'broker', 'proxy'];
 /** Median CPU µs per message of each part (and of their sum) over the rounds' samples of a phase. */
 function cpuPerMessage(samples: PhaseSample[], messages: number): CpuPerMessage {
   const per = (s: PhaseSample, part: CpuPart) => s.cpuMicros[part] / messages;
-  const out = { total: round1(median(samples.map((s) => PARTS.reduce((n, part) => n + per(s, part), 0)))) };
-  for (const part of PARTS) Object.assign(out, { [part]: round1(median(samples.map((s) => per(s, part)))) });
-  return out as CpuPerMessage;
+  const out = {
+    total: round1(median(samples.map((s) => PARTS.reduce((n, part) => n + per(s, part), 0)))),
+  } as CpuPerMessage;
+  for (const part of PARTS) out[part] = round1(median(samples.map((s) => per(s, part))));
+  return out;
 }
 
 /**
