@@ -15,6 +15,7 @@ import { ConsumerProxies } from './consumer-proxies.ts';
 import type { CrashClaims } from './crash-claims.ts';
 import { type CaseTimeouts, drainCapMs } from './deadlines.ts';
 import { DestinationReader, deadLetterEvent, outputEvent } from './destination-reader.ts';
+import { type DrainReport, DrainTrail } from './drain-report.ts';
 import { MessagePlan } from './messages.ts';
 import { PacedBacklog } from './paced-backlog.ts';
 import { ProcessConsumer } from './process-consumer.ts';
@@ -269,12 +270,13 @@ export async function healPhase(s: CaseState): Promise<void> {
  * drain: consumers read until the broker reports nothing outstanding and every handler is idle (or,
  * when the broker cannot tell, until nothing arrived for `quietMs`). Where the case has a
  * settlement (settlement.ts), until it has been settled for `quietMs`, or to its deadline.
- * True when the deadline cut it off.
+ * Says how it ended and what the backlog answered on the way (drain-report.ts).
  */
-export async function drainPhase(s: CaseState): Promise<boolean> {
+export async function drainPhase(s: CaseState): Promise<DrainReport> {
   const { timeouts, signal, topology } = s;
   const settleMs = s.driver.capabilities.drainSettleMs;
   const started = Date.now();
+  const trail = new DrainTrail();
   // Progress (a delivery within the last quiet period) carries the deadline on, up to a hard cap.
   const hardDeadline = started + drainCapMs(timeouts.drainMs, s.plan.workload);
   let deadline = started + timeouts.drainMs;
@@ -287,7 +289,9 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
   const lastActivity = () =>
     Math.max(started, ...s.consumers.map((c) => c.lastActivity), ...s.readers.map((r) => r.lastActivity));
   const allIdle = () => s.consumers.every((c) => c.idle) && s.readers.every((r) => r.idle);
-  const backlog = topology?.backlog ? new PacedBacklog(() => topology.backlog!()) : undefined;
+  const backlog = topology?.backlog
+    ? new PacedBacklog(() => trail.ask(() => topology.backlog!()))
+    : undefined;
   while (!signal.aborted) {
     // The backlog is asked only when its answer could end the drain (consumers idle and quiet for
     // the settle period), and paced by what it costs: ElasticMQ counts a queue by walking every
@@ -316,18 +320,19 @@ export async function drainPhase(s: CaseState): Promise<boolean> {
     // Settled: redeliveries of processed messages (duplicates, which the claim allows) may go on;
     // they need not go quiet.
     settledSince = settled && idle && s.settlement?.shortens ? (settledSince ?? Date.now()) : undefined;
-    if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs) return false;
+    if (settledSince !== undefined && Date.now() - settledSince >= timeouts.quietMs)
+      return trail.report('settled');
     if (settled === false) {
-      if (Date.now() > deadline) return !(idle && quiet >= settleMs);
+      if (Date.now() > deadline) return trail.report(idle && quiet >= settleMs ? 'unsettled' : 'deadline');
       await sleep(10, signal);
       continue;
     }
-    if (idle && outstanding === 0 && quiet >= settleMs) return false;
-    if (idle && outstanding === undefined && quiet >= timeouts.quietMs) return false;
-    if (Date.now() > deadline) return true;
+    if (idle && outstanding === 0 && quiet >= settleMs) return trail.report('backlog-empty');
+    if (idle && outstanding === undefined && quiet >= timeouts.quietMs) return trail.report('quiet');
+    if (Date.now() > deadline) return trail.report('deadline');
     await sleep(10, signal);
   }
-  return false;
+  return trail.report('interrupted');
 }
 
 /**

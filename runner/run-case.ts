@@ -33,6 +33,7 @@ import {
   loadCapMs,
   withDeadline,
 } from './deadlines.ts';
+import type { DrainReport } from './drain-report.ts';
 import { settlementFor } from './settlement.ts';
 
 /**
@@ -146,6 +147,7 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
   if (s.settlement) history.onEvent((e) => s.settlement?.add(e));
   let error: string | undefined;
   let diagnostics: Record<string, unknown> = {};
+  let drain: DrainReport | undefined;
 
   try {
     phase('setup');
@@ -164,13 +166,10 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     phase('heal');
     await withDeadline('heal', timeouts.healMs, signal, () => healPhase(s));
     phase('drain');
-    const cutOff = await withDeadline(
-      'drain',
-      drainCapMs(timeouts.drainMs, plan.workload) + 10_000,
-      signal,
-      () => drainPhase(s),
+    drain = await withDeadline('drain', drainCapMs(timeouts.drainMs, plan.workload) + 10_000, signal, () =>
+      drainPhase(s),
     );
-    if (cutOff) phase('drain', { cutOff: true });
+    if (drain.ended === 'deadline') phase('drain', { cutOff: true });
     recordCancelledCrashes(s);
     await withDeadline('read-back', timeouts.drainMs, signal, () => readBackPhase(s));
     // Everything the workers did before this moment is in the history before the check starts.
@@ -262,7 +261,8 @@ export async function runCase(plan: CasePlan, driver: Driver, options: RunCaseOp
     workload,
     faults: plan.faults,
     ...recording.summary(),
-    diagnostics,
+    // How the drain ended, beside what the driver says: a drain that ended early reads as loss.
+    diagnostics: { ...diagnostics, ...(drain && { drain }) },
     durationMs: Date.now() - started,
     ...(error !== undefined && { error }),
   };

@@ -1,6 +1,6 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { ClientRole } from '../../core/brokers.ts';
-import { createOrClean } from '../../core/errors.ts';
+import { createOrClean, describeError } from '../../core/errors.ts';
 import type { ClusterNodeRef, FaultTargets } from '../../core/fault-targets.ts';
 import { managementGet, rabbitNodeName } from '../../provision/cluster/rabbitmq-cluster.ts';
 import type {
@@ -130,6 +130,7 @@ type Admin = { model: ChannelModel; channel: ConfirmChannel };
 
 class RabbitTopology extends RabbitClients implements CaseTopology {
   private disposed = false;
+  private lastBacklog: { queues: QueueCount[]; error?: string } | undefined;
   private admin: Admin | undefined;
   private readonly version: unknown;
 
@@ -256,23 +257,33 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
     const d = this.descriptor;
     const workQueues = new Set(Object.values(d.queues));
     const quorum = d.setup.queueType === 'quorum';
+    const answers: QueueCount[] = [];
     const count = async () => {
       const channel = await this.adminChannel();
       let total = 0;
       for (const queue of this.allQueues) {
         const { messageCount, consumerCount } = await channel.checkQueue(queue);
+        answers.push({ queue, ready: messageCount, consumers: consumerCount });
         if (quorum && consumerCount === 0 && workQueues.has(queue)) return Math.max(1, total);
         total += messageCount;
       }
       return total;
     };
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const timeout = new Promise<number>((resolve) => {
-      timer = setTimeout(() => resolve(1), BACKLOG_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        timedOut = true;
+        this.lastBacklog = { queues: answers, error: `no answer within ${BACKLOG_TIMEOUT_MS} ms` };
+        resolve(1);
+      }, BACKLOG_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([count(), timeout]);
-    } catch {
+      const total = await Promise.race([count(), timeout]);
+      if (!timedOut) this.lastBacklog = { queues: answers };
+      return total;
+    } catch (error) {
+      this.lastBacklog = { queues: answers, error: describeError(error) };
       return 1;
     } finally {
       clearTimeout(timer);
@@ -285,6 +296,8 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
       version: this.version,
       exchange: this.descriptor.exchange,
       queues: this.allQueues,
+      // What the broker said, queue by queue, the last time the drain asked (ready messages only).
+      ...(this.lastBacklog && { lastBacklog: this.lastBacklog }),
     };
   }
 
@@ -306,3 +319,10 @@ class RabbitTopology extends RabbitClients implements CaseTopology {
 }
 
 const BACKLOG_TIMEOUT_MS = 2000;
+
+/** One queue's declare-ok: its ready messages (not those handed to a consumer) and its consumers. */
+interface QueueCount {
+  queue: string;
+  ready: number;
+  consumers: number;
+}

@@ -127,6 +127,14 @@ describe('rabbitmq driver against a real broker', () => {
     expect(await exists('exchange', c!.diagnostics.exchange as string)).toBe(false);
     // The check itself can tell: a queue that is there is found.
     expect(await exists('exchange', 'amq.fanout')).toBe(true);
+    // The drain ended on the broker's word, and the case keeps that word queue by queue: the work
+    // queue empty with its consumers on it.
+    expect((c!.diagnostics.drain as { ended: string }).ended).toBe('backlog-empty');
+    const last = c!.diagnostics.lastBacklog as {
+      queues: { queue: string; ready: number; consumers: number }[];
+    };
+    expect(last.queues.map((q) => q.queue)).toEqual(queues);
+    expect(last.queues[0]).toEqual({ queue: queues[0], ready: 0, consumers: c!.workload.consumersPerGroup });
   }, 60_000);
 
   it('records a send whose confirm never comes as info, and a send that cannot connect as fail', async () => {

@@ -94,6 +94,9 @@ describe.skipIf(unavailable)('power-loss', () => {
       `faults ${faults.join('; ')}`,
       `lost (first ${lost.size}) acknowledged at ${sent.join(' ')}`,
       `deliveries ${delivered.length}, the last at ${ms(Math.max(0, ...delivered))}`,
+      // How the drain ended and what the broker last said: a drain that ended early reads as loss.
+      `drain ${JSON.stringify(result.diagnostics.drain)}`,
+      `last backlog ${JSON.stringify(result.diagnostics.lastBacklog)}`,
       ...result.reasons,
     ].join('\n');
   }
