@@ -92,13 +92,27 @@ export class RabbitClients extends CaseClients<RabbitDescriptor> {
   }
 }
 
+/** A producer's connection, its confirm channel, and the ids returned on it not yet confirmed. */
+interface OpenProducer {
+  model: ChannelModel;
+  channel: ConfirmChannel;
+  returned: Set<string>;
+}
+
+const UNROUTABLE = 'the broker routed the message to no queue (basic.return), then confirmed it';
+
 /**
  * Publishes with confirms: a confirm is `ok`, a broker nack `fail`; a send whose connection could
  * not even be opened is `fail` (nothing was written); a channel that closed, or no confirm in time,
  * leaves the outcome unknown: `info`.
+ *
+ * Publishes are `mandatory`. RabbitMQ confirms a message that routed to no queue as it confirms one
+ * it enqueued; only a mandatory publish hears of it, as a `basic.return` sent before the confirm.
+ * That is `fail` (definitely not enqueued), not `ok`. It happens right after a restart: for a
+ * moment the exchange routes to nothing (docs/findings.md, "RabbitMQ").
  */
 class RabbitProducer implements Producer {
-  private connection: Promise<{ model: ChannelModel; channel: ConfirmChannel }> | undefined;
+  private connection: Promise<OpenProducer> | undefined;
   /** Sends awaiting a confirm, with their deadlines: one sweep timer instead of a timer per send. */
   private readonly waiting = new Map<(outcome: SendOutcome) => void, number>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -140,7 +154,13 @@ class RabbitProducer implements Producer {
         };
         opened.model.once('close', forget);
         opened.channel.once('close', forget);
-        return opened;
+        // Ids the broker handed back as unroutable on this channel, until their confirm comes.
+        const returned = new Set<string>();
+        opened.channel.on('return', (message: ConsumeMessage) => {
+          const id = message.properties.messageId;
+          if (typeof id === 'string') returned.add(id);
+        });
+        return { ...opened, returned };
       });
     const current = this.connection;
     return current.catch((error: unknown) => {
@@ -151,8 +171,9 @@ class RabbitProducer implements Producer {
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
     let channel: ConfirmChannel;
+    let returned: Set<string>;
     try {
-      ({ channel } = await this.channel());
+      ({ channel, returned } = await this.channel());
     } catch (error) {
       return { status: 'fail', error: describeError(error) };
     }
@@ -174,11 +195,13 @@ class RabbitProducer implements Producer {
           Buffer.from(message.payload),
           {
             persistent: true,
+            mandatory: this.descriptor.setup.mandatory !== false,
             messageId: message.id,
             headers: { 'bp-key': message.key, 'bp-poison': message.poison },
           },
           (error: Error | null) => {
-            if (!error) done({ status: 'ok' });
+            if (returned.delete(message.id)) done({ status: 'fail', error: UNROUTABLE });
+            else if (!error) done({ status: 'ok' });
             else if (/nacked/.test(error.message))
               done({ status: 'fail', error: 'the broker nacked the message' });
             else done({ status: 'info', error: `${error.message} before the confirm` });

@@ -88,6 +88,13 @@ describe('custom setups', () => {
     expect(
       resolveOne({ name: 'a', extends: 'rabbitmq/quorum', options: { publisherConfirms: false } }),
     ).toMatchObject({ claim: { delivery: 'at-most-once' }, options: { publisherConfirms: false } });
+    // Not mandatory keeps the claim (a binding is there in normal operation) and says what it risks.
+    const loose = resolveOne({ name: 'a', extends: 'rabbitmq/quorum', options: { mandatory: false } });
+    expect(loose).toMatchObject({ claim: { delivery: 'at-least-once' }, options: { mandatory: false } });
+    expect(loose.description).toContain('a message that routes to no queue is confirmed and dropped');
+    expect(resolveOne({ name: 'a', extends: 'rabbitmq/quorum', options: {} }).options).not.toHaveProperty(
+      'mandatory',
+    );
     expect(resolveOne({ name: 'a', extends: 'rabbitmq/quorum', options: { autoAck: true } })).toMatchObject({
       ackMode: 'on-delivery',
       claim: { delivery: 'at-most-once' },
