@@ -36,12 +36,17 @@ async function raw(meter: PhaseMeter): Promise<RoundPhases> {
     while (next < MESSAGES) {
       const id = `m${next++}`;
       await new Promise<void>((resolve, reject) =>
-        // The same metadata the harness carries: id, key, poison flag.
+        // The same metadata the harness carries (id, key, poison flag), mandatory as the driver publishes.
         channel.publish(
           exchange,
           '',
           body,
-          { persistent: true, messageId: id, headers: { 'bp-key': undefined, 'bp-poison': false } },
+          {
+            persistent: true,
+            mandatory: true,
+            messageId: id,
+            headers: { 'bp-key': undefined, 'bp-poison': false },
+          },
           (e: Error | null) => (e ? reject(e) : resolve()),
         ),
       );
