@@ -190,9 +190,7 @@ export class ProducerClient {
       this.inFlight++;
       let sent = false;
       try {
-        // Unpaced loads are due at once: no promise to wait on (one fewer per message sent).
-        const wait = next.dueMs - Date.now();
-        if (wait > 0) await sleep(wait, options.signal);
+        await sleep(next.dueMs - Date.now(), options.signal);
         if (options.signal.aborted || incarnation !== this.incarnation) {
           // Not started yet: whoever sends next (a later incarnation) sends it.
           this.returned.push(next);

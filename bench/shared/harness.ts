@@ -113,7 +113,7 @@ export async function measureHarness(
     const plan = new MessagePlan(workload);
     const producer = new ProducerClient(
       topology,
-      { size: plan.size, message: (n) => plan.message(n) },
+      plan,
       {
         name: 'producer-0',
         recorder,
