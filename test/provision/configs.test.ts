@@ -75,6 +75,13 @@ describe('Kafka configuration', () => {
   it('cluster ids are 22 base64url characters', () => {
     expect(kafkaClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
+
+  it('no cluster id begins with a dash, which kafka-storage would read as an option', () => {
+    // One random id in 64 would: 2 000 draws catch that with near certainty.
+    const ids = Array.from({ length: 2000 }, kafkaClusterId);
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(ids.some((id) => id.includes('-'))).toBe(true); // still base64url, dashes elsewhere
+  });
 });
 
 describe('ElasticMQ configuration', () => {

@@ -130,9 +130,17 @@ export const KAFKA_JVM_OPTIONS = [
   '-Djava.awt.headless=true',
 ];
 
-/** A Kafka cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
+/**
+ * A Kafka cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid
+ * prints). Never one that begins with '-': `kafka-storage format -t -Abc…` takes it for an option and
+ * fails ("argument --cluster-id/-t: expected one argument"), one start in 64; Kafka's own
+ * `Uuid.randomUuid` draws again for the same reason.
+ */
 export function kafkaClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export const kafka: LocalService = {
