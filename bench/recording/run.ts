@@ -5,7 +5,8 @@
 // same writer: runner/compact-consumer-events.ts); "json" is the path before it (JSON event lines,
 // parsed back by the runner); "binary" sends fixed 13-byte records that the runner turns into the
 // same events and lines, the cheapest a pipe format could be (it carries only these four shapes,
-// nothing a real case's events need beyond them). Alternating rounds, medians.
+// nothing a real case's events need beyond them). Alternating rounds, medians. Then the send side:
+// what the runner adds to each message a producer sends (send-side.ts).
 // Usage: npm run bench:recording [-- <messages per round>]   BENCH_ROUNDS=5, BENCH_JSON=1, BENCH_MODES
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { History, HistoryWriter } from '../../core/history-writer.ts';
 import { CoverageCollector } from '../../runner/coverage.ts';
 import { LiveRetryIntervals } from '../../runner/live-retry-intervals.ts';
 import { collectWorkerEvents, spawnWorker } from '../../runner/worker-pipe.ts';
+import { measureSendSide } from './send-side.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -146,11 +148,18 @@ const rows = MODES.map((mode) => {
     'msg/s': Math.round(MESSAGES / (median(rs.map((r) => r.wallMs)) / 1000)),
   };
 });
+const sendSide = await measureSendSide(MESSAGES, ROUNDS);
 if (process.env.BENCH_JSON)
-  console.log(JSON.stringify({ title: 'recording path', messages: MESSAGES, rounds: ROUNDS, rows }));
+  console.log(
+    JSON.stringify({ title: 'recording path', messages: MESSAGES, rounds: ROUNDS, rows, sendSide }),
+  );
 else {
   console.log(
     `Recording path: ${MESSAGES} messages × 4 consumer events a round, ${ROUNDS} alternating rounds, median (spread)`,
   );
   console.table(rows);
+  console.log(
+    `Send side, in the runner: ${MESSAGES} messages a round, ${ROUNDS} alternating rounds, median (spread); each layer includes the one above`,
+  );
+  console.table(sendSide);
 }
