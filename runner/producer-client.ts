@@ -45,7 +45,7 @@ export async function runProducer(
       // A send that did not succeed is sent again, same id, as an application would retry it.
       for (let attempt = 0; attempt <= options.retries && !signal.aborted; attempt++) {
         if (attempt > 0) await sleep(retryDelay(attempt), signal);
-        if ((await sendOnce(message, options)).settled) break;
+        if (isSettled(await sendOnce(message, options), options)) break;
       }
       if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), signal);
     }
@@ -184,13 +184,15 @@ export class ProducerClient {
     const options = { ...this.options, producer, dest: this.topology.dest };
     const produce = this.scenario.producing?.produce;
     const resend = this.scenario.producing?.resendAfterCrash !== false;
+    const alive = () => incarnation === this.incarnation;
     while (this.queued > 0 && !this.options.signal.aborted && incarnation === this.incarnation) {
       const next = this.take();
       // In hand from here (also while waiting until it is due): `finished()` must not say otherwise.
       this.inFlight++;
       let sent = false;
       try {
-        await sleep(next.dueMs - Date.now(), options.signal);
+        // Only a paced load waits: an unpaced message is due from the start.
+        if (next.dueMs > Date.now()) await sleep(next.dueMs - Date.now(), options.signal);
         if (options.signal.aborted || incarnation !== this.incarnation) {
           // Not started yet: whoever sends next (a later incarnation) sends it.
           this.returned.push(next);
@@ -200,7 +202,9 @@ export class ProducerClient {
           await produce(next.message, this.step(incarnation, producer));
           sent = incarnation === this.incarnation;
         } else {
-          sent = await this.sendRetrying(next.message, options, incarnation);
+          // The first attempt straight from the lane: one promise less per message than through the retry loop.
+          const outcome = await sendOnce(next.message, options, alive);
+          sent = isSettled(outcome, options) || (await this.sendRetrying(next.message, options, alive));
         }
       } finally {
         this.inFlight--;
@@ -210,17 +214,17 @@ export class ProducerClient {
     }
   }
 
+  /** The attempts after a first that did not settle. */
   private async sendRetrying(
     message: OutgoingMessage,
     options: ProducerClientOptions,
-    incarnation: number,
+    alive: () => boolean,
   ): Promise<boolean> {
-    for (let attempt = 0; attempt <= options.retries && incarnation === this.incarnation; attempt++) {
-      if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
+    for (let attempt = 1; attempt <= options.retries && alive(); attempt++) {
+      await sleep(retryDelay(attempt), options.signal);
       // Retries end with the load: past its deadline nothing is sent again.
       if (options.signal.aborted) break;
-      const { settled } = await sendOnce(message, options, () => incarnation === this.incarnation);
-      if (settled) return true;
+      if (isSettled(await sendOnce(message, options, alive), options)) return true;
     }
     return false;
   }
@@ -249,9 +253,9 @@ export class ProducerClient {
         for (let attempt = 0; attempt <= options.retries && alive(); attempt++) {
           if (attempt > 0) await sleep(retryDelay(attempt), options.signal);
           if (options.signal.aborted) break;
-          const { settled, outcome } = await sendOnce(message, options, alive);
+          const outcome = await sendOnce(message, options, alive);
           last = outcome;
-          if (settled) break;
+          if (isSettled(outcome, options)) break;
         }
         return alive() ? last : undefined;
       },
@@ -328,12 +332,12 @@ function producerEvents(options: ProducerClientOptions): ProducerRecorder {
   return events;
 }
 
-/** Sends once and records it; `settled` when no retry is wanted. */
+/** Sends once and records it; no outcome when the producer crashed meanwhile. */
 async function sendOnce(
   message: OutgoingMessage,
   options: ProducerClientOptions,
   alive: () => boolean = () => true,
-): Promise<{ settled: boolean; outcome: SendOutcome | undefined }> {
+): Promise<SendOutcome | undefined> {
   const { dest, producer } = options;
   const events = producerEvents(options);
   events.sendInvoke(message.id, dest, message.key, message.poison);
@@ -345,12 +349,20 @@ async function sendOnce(
     outcome = { status: 'info', error: `driver threw: ${(error as Error).message}` };
   }
   // A producer that crashed meanwhile never learns (or records) the outcome.
-  if (!alive()) return { settled: false, outcome: undefined };
+  if (!alive()) return undefined;
   if (outcome.status === 'ok') events.sendOk(message.id, outcome.partition, outcome.offset);
   else events.sendFailed(outcome.status, message.id, outcome.error);
-  // Settled: acknowledged, or fire-and-forget that never answers (nothing an application retries).
-  const settled =
+  return outcome;
+}
+
+/**
+ * No retry wanted: acknowledged, or fire-and-forget that never answers (nothing an application
+ * retries). Never for a producer that crashed before it learnt the outcome.
+ */
+function isSettled(outcome: SendOutcome | undefined, options: ProducerClientOptions): boolean {
+  if (outcome === undefined) return false;
+  return (
     outcome.status === 'ok' ||
-    (outcome.status === 'info' && (outcome.final === true || options.retryUnknown === false));
-  return { settled, outcome };
+    (outcome.status === 'info' && (outcome.final === true || options.retryUnknown === false))
+  );
 }
