@@ -29,30 +29,6 @@ export interface ProducerClientOptions {
   signal: AbortSignal;
 }
 
-/**
- * Sends its messages with a bounded window and records each send as an invoke and its completion:
- * `ok` (the broker took it), `fail` (it definitely did not), `info` (nobody knows).
- */
-export async function runProducer(
-  messages: readonly OutgoingMessage[],
-  options: ProducerClientOptions,
-): Promise<void> {
-  const { signal } = options;
-  let next = 0;
-  const lane = async () => {
-    while (next < messages.length && !signal.aborted) {
-      const message = messages[next++]!;
-      // A send that did not succeed is sent again, same id, as an application would retry it.
-      for (let attempt = 0; attempt <= options.retries && !signal.aborted; attempt++) {
-        if (attempt > 0) await sleep(retryDelay(attempt), signal);
-        if (isSettled(await sendOnce(message, options), options)) break;
-      }
-      if (options.intervalMs) await sleep(options.intervalMs * Math.max(1, options.window), signal);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.window) }, lane));
-}
-
 /** For producers made outside a case (benchmarks): a workload of nothing. */
 const NO_WORKLOAD: Workload = {
   messages: 0,
