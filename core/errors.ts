@@ -40,13 +40,6 @@ export class HistoryFormatError extends BrokerproofError {
 /** A broker that could not be reached or provisioned. */
 export class BrokerUnavailableError extends BrokerproofError {}
 
-/** Raised inside a case when the run is interrupted (SIGINT/SIGTERM). */
-export class InterruptedError extends BrokerproofError {
-  constructor(signal: string) {
-    super(`interrupted by ${signal}`);
-  }
-}
-
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
