@@ -4,7 +4,13 @@ import type { EventInput } from '../core/events.ts';
 import type { Claim } from '../core/guarantee.ts';
 import type { Recorder } from '../core/recorder.ts';
 import type { OutgoingMessage, Producer, SendOutcome, TopologyClients } from '../drivers/driver.ts';
-import type { CrashPoint, ProducerStep, Producing, Workload } from '../scenarios/scenario.ts';
+import {
+  type CrashPoint,
+  type ProducerStep,
+  type Producing,
+  plainWorkload,
+  type Workload,
+} from '../scenarios/scenario.ts';
 
 export interface ProducerClientOptions {
   name: string;
@@ -30,23 +36,7 @@ export interface ProducerClientOptions {
 }
 
 /** For producers made outside a case (benchmarks): a workload of nothing. */
-const NO_WORKLOAD: Workload = {
-  messages: 0,
-  producers: 1,
-  consumersPerGroup: 1,
-  groups: 1,
-  keys: 0,
-  partitions: 1,
-  poison: [],
-  payloadBytes: 0,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  crashes: [],
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  seed: 0,
-};
+const NO_WORKLOAD = plainWorkload(0, { payloadBytes: 0, seed: 0 });
 
 /** How long a producer crash waits for the producer to reach its armed crash point before striking anyway. */
 const ARMED_CRASH_MS = 2_000;

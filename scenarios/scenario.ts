@@ -78,6 +78,32 @@ export interface Workload {
   seed: number;
 }
 
+/**
+ * A workload with nothing drawn: one producer, one consumer in one group, unkeyed, no poison, no
+ * processing time, no failures, crashes or faults, sent as fast as it goes (benchmarks, and
+ * producers made outside a case). `over` sets what differs.
+ */
+export function plainWorkload(messages: number, over: Partial<Workload> = {}): Workload {
+  return {
+    messages,
+    producers: 1,
+    consumersPerGroup: 1,
+    groups: 1,
+    keys: 0,
+    partitions: 1,
+    poison: [],
+    payloadBytes: 64,
+    maxProcessingMs: 0,
+    transientFailureRate: 0,
+    crashes: [],
+    sendIntervalMs: 0,
+    loadMs: 0,
+    faults: [],
+    seed: 1,
+    ...over,
+  };
+}
+
 export interface WorkloadOptions {
   /** Exact message count (the workload draws it otherwise). */
   messages?: number | undefined;

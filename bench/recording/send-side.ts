@@ -15,28 +15,10 @@ import { CoverageCollector } from '../../runner/coverage.ts';
 import { LiveRetryIntervals } from '../../runner/live-retry-intervals.ts';
 import { MessagePlan } from '../../runner/messages.ts';
 import { ProducerClient } from '../../runner/producer-client.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
+import { plainWorkload } from '../../scenarios/scenario.ts';
 
 const LAYERS = ['message', 'message + two events', 'producer client'] as const;
 type Layer = (typeof LAYERS)[number];
-
-const workloadOf = (messages: number): Workload => ({
-  messages,
-  producers: 1,
-  consumersPerGroup: 1,
-  groups: 1,
-  keys: 0,
-  partitions: 1,
-  poison: [],
-  payloadBytes: 64,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  crashes: [],
-  seed: 1,
-});
 
 /** A history as the runner keeps one: written to a file, with the live folds listening. */
 function runnerHistory(path: string): { history: History; close: () => number } {
@@ -62,7 +44,7 @@ const OK: SendOutcome = { status: 'ok', partition: 0 };
 const OK_NOW = Promise.resolve(OK);
 
 async function round(layer: Layer, messages: number, path: string): Promise<number> {
-  const workload = workloadOf(messages);
+  const workload = plainWorkload(messages);
   const plan = new MessagePlan(workload);
   const { history, close } = runnerHistory(path);
   const recorder = { record: (e: EventInput, json?: string) => history.record(e, json) };

@@ -14,7 +14,7 @@ import { CrashClaims } from '../../runner/crash-claims.ts';
 import { MessagePlan } from '../../runner/messages.ts';
 import { ProcessConsumer } from '../../runner/process-consumer.ts';
 import { ProducerClient } from '../../runner/producer-client.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
+import { plainWorkload } from '../../scenarios/scenario.ts';
 import { workQueue } from '../../scenarios/work-queue/index.ts';
 import { type CpuPart, PhaseMeter, type PhaseSample, type RunningPhase, type ServerPids } from './cpu.ts';
 
@@ -91,23 +91,7 @@ export async function measureHarness(
     { caseId: `bench-${Date.now()}`, setup, groups: ['default'], partitions: 1, seed: 1 },
     { signal: new AbortController().signal, log: () => {} },
   );
-  const workload: Workload = {
-    messages: shape.messages,
-    producers: 1,
-    consumersPerGroup: 1,
-    groups: 1,
-    keys: 0,
-    partitions: 1,
-    poison: [],
-    payloadBytes: shape.payloadBytes,
-    maxProcessingMs: 0,
-    transientFailureRate: 0,
-    sendIntervalMs: 0,
-    loadMs: 0,
-    faults: [],
-    crashes: [],
-    seed: 1,
-  };
+  const workload = plainWorkload(shape.messages, { payloadBytes: shape.payloadBytes });
   try {
     // As a case sends: a producer client taking each message from the plan as it sends it.
     const plan = new MessagePlan(workload);

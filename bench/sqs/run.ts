@@ -17,7 +17,7 @@ import { encodeBody, messageAttributes } from '../../drivers/sqs/messages.ts';
 import { SQS_SETUPS } from '../../drivers/sqs/setups.ts';
 import { endpointsFor } from '../../provision/local/index.ts';
 import { planMessages } from '../../runner/messages.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
+import { plainWorkload } from '../../scenarios/scenario.ts';
 import type { PhaseMeter, RunningPhase, ServerPids } from '../shared/cpu.ts';
 import { compare, ensureBroker, measureHarness, type RoundPhases } from '../shared/harness.ts';
 
@@ -35,23 +35,7 @@ const processes = new Map<Emulator, ServerPids>();
 for (const implementation of implementations)
   processes.set(implementation, await ensureBroker(implementation));
 
-const workload: Workload = {
-  messages: MESSAGES,
-  producers: 1,
-  consumersPerGroup: 1,
-  groups: 1,
-  keys: 0,
-  partitions: 1,
-  poison: [],
-  payloadBytes: PAYLOAD,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  crashes: [],
-  seed: 1,
-};
+const workload = plainWorkload(MESSAGES, { payloadBytes: PAYLOAD });
 
 async function raw(implementation: Emulator, meter: PhaseMeter): Promise<RoundPhases> {
   const endpoint = endpointsFor(implementation);

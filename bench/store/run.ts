@@ -14,7 +14,7 @@ import type { StoreChoice } from '../../runner/case-store.ts';
 import { runCase } from '../../runner/run-case.ts';
 import { idempotentConsumer } from '../../scenarios/idempotent-consumer/index.ts';
 import { PostgresLedger } from '../../scenarios/idempotent-consumer/postgres-ledger.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
+import { plainWorkload } from '../../scenarios/scenario.ts';
 import { PostgresStore } from '../../stores/postgres-store.ts';
 
 const EFFECTS = Number(process.env.BENCH_EFFECTS ?? 4000);
@@ -55,23 +55,7 @@ async function ledgerRates(url: string): Promise<void> {
   }
 }
 
-const workload = (messages: number): Workload => ({
-  messages,
-  producers: 2,
-  consumersPerGroup: 4,
-  groups: 1,
-  keys: 0,
-  partitions: 1,
-  poison: [],
-  payloadBytes: 64,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  crashes: [],
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  seed: 1,
-});
+const workload = (messages: number) => plainWorkload(messages, { producers: 2, consumersPerGroup: 4 });
 
 async function caseRate(store: StoreChoice): Promise<void> {
   const driver = new MemoryDriver({});

@@ -8,6 +8,7 @@ import { escapeHtml, htmlReporter, relativeHref, renderHtml } from '../../report
 import { renderMarkdown } from '../../reports/markdown.ts';
 import type { CaseResult } from '../../runner/case.ts';
 import type { RunResult } from '../../runner/run-result.ts';
+import { plainWorkload } from '../../scenarios/scenario.ts';
 
 const HOSTILE = `<script>alert(1)</script>"'&`;
 const HOSTILE_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;';
@@ -33,23 +34,7 @@ function baseCase(overrides: Partial<CaseResult>): CaseResult {
     anomalies: [],
     evidence: {},
     history: 'histories/case.ndjson',
-    workload: {
-      messages: 10,
-      producers: 1,
-      consumersPerGroup: 1,
-      groups: 1,
-      keys: 0,
-      partitions: 1,
-      poison: [],
-      payloadBytes: 16,
-      maxProcessingMs: 0,
-      transientFailureRate: 0,
-      sendIntervalMs: 0,
-      loadMs: 0,
-      faults: [],
-      crashes: [],
-      seed: 7,
-    },
+    workload: plainWorkload(10, { payloadBytes: 16, seed: 7 }),
     faults: [],
     phases: [
       { phase: 'setup', t: 0 },

@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MessagePlan, planMessages } from '../../runner/messages.ts';
-import type { Workload } from '../../scenarios/scenario.ts';
+import { plainWorkload, type Workload } from '../../scenarios/scenario.ts';
 
-const workload = (over: Partial<Workload>): Workload => ({
-  messages: 500,
-  producers: 3,
-  consumersPerGroup: 1,
-  groups: 1,
-  keys: 7,
-  partitions: 1,
-  poison: [3, 250],
-  payloadBytes: 16,
-  maxProcessingMs: 0,
-  transientFailureRate: 0,
-  crashes: [],
-  sendIntervalMs: 0,
-  loadMs: 0,
-  faults: [],
-  seed: 42,
-  ...over,
-});
+const workload = (over: Partial<Workload>): Workload =>
+  plainWorkload(500, { producers: 3, keys: 7, poison: [3, 250], payloadBytes: 16, seed: 42, ...over });
 
 // The plan makes each message when it is sent; a producer must get exactly the messages, in the
 // order, that the whole list filtered by producer gives (what a replay of an older run sent).
